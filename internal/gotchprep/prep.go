@@ -1,0 +1,204 @@
+// Package gotchprep prepares a private copy of gotch that compiles and links against the
+// libtorch installed on this machine.
+//
+// gotch v0.9.1's generated C wrappers target libtorch 2.1; against another libtorch some of
+// them do not compile (about a hundred against Debian's 1.13). The module cache is read-only,
+// so Prepare copies the module, rewrites libtch/lib.go with this libtorch's cgo flags, asks the
+// C++ compiler which wrappers fail, and replaces exactly those bodies by ones that set a clear
+// gotch error. The result is stamped with a fingerprint of its inputs so that a second run with
+// the same libtorch does nothing.
+package gotchprep
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// toolVersion changes whenever the way the copy is prepared changes, so that old copies are redone.
+const toolVersion = "gotchprep/1"
+
+// Stamp records what a prepared copy was made from.
+type Stamp struct {
+	Tool          string    `json:"tool"`
+	GotchVersion  string    `json:"gotch_version"`
+	Libtorch      *Libtorch `json:"libtorch"`
+	Fingerprint   string    `json:"fingerprint"`
+	Disabled      []string  `json:"disabled_wrappers"`
+	PreparedAt    time.Time `json:"prepared_at"`
+	CompileChecks int       `json:"compile_checks"`
+}
+
+const stampName = ".clue-bench-prep.json"
+
+// DisabledListName is the file, in the prepared copy's root, listing disabled wrappers.
+const DisabledListName = "disabled-wrappers.txt"
+
+// Options controls Prepare.
+type Options struct {
+	ModuleDir    string    // gotch module source (read-only module cache directory)
+	GotchVersion string    // e.g. "v0.9.1"
+	OutDir       string    // where the prepared copy goes
+	Libtorch     *Libtorch // the libtorch to build against
+	CXX          string    // C++ compiler; "g++" when empty
+	Log          io.Writer // progress messages
+}
+
+// Fingerprint identifies the inputs that decide the prepared copy's content.
+func Fingerprint(o Options) string {
+	h := sha256.New()
+	lt := o.Libtorch
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%v\n%v\n%s\n", toolVersion, o.GotchVersion, lt.Root, lt.Version, lt.CXX11ABI, lt.CUDA, strings.Join(lt.IncludeDirs, ":"))
+	// The libtorch library itself: a different build at the same path must regenerate.
+	if st, err := os.Stat(lt.libFile()); err == nil {
+		fmt.Fprintf(h, "%d %d\n", st.Size(), st.ModTime().UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// ReadStamp returns the stamp of a prepared copy, or nil if there is none.
+func ReadStamp(dir string) *Stamp {
+	b, err := os.ReadFile(filepath.Join(dir, stampName))
+	if err != nil {
+		return nil
+	}
+	var s Stamp
+	if json.Unmarshal(b, &s) != nil {
+		return nil
+	}
+	return &s
+}
+
+// Prepare makes OutDir a gotch copy for o.Libtorch. It returns the stamp and whether any work
+// was done (false: the existing copy already matched).
+func Prepare(o Options) (*Stamp, bool, error) {
+	if o.CXX == "" {
+		o.CXX = "g++"
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	fp := Fingerprint(o)
+	if s := ReadStamp(o.OutDir); s != nil && s.Fingerprint == fp {
+		return s, false, nil
+	}
+	tmp := o.OutDir + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, false, fmt.Errorf("clean %s: %w", tmp, err)
+	}
+	if err := copyTree(o.ModuleDir, tmp); err != nil {
+		return nil, false, fmt.Errorf("copy gotch from %s: %w", o.ModuleDir, err)
+	}
+	libtch := filepath.Join(tmp, "libtch")
+	if err := os.WriteFile(filepath.Join(libtch, "lib.go"), []byte(o.Libtorch.CgoFile()), 0o644); err != nil {
+		return nil, false, fmt.Errorf("write lib.go: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(libtch, "buildinfo.go"), []byte(buildInfoFile(o.Libtorch)), 0o644); err != nil {
+		return nil, false, fmt.Errorf("write buildinfo.go: %w", err)
+	}
+	genPath := filepath.Join(libtch, "torch_api_generated.cpp.h")
+	var disabled []string
+	checks := 0
+	// Usually one check finds every failing wrapper and a second confirms; errors can hide
+	// others (a failed template instantiation stops that path), so repeat until clean.
+	for {
+		checks++
+		fmt.Fprintf(o.Log, "gotchprep: compile check %d of gotch's C wrappers against libtorch %s (about a minute)...\n", checks, o.Libtorch.Version)
+		out, err := exec.Command(o.CXX, o.Libtorch.compileArgs(libtch)...).CombinedOutput()
+		if err == nil {
+			break
+		}
+		failing := FailingLines(string(out))
+		if len(failing) == 0 || checks >= 4 {
+			return nil, false, fmt.Errorf("gotch's torch_api.cpp does not compile against libtorch %s at %s, and not only in generated wrappers:\n%s", o.Libtorch.Version, o.Libtorch.Root, tail(string(out), 4000))
+		}
+		src, err := os.ReadFile(genPath)
+		if err != nil {
+			return nil, false, err
+		}
+		patched, names, err := Disable(string(src), failing, o.Libtorch.Version)
+		if err != nil {
+			return nil, false, fmt.Errorf("patch %s: %w", genPath, err)
+		}
+		if err := os.WriteFile(genPath, []byte(patched), 0o644); err != nil {
+			return nil, false, err
+		}
+		disabled = append(disabled, names...)
+		fmt.Fprintf(o.Log, "gotchprep: disabled %d wrappers\n", len(names))
+	}
+	if err := os.WriteFile(filepath.Join(tmp, DisabledListName), []byte(strings.Join(disabled, "\n")+"\n"), 0o644); err != nil {
+		return nil, false, err
+	}
+	s := &Stamp{Tool: toolVersion, GotchVersion: o.GotchVersion, Libtorch: o.Libtorch, Fingerprint: fp, Disabled: disabled, PreparedAt: time.Now().UTC(), CompileChecks: checks}
+	b, _ := json.MarshalIndent(s, "", "  ")
+	if err := os.WriteFile(filepath.Join(tmp, stampName), b, 0o644); err != nil {
+		return nil, false, err
+	}
+	if err := os.RemoveAll(o.OutDir); err != nil {
+		return nil, false, fmt.Errorf("replace %s: %w", o.OutDir, err)
+	}
+	if err := os.Rename(tmp, o.OutDir); err != nil {
+		return nil, false, fmt.Errorf("replace %s: %w", o.OutDir, err)
+	}
+	return s, true, nil
+}
+
+func buildInfoFile(lt *Libtorch) string {
+	return fmt.Sprintf(`// Code generated by clue-bench gotchprep; DO NOT EDIT.
+
+package libtch
+
+// Facts about the libtorch this copy of gotch was prepared for.
+const (
+	PreparedLibtorchVersion = %q
+	PreparedLibtorchRoot    = %q
+	PreparedWithCUDA        = %v
+)
+`, lt.Version, lt.Root, lt.CUDA)
+}
+
+// copyTree copies a directory tree, making the copy writable (the module cache is read-only).
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	})
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}
