@@ -1,0 +1,64 @@
+# clue-bench: `make bench` runs the default suite, `make test` runs the tests. Both set up
+# everything they need on a fresh Debian/Ubuntu machine (libtorch, OpenBLAS, a gotch copy
+# adapted to that libtorch). Set LIBTORCH=/path to use another libtorch (official or a Python
+# torch package directory, CPU or CUDA) instead of Debian's.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO      ?= go
+BIN     := bin/bench
+CONFIG  ?= experiments.yaml
+OUT     ?= results
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS := libtorch-dev libopenblas0-pthread python3-torch
+BLAS_ALT := libblas.so.3-x86_64-linux-gnu
+OPENBLAS := /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
+export GOTCH_CACHE ?= $(CURDIR)/build/gotch-cache
+
+.PHONY: help setup deps gotch build test vet bench bench-smoke clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  variables: LIBTORCH=/path (other libtorch), CONFIG=$(CONFIG), OUT=$(OUT)"
+
+setup: gotch ## install libtorch + OpenBLAS (unless LIBTORCH is set) and prepare gotch for it
+
+deps: ## Debian's libtorch-dev, OpenBLAS selected as the system BLAS, python3-torch (reference tests)
+	@if [ -n "$$LIBTORCH" ]; then echo "deps: using LIBTORCH=$$LIBTORCH"; \
+	  if ! dpkg -s $(APT_PKGS) >/dev/null 2>&1 && command -v apt-get >/dev/null; then \
+	    echo "deps: (python3-torch reference tests will be skipped unless installed)"; fi; \
+	elif ! dpkg -s $(APT_PKGS) >/dev/null 2>&1; then \
+	  echo "deps: installing $(APT_PKGS) with apt"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PKGS) >/dev/null; \
+	fi
+	@if [ -z "$$LIBTORCH" ] && [ -e $(OPENBLAS) ] && \
+	    [ "$$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)" != "$$(readlink -f $(OPENBLAS))" ]; then \
+	  echo "deps: selecting OpenBLAS as the system BLAS (reference BLAS is ~10x slower)"; \
+	  $(SUDO) update-alternatives --set $(BLAS_ALT) $(OPENBLAS); fi
+
+gotch: deps ## prepare build/gotch for this libtorch and point go.work at it (no-op when current)
+	@GOWORK=off $(GO) run ./cmd/gotchprep -out build/gotch
+	@printf 'go 1.26\n\nuse .\n\nreplace github.com/sugarme/gotch v0.9.1 => ./build/gotch\n' > go.work.tmp
+	@cmp -s go.work.tmp go.work 2>/dev/null && rm go.work.tmp || mv go.work.tmp go.work
+
+build: gotch ## build bin/bench
+	$(GO) build -o $(BIN) ./cmd/bench
+
+vet: gotch
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+test: gotch vet ## run all tests (first run compiles gotch's C++ part: ~3 min)
+	$(GO) test -count=1 ./...
+
+bench: build ## run the default suite (experiments.yaml) and write the report
+	$(BIN) run -c $(CONFIG) --out $(OUT)
+	$(BIN) report --results $(OUT)
+
+bench-smoke: build ## a one-minute version of `make bench`
+	$(BIN) run -c $(CONFIG) --out $(OUT)-smoke --smoke
+	$(BIN) report --results $(OUT)-smoke
+
+clean: ## remove build outputs (keeps results)
+	rm -rf bin build go.work go.work.sum

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/clue-bench/clue-bench/internal/torchrt"
+)
+
+func init() {
+	register(&command{
+		name:    "version",
+		usage:   "[--json] [--device auto|cpu|cuda:N]",
+		summary: "print Go, gotch and libtorch versions, the BLAS library, thread count and device",
+		run:     runVersion,
+	})
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("version", stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	device := fs.String("device", "auto", "device to describe: auto, cpu, cuda or cuda:N")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	torchrt.LockThread()
+	in, err := torchrt.Describe(*device)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(in)
+	}
+	fmt.Fprintf(stdout, "go        %s\n", in.Go)
+	fmt.Fprintf(stdout, "gotch     %s\n", in.Gotch)
+	fmt.Fprintf(stdout, "libtorch  %s (%s)\n", in.Libtorch, in.LibtorchRoot)
+	fmt.Fprintf(stdout, "blas      %s [%s]\n", in.BLAS, torchrt.BLASKind(in.BLAS))
+	fmt.Fprintf(stdout, "threads   %d\n", in.Threads)
+	fmt.Fprintf(stdout, "cuda      %v (%d devices)\n", in.CUDA, in.CUDADeviceCount)
+	fmt.Fprintf(stdout, "device    %s: %s\n", in.Device, in.DeviceName)
+	return nil
+}

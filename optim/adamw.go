@@ -1,0 +1,238 @@
+// Package optim holds the optimiser used by the bench runner: AdamW with decoupled weight
+// decay over an explicit list of parameters, global-norm gradient clipping and the learning
+// rate schedule.
+//
+// It is written here rather than taken from gotch because gotch's optimiser wraps the whole
+// VarStore (state for frozen tensors too, one weight decay for all), its ClipGradNorm
+// deadlocks, and its ZeroGrad leaks a tensor per call.
+package optim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/sugarme/gotch/ts"
+)
+
+// Param is one trainable tensor and whether weight decay applies to it (not to biases and
+// LayerNorm parameters, following BERT's recipe).
+type Param struct {
+	Name   string
+	Tensor *ts.Tensor
+	Decay  bool
+}
+
+// AdamW implements torch.optim.AdamW's update rule exactly (same bias correction and epsilon
+// placement), so results can be compared with PyTorch.
+type AdamW struct {
+	Beta1, Beta2, Eps, WeightDecay float64
+
+	params []Param
+	m, v   []*ts.Tensor // first and second moments, allocated lazily, one per param
+	step   int64
+}
+
+// NewAdamW returns an optimiser over params. State is kept for these tensors only.
+func NewAdamW(params []Param, weightDecay float64) *AdamW {
+	return &AdamW{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay, params: params,
+		m: make([]*ts.Tensor, len(params)), v: make([]*ts.Tensor, len(params))}
+}
+
+// Params returns the optimised parameters.
+func (o *AdamW) Params() []Param { return o.params }
+
+// StateTensors reports how many state tensors the optimiser holds (two per parameter once a
+// step was taken): frozen parameters never get any.
+func (o *AdamW) StateTensors() int {
+	n := 0
+	for i := range o.m {
+		if o.m[i] != nil {
+			n += 2
+		}
+	}
+	return n
+}
+
+// Step applies one update with learning rate lr. Parameters whose gradient is undefined
+// (not reached by backward) are skipped, as PyTorch does.
+func (o *AdamW) Step(lr float64) (err error) {
+	o.step++
+	bc1 := 1 - math.Pow(o.Beta1, float64(o.step))
+	bc2 := 1 - math.Pow(o.Beta2, float64(o.step))
+	ts.NoGrad(func() {
+		for i, p := range o.params {
+			if err = o.update(i, p, lr, bc1, bc2); err != nil {
+				err = fmt.Errorf("adamw step on %s: %w", p.Name, err)
+				return
+			}
+		}
+	})
+	return err
+}
+
+func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
+	g, err := p.Tensor.Grad(false)
+	if err != nil {
+		return err
+	}
+	defer g.MustDrop()
+	if !g.MustDefined() {
+		return nil
+	}
+	if o.m[i] == nil {
+		if o.m[i], err = p.Tensor.ZerosLike(false); err != nil {
+			return err
+		}
+		if o.v[i], err = p.Tensor.ZerosLike(false); err != nil {
+			return err
+		}
+	}
+	m, v := o.m[i], o.v[i]
+	if p.Decay && o.WeightDecay != 0 {
+		if err := mulScalar(p.Tensor, 1-lr*o.WeightDecay); err != nil {
+			return err
+		}
+	}
+	// m ← β1·m + (1-β1)·g ; v ← β2·v + (1-β2)·g²
+	if err := lerp(m, g, 1-o.Beta1); err != nil {
+		return err
+	}
+	g2, err := g.Square(false)
+	if err != nil {
+		return err
+	}
+	err = lerp(v, g2, 1-o.Beta2)
+	g2.MustDrop()
+	if err != nil {
+		return err
+	}
+	// p ← p - lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps)
+	denom, err := v.Sqrt(false)
+	if err != nil {
+		return err
+	}
+	defer denom.MustDrop()
+	if err := mulScalar(denom, 1/math.Sqrt(bc2)); err != nil {
+		return err
+	}
+	if err := addScalar(denom, o.Eps); err != nil {
+		return err
+	}
+	upd, err := m.Div(denom, false)
+	if err != nil {
+		return err
+	}
+	defer upd.MustDrop()
+	if err := mulScalar(upd, lr/bc1); err != nil {
+		return err
+	}
+	return p.Tensor.Sub_(upd)
+}
+
+// ZeroGrad clears the gradients of all parameters.
+func (o *AdamW) ZeroGrad() error {
+	for _, p := range o.params {
+		if err := ZeroGrad(p.Tensor); err != nil {
+			return fmt.Errorf("zero grad %s: %w", p.Name, err)
+		}
+	}
+	return nil
+}
+
+// Close frees the optimiser state.
+func (o *AdamW) Close() {
+	for i := range o.m {
+		if o.m[i] != nil {
+			o.m[i].MustDrop()
+			o.v[i].MustDrop()
+			o.m[i], o.v[i] = nil, nil
+		}
+	}
+}
+
+// ZeroGrad zeroes t's gradient if it has one, without leaking the gradient handle.
+func ZeroGrad(t *ts.Tensor) error {
+	g, err := t.Grad(false)
+	if err != nil {
+		return err
+	}
+	defer g.MustDrop()
+	if !g.MustDefined() {
+		return nil
+	}
+	if err := g.Detach_(); err != nil {
+		return err
+	}
+	return g.Zero_()
+}
+
+// ClipGradNorm rescales the gradients so that their global L2 norm is at most maxNorm, as
+// torch.nn.utils.clip_grad_norm_ does, and returns the norm before clipping.
+func ClipGradNorm(params []Param, maxNorm float64) (float64, error) {
+	var sq float64
+	var grads []*ts.Tensor
+	defer func() {
+		for _, g := range grads {
+			g.MustDrop()
+		}
+	}()
+	for _, p := range params {
+		g, err := p.Tensor.Grad(false)
+		if err != nil {
+			return 0, err
+		}
+		if !g.MustDefined() {
+			g.MustDrop()
+			continue
+		}
+		grads = append(grads, g)
+		n, err := g.Norm(false)
+		if err != nil {
+			return 0, err
+		}
+		x, err := n.Float64Value([]int64{})
+		n.MustDrop()
+		if err != nil {
+			return 0, err
+		}
+		sq += x * x
+	}
+	total := math.Sqrt(sq)
+	if math.IsNaN(total) || math.IsInf(total, 0) {
+		return total, errors.New("gradient norm is not finite")
+	}
+	coef := maxNorm / (total + 1e-6)
+	if coef < 1 {
+		var err error
+		ts.NoGrad(func() {
+			for _, g := range grads {
+				if err = mulScalar(g, coef); err != nil {
+					return
+				}
+			}
+		})
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func mulScalar(t *ts.Tensor, x float64) error {
+	s := ts.FloatScalar(x)
+	defer s.MustDrop()
+	return t.MulScalar_(s)
+}
+
+func addScalar(t *ts.Tensor, x float64) error {
+	s := ts.FloatScalar(x)
+	defer s.MustDrop()
+	return t.AddScalar_(s)
+}
+
+func lerp(t, end *ts.Tensor, w float64) error {
+	s := ts.FloatScalar(w)
+	defer s.MustDrop()
+	return t.Lerp_(end, s)
+}
