@@ -1,0 +1,172 @@
+package bench
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+var testReg = Registry{
+	Tasks:   []string{"afqmc", "tnews", "wsc"},
+	Methods: []string{"fine-tuning", "fl-tuning"},
+	ResolveOptions: func(m string, n *yaml.Node) (any, error) {
+		opts := struct {
+			Units int `yaml:"units" json:"units"`
+		}{Units: 160}
+		if n.Kind == 0 {
+			return opts, nil
+		}
+		if m != "fl-tuning" {
+			return nil, errors.New("takes no options")
+		}
+		return opts, n.Decode(&opts)
+	},
+	CheckSplit: func(s string) error {
+		if s == "full" || strings.HasPrefix(s, "few:") {
+			return nil
+		}
+		return errors.New("bad split " + s)
+	},
+}
+
+const goodYAML = `
+backbone: ${TEST_BACKBONE:-builtin}
+out: res
+seeds: [1, 2]
+defaults:
+  epochs: 3
+tasks:
+  afqmc:
+    lr: 2.0e-4
+    methods:
+      fl-tuning: {lr: 1.0e-3}
+  tnews:
+    max_len: 64
+methods:
+  fine-tuning: {lr: 2.0e-5}
+  fl-tuning:
+    options: {units: 32}
+settings:
+  full: {split: full}
+  few: {split: "few:all", epochs: 20}
+exclude: ["tnews/*/few"]
+`
+
+func TestParseConfigResolves(t *testing.T) {
+	cfg, err := ParseConfig("/x/experiments.yaml", []byte(goodYAML), testReg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Out != "/x/res" || cfg.Backbone != "builtin" || cfg.DataDir != "builtin" {
+		t.Errorf("paths: out %q backbone %q data %q", cfg.Out, cfg.Backbone, cfg.DataDir)
+	}
+	tests := []struct {
+		task, method, setting string
+		lr, epochs            float64
+		maxLen                int
+	}{
+		{"afqmc", "fine-tuning", "full", 2e-5, 3, 128}, // method beats task
+		{"afqmc", "fl-tuning", "full", 1e-3, 3, 128},   // task's method entry beats both
+		{"afqmc", "fl-tuning", "few", 1e-3, 20, 128},   // setting beats defaults
+		{"tnews", "fl-tuning", "full", 2e-4, 3, 64},    // built-in lr, task max_len
+	}
+	for _, tc := range tests {
+		h := cfg.Hyper(tc.task, tc.method, tc.setting)
+		if h.LR != tc.lr || h.Epochs != tc.epochs || h.MaxLen != tc.maxLen {
+			t.Errorf("%s/%s/%s: lr %g epochs %g max_len %d; want %g %g %d", tc.task, tc.method, tc.setting, h.LR, h.Epochs, h.MaxLen, tc.lr, tc.epochs, tc.maxLen)
+		}
+		if h.EvalBatchSize != 2*h.BatchSize {
+			t.Errorf("eval batch size %d", h.EvalBatchSize)
+		}
+	}
+	cells, err := cfg.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// afqmc: 2 methods × 2 settings × 2 seeds; tnews: 2 methods × full × 2 seeds.
+	if len(cells) != 12 {
+		t.Fatalf("%d cells, want 12", len(cells))
+	}
+	ids := map[string]bool{}
+	for _, c := range cells {
+		if ids[c.ID] {
+			t.Errorf("duplicate id %s", c.ID)
+		}
+		ids[c.ID] = true
+		if c.Task == "tnews" && c.Setting == "few" {
+			t.Errorf("excluded cell present: %s", c.Name())
+		}
+	}
+	if string(cells[4].MethodOptions) != `{"units":32}` || cells[4].Method != "fl-tuning" {
+		t.Errorf("cell 4 = %s options %s", cells[4].Name(), cells[4].MethodOptions)
+	}
+	// Same config → same ids; a changed hyper-parameter → a changed id for those cells only.
+	cfg2, _ := ParseConfig("/x/experiments.yaml", []byte(strings.Replace(goodYAML, "max_len: 64", "max_len: 96", 1)), testReg)
+	cells2, _ := cfg2.Expand()
+	for i := range cells {
+		same := cells[i].ID == cells2[i].ID
+		if same == (cells[i].Task == "tnews") {
+			t.Errorf("%s: id stable=%v after changing tnews max_len", cells[i].Name(), same)
+		}
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\nbogus: 1\n", "x.yaml: line 3: field bogus not found"},
+		{"unknown task", "methods: {fine-tuning: {}}\ntasks:\n  afqmc: {}\n  nope: {}\n", "x.yaml:4: unknown task \"nope\""},
+		{"unknown method", "tasks: {afqmc: {}}\nmethods:\n  lora: {}\n", "x.yaml:3: unknown method \"lora\""},
+		{"wrong type", "tasks:\n  afqmc: {lr: fast}\nmethods: {fine-tuning: {}}\n", "line 2: cannot unmarshal !!str `fast` into float64"},
+		{"bad value", "tasks:\n  afqmc: {batch_size: 0}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: afqmc/fine-tuning/full: batch_size must be at least 1"},
+		{"bad options", "tasks: {afqmc: {}}\nmethods:\n  fine-tuning:\n    options: {units: 3}\n", "x.yaml:4: method fine-tuning options: takes no options"},
+		{"bad split", "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\nsettings:\n  odd: {split: half}\n", "x.yaml:4: setting odd: bad split half"},
+		{"unset var", "backbone: ${CLUE_BENCH_NOT_SET}\ntasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\n", "x.yaml:1: backbone: environment variable CLUE_BENCH_NOT_SET is not set"},
+		{"override of absent method", "tasks:\n  afqmc: {methods: {fl-tuning: {}}}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: task afqmc: override for method \"fl-tuning\""},
+		{"no tasks", "methods: {fine-tuning: {}}\n", "no tasks"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig("x.yaml", []byte(tc.yaml), testReg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestShardAndFilter(t *testing.T) {
+	cfg, err := ParseConfig(filepath.Join(t.TempDir(), "e.yaml"), []byte(goodYAML), testReg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, _ := cfg.Expand()
+	seen := map[string]int{}
+	for i := 0; i < 3; i++ {
+		for _, c := range Shard(cells, i, 3) {
+			seen[c.ID]++
+		}
+	}
+	if len(seen) != len(cells) {
+		t.Fatalf("shards cover %d of %d cells", len(seen), len(cells))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("cell %s in %d shards", id, n)
+		}
+	}
+	if _, _, err := ParseShard("0/3"); err == nil {
+		t.Error("0/3 accepted")
+	}
+	if i, n, err := ParseShard("2/3"); err != nil || i != 1 || n != 3 {
+		t.Errorf("2/3 → %d %d %v", i, n, err)
+	}
+	got, _ := Filter(cells, []string{"afqmc/fl-*/*"})
+	if len(got) != 4 {
+		t.Errorf("filter kept %d, want 4", len(got))
+	}
+}

@@ -1,0 +1,169 @@
+package bench
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Cell is one training run: a task, a method, a setting and a seed, with everything resolved.
+// Its ID hashes all of it, so that any change to what the cell would compute changes the ID.
+type Cell struct {
+	ID            string          `json:"id"`
+	Task          string          `json:"task"`
+	Method        string          `json:"method"`
+	Setting       string          `json:"setting"`
+	Seed          int64           `json:"seed"`
+	Split         string          `json:"split"`
+	Hyper         Hyper           `json:"hyper"`
+	MethodOptions json.RawMessage `json:"method_options"`
+	Backbone      string          `json:"backbone"`
+	DataDir       string          `json:"data_dir"`
+}
+
+// Key names the cell's files: stable across config changes of the same (task, method,
+// setting, seed), so a changed config finds the old result and calls it stale.
+func (c Cell) Key() string {
+	return fmt.Sprintf("%s__%s__%s__s%d", c.Task, c.Method, c.Setting, c.Seed)
+}
+
+// Name is the cell's human label, also what --only globs match: task/method/setting.
+func (c Cell) Name() string { return c.Task + "/" + c.Method + "/" + c.Setting }
+
+func (c *Cell) computeID() {
+	c.ID = ""
+	b, _ := json.Marshal(c)
+	sum := sha256.Sum256(b)
+	c.ID = hex.EncodeToString(sum[:])[:12]
+}
+
+// Expand lists the cells of the matrix in a fixed order (task, method, setting, seed), after
+// the config's include/exclude rules. It is a pure function of the config.
+func (c *Config) Expand() ([]Cell, error) {
+	var cells []Cell
+	for _, t := range sortedKeys(c.Tasks) {
+		for _, m := range sortedKeys(c.Methods) {
+			opts, err := json.Marshal(c.Methods[m].resolved)
+			if err != nil {
+				return nil, fmt.Errorf("method %s options: %w", m, err)
+			}
+			for _, s := range sortedKeys(c.Settings) {
+				name := t + "/" + m + "/" + s
+				if !selected(name, c.Include, c.Exclude) {
+					continue
+				}
+				for _, seed := range c.Seeds {
+					cell := Cell{Task: t, Method: m, Setting: s, Seed: seed, Split: c.Settings[s].Split,
+						Hyper: c.Hyper(t, m, s), MethodOptions: opts, Backbone: c.Backbone, DataDir: c.DataDir}
+					cell.computeID()
+					cells = append(cells, cell)
+				}
+			}
+		}
+	}
+	return cells, nil
+}
+
+// selected applies include (empty = everything) and exclude globs to "task/method/setting".
+func selected(name string, include, exclude []string) bool {
+	ok := len(include) == 0
+	for _, g := range include {
+		if m, _ := filepath.Match(g, name); m {
+			ok = true
+		}
+	}
+	for _, g := range exclude {
+		if m, _ := filepath.Match(g, name); m {
+			ok = false
+		}
+	}
+	return ok
+}
+
+// Filter keeps the cells whose name matches any of the globs (all cells when none given).
+func Filter(cells []Cell, globs []string) ([]Cell, error) {
+	if len(globs) == 0 {
+		return cells, nil
+	}
+	for _, g := range globs {
+		if _, err := filepath.Match(g, "x"); err != nil {
+			return nil, fmt.Errorf("--only %q: %w", g, err)
+		}
+	}
+	var out []Cell
+	for _, c := range cells {
+		if selected(c.Name(), globs, nil) || selected(c.Name()+"/s"+itoa(c.Seed), globs, nil) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Shard returns the i-th of n deterministic, disjoint parts of cells (0-based i), by position in
+// the fixed cell order, so that every process computes the same partition.
+func Shard(cells []Cell, i, n int) []Cell {
+	var out []Cell
+	for k, c := range cells {
+		if k%n == i {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ParseShard reads "i/N" with 1 ≤ i ≤ N (as a user counts) and returns the 0-based index.
+func ParseShard(s string) (int, int, error) {
+	var i, n int
+	if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || n < 1 || i < 1 || i > n || fmt.Sprintf("%d/%d", i, n) != strings.TrimSpace(s) {
+		return 0, 0, fmt.Errorf("--shard %q: want i/N with 1 ≤ i ≤ N", s)
+	}
+	return i - 1, n, nil
+}
+
+// Status of a cell with respect to a results directory.
+type Status string
+
+const (
+	StatusPending Status = "pending"
+	StatusDone    Status = "done"
+	StatusFailed  Status = "failed"
+	StatusStale   Status = "stale"   // a result exists for this key but from another config
+	StatusRunning Status = "running" // a live worker holds the claim
+)
+
+// CellStatus looks a cell up in the results directory.
+func CellStatus(store *Store, c Cell) (Status, *Result) {
+	r, err := store.Read(c.Key())
+	if err != nil || r == nil {
+		if store.Claimed(c.Key()) {
+			return StatusRunning, nil
+		}
+		return StatusPending, nil
+	}
+	switch {
+	case r.Cell.ID != c.ID:
+		return StatusStale, r
+	case r.Status == ResultFailed:
+		return StatusFailed, r
+	default:
+		return StatusDone, r
+	}
+}
+
+// Counts tallies statuses, for summaries.
+func Counts(sts []Status) string {
+	m := map[Status]int{}
+	for _, s := range sts {
+		m[s]++
+	}
+	var parts []string
+	for _, s := range []Status{StatusDone, StatusFailed, StatusStale, StatusRunning, StatusPending} {
+		if m[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", m[s], s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
