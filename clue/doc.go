@@ -1,0 +1,32 @@
+// Package clue reads the CLUE and FewCLUE classification tasks, formats their records into
+// model inputs, scores predictions and writes submission files. It is pure Go: tokenising and
+// encoding belong to the runner.
+//
+// # Tasks are declarations
+//
+// Each task lives in one file (afqmc.go, tnews.go, ...) that declares a Task (folders, file
+// names, label set, a Decode function that applies the task's input formatting, submission
+// file names, metrics) and registers it in init. Adding a task is one new file and its test;
+// nothing else switches on task names. Lookup finds a task by name and suggests near misses.
+//
+// Registered tasks: afqmc, tnews, iflytek, ocnli, cmnli, csl, wsc (CLUEWSC2020 = WSC 1.1),
+// wsc10 (WSC 1.0), and the FewCLUE-only eprstmt and bustm. Each file's comment records the
+// format conventions it relies on.
+//
+// # Pipeline
+//
+//  1. ParseSelection picks a regime: "full" (official splits), "few:0".."few:4" and "few:all"
+//     (FewCLUE folds, test_public.json as the labelled test), or "kshot:K:SEED" (K examples per
+//     class drawn from the full train set, deterministically for the seed).
+//  2. Load resolves the task folder under a data dir, reads every file through one JSON-lines
+//     reader (UTF-8 BOM and blank lines tolerated; errors read "path:line: field ...: ..."),
+//     drops the rows a task discards by design (OCNLI/CMNLI "-") and counts them in Stats.
+//  3. The runner trains on Dataset.Train/Dev and predicts label indices.
+//  4. Score computes the task's metrics (accuracy, then macro-F1, in percent); each Metric says
+//     whether higher is better. WriteSubmission writes the official one-JSON-per-line file;
+//     ReadSubmission reads one back for offline scoring.
+//
+// Labels are handled as indices into Task.Labels everywhere; the canonical strings appear only
+// at the edges (input files, submissions). Input files may write a label as a string or a
+// number ("102" in CLUE, 102 in FewCLUE TNEWS); both decode to the same index.
+package clue

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/clue-bench/clue-bench/clue"
+)
+
+func init() {
+	register(&command{
+		name:    "score",
+		usage:   "--task NAME --gold FILE --pred FILE",
+		summary: "score a submission-format prediction file against a labelled data file, matching by id",
+		run:     runScore,
+	})
+}
+
+// scoreReport is what `bench score` prints.
+type scoreReport struct {
+	Task           string             `json:"task"`
+	Gold           string             `json:"gold"`
+	Pred           string             `json:"pred"`
+	Examples       int                `json:"examples"`
+	IgnoredDropped int                `json:"ignored_dropped"` // predictions for gold rows the task drops (OCNLI "-")
+	Headline       string             `json:"headline"`
+	Metrics        map[string]float64 `json:"metrics"`
+	HigherIsBetter map[string]bool    `json:"higher_is_better"`
+}
+
+func runScore(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("score", stderr)
+	taskName := fs.String("task", "", "task name: "+strings.Join(clue.Names(), ", "))
+	goldPath := fs.String("gold", "", "labelled file in the task's data format (e.g. dev.json, test_public.json)")
+	predPath := fs.String("pred", "", `predictions, one {"id": ..., "label": "..."} per line`)
+	if err := parseClueFlags(fs.Parse(args), fs.Args()); err != nil {
+		return err
+	}
+	if *goldPath == "" || *predPath == "" {
+		return &exitError{code: 2, msg: "--gold and --pred are required"}
+	}
+	task, err := lookupClueTask(*taskName)
+	if err != nil {
+		return err
+	}
+	gold, err := clue.ReadFile(task, *goldPath)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]int, len(gold.Examples))
+	for i, ex := range gold.Examples {
+		if ex.Label < 0 {
+			return fmt.Errorf("%s:%d: field \"label\": missing (the gold file must be labelled)", *goldPath, ex.Line)
+		}
+		if j, dup := byID[ex.ID]; dup {
+			return fmt.Errorf("%s:%d: id %s repeats line %d, so predictions cannot be matched", *goldPath, ex.Line, ex.ID, gold.Examples[j].Line)
+		}
+		byID[ex.ID] = i
+	}
+	dropped := make(map[string]bool, len(gold.Dropped))
+	for _, ex := range gold.Dropped {
+		dropped[ex.ID] = true
+	}
+
+	f, err := os.Open(*predPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ids, preds, err := clue.ReadSubmission(f, *predPath, task)
+	if err != nil {
+		return err
+	}
+	pred := make([]int, len(gold.Examples))
+	for i := range pred {
+		pred[i] = -1
+	}
+	var extra []string
+	ignored := 0
+	for k, id := range ids {
+		i, ok := byID[id]
+		switch {
+		case ok:
+			pred[i] = preds[k]
+		case dropped[id]:
+			ignored++
+		default:
+			extra = append(extra, id)
+		}
+	}
+	var missing []string
+	goldLabels := make([]int, len(gold.Examples))
+	for i, ex := range gold.Examples {
+		goldLabels[i] = ex.Label
+		if pred[i] < 0 {
+			missing = append(missing, ex.ID)
+		}
+	}
+	if len(missing) > 0 || len(extra) > 0 {
+		var parts []string
+		if len(missing) > 0 {
+			parts = append(parts, fmt.Sprintf("%d gold ids have no prediction (%s)", len(missing), firstIDs(missing)))
+		}
+		if len(extra) > 0 {
+			parts = append(parts, fmt.Sprintf("%d predicted ids are not in %s (%s)", len(extra), *goldPath, firstIDs(extra)))
+		}
+		return fmt.Errorf("%s: %s", *predPath, strings.Join(parts, "; "))
+	}
+	metrics, err := clue.Score(task, goldLabels, pred)
+	if err != nil {
+		return err
+	}
+	hib := make(map[string]bool, len(task.Metrics))
+	for _, m := range task.Metrics {
+		hib[m.Name] = m.HigherIsBetter
+	}
+	return writeClueJSON(stdout, scoreReport{
+		Task:           task.Name,
+		Gold:           *goldPath,
+		Pred:           *predPath,
+		Examples:       len(gold.Examples),
+		IgnoredDropped: ignored,
+		Headline:       task.Headline().Name,
+		Metrics:        metrics,
+		HigherIsBetter: hib,
+	})
+}
+
+// firstIDs lists a few ids for an error message.
+func firstIDs(ids []string) string {
+	const n = 5
+	if len(ids) <= n {
+		return "ids " + strings.Join(ids, ", ")
+	}
+	return "ids " + strings.Join(ids[:n], ", ") + ", ..."
+}
