@@ -1,0 +1,366 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/libtch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+)
+
+// Prefix supplies P-tuning v2 style key/value prefixes, one pair per layer.
+type Prefix interface {
+	// Len is the number of prefix positions P (0 disables the prefix).
+	Len() int64
+	// KV returns layer's prefix keys and values, each (B, heads, P, headDim), in the space after
+	// the K/V projections. Return fresh tensors: the encoder drops them after use.
+	KV(layer int, batch int64, train bool) (k, v *ts.Tensor, err error)
+	// ShiftPositions reports whether real tokens take positions P…P+T-1, as transformers does
+	// when given past_key_values, rather than 0…T-1.
+	ShiftPositions() bool
+}
+
+// FFNBranch adds FL-tuning style extra FFN units to each layer.
+type FFNBranch interface {
+	// Forward gets the FFN input x (the attention block output, (B, T, H)) and returns a (B, T, H)
+	// tensor that is added to the frozen FFN output before that FFN's output dropout, residual
+	// add and LayerNorm, or nil to add nothing for this layer. The encoder drops the returned
+	// tensor after use, so return a fresh one; x belongs to the encoder and must not be dropped.
+	Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, error)
+}
+
+// Batch is one batch of token ids on the model's device.
+type Batch struct {
+	InputIDs *ts.Tensor // (B, T) int64
+	TypeIDs  *ts.Tensor // (B, T) int64; nil means all zeros
+	Mask     *ts.Tensor // (B, T), 1 = real token, 0 = padding; nil means no padding
+}
+
+// Output is the encoder's result. The caller owns (and drops) both tensors.
+type Output struct {
+	Hidden *ts.Tensor // (B, T, H) last hidden state
+	Pooled *ts.Tensor // (B, H) tanh(dense(hidden[:, 0]))
+}
+
+// layer holds one post-LN transformer layer's weights.
+type layer struct {
+	query, key, value, attnOut linear
+	attnLN                     layerNorm
+	inter, out                 linear
+	outLN                      layerNorm
+}
+
+// Encoder is a BERT encoder (embeddings, post-LN layers, pooler) whose variables carry the
+// transformers names, so that checkpoints load by name.
+type Encoder struct {
+	Cfg Config
+
+	word, pos, typ *ts.Tensor // (V, H), (MaxPos, H), (TypeVocab, H)
+	embLN          layerNorm
+	layers         []layer
+	pooler         linear
+	act            func(*ts.Tensor) (*ts.Tensor, error)
+	device         gotch.Device
+
+	prefix Prefix
+	branch FFNBranch
+}
+
+// NewEncoder creates the encoder's variables under p, initialised as transformers initialises a
+// fresh BertModel: N(0, initializer_range) weights, zero biases, LayerNorm 1/0, zero padding row.
+// p must be vs.Root().Sub("bert"), so that variables are named "bert.embeddings.…",
+// "bert.encoder.layer.N.…" and "bert.pooler.…" exactly as in transformers checkpoints.
+func NewEncoder(p *nn.Path, cfg Config) (*Encoder, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new encoder: %w", err)
+	}
+	if path := p.Paths(); len(path) != 1 || path[0] != "bert" {
+		return nil, fmt.Errorf("new encoder: path must be vs.Root().Sub(\"bert\"), got %q", fullName(p, ""))
+	}
+	act, err := activation(cfg.HiddenAct)
+	if err != nil {
+		return nil, fmt.Errorf("new encoder: %w", err)
+	}
+	e := &Encoder{Cfg: cfg, act: act, device: p.Device()}
+	if err := e.build(p); err != nil {
+		return nil, fmt.Errorf("new encoder: %w", err)
+	}
+	return e, nil
+}
+
+// build creates the variables. Every variable's path is derived from p afresh and used at once:
+// gotch's Path.Sub appends to the parent's slice, so two sibling paths held at the same time can
+// share a backing array and end up naming the same variable.
+func (e *Encoder) build(p *nn.Path) error {
+	c := e.Cfg
+	h, std := c.HiddenSize, c.InitializerRange
+	at := func(names ...string) *nn.Path {
+		q := p
+		for _, n := range names {
+			q = q.Sub(n)
+		}
+		return q
+	}
+	var err error
+	if e.word, err = newVar(at("embeddings", "word_embeddings"), "weight", []int64{c.VocabSize, h}, initNormal, std); err != nil {
+		return err
+	}
+	if err := zeroRow(e.word, c.PadTokenID); err != nil {
+		return fmt.Errorf("zero padding row: %w", err)
+	}
+	if e.pos, err = newVar(at("embeddings", "position_embeddings"), "weight", []int64{c.MaxPositionEmbeddings, h}, initNormal, std); err != nil {
+		return err
+	}
+	if e.typ, err = newVar(at("embeddings", "token_type_embeddings"), "weight", []int64{c.TypeVocabSize, h}, initNormal, std); err != nil {
+		return err
+	}
+	if e.embLN, err = newLayerNorm(at("embeddings", "LayerNorm"), h, c.LayerNormEps); err != nil {
+		return err
+	}
+	e.layers = make([]layer, c.NumHiddenLayers)
+	for i := range e.layers {
+		l := &e.layers[i]
+		n := strconv.Itoa(i)
+		linears := []struct {
+			dst     *linear
+			path    []string
+			in, out int64
+		}{
+			{&l.query, []string{"attention", "self", "query"}, h, h},
+			{&l.key, []string{"attention", "self", "key"}, h, h},
+			{&l.value, []string{"attention", "self", "value"}, h, h},
+			{&l.attnOut, []string{"attention", "output", "dense"}, h, h},
+			{&l.inter, []string{"intermediate", "dense"}, h, c.IntermediateSize},
+			{&l.out, []string{"output", "dense"}, c.IntermediateSize, h},
+		}
+		for _, s := range linears {
+			if *s.dst, err = newLinear(at(append([]string{"encoder", "layer", n}, s.path...)...), s.in, s.out, std); err != nil {
+				return err
+			}
+		}
+		if l.attnLN, err = newLayerNorm(at("encoder", "layer", n, "attention", "output", "LayerNorm"), h, c.LayerNormEps); err != nil {
+			return err
+		}
+		if l.outLN, err = newLayerNorm(at("encoder", "layer", n, "output", "LayerNorm"), h, c.LayerNormEps); err != nil {
+			return err
+		}
+	}
+	e.pooler, err = newLinear(at("pooler", "dense"), h, h, std)
+	return err
+}
+
+// zeroRow zeroes row i of a (rows, cols) variable in place.
+func zeroRow(w *ts.Tensor, i int64) error {
+	return noGrad(func() error {
+		row, err := w.Narrow(0, i, 1, false)
+		if err != nil {
+			return torchErr(err)
+		}
+		defer dropAll(row)
+		return inplace(func(out *libtch.Ctensor) { libtch.AtgZero_(out, handle(row)) })
+	})
+}
+
+// Device is the device the encoder's variables live on.
+func (e *Encoder) Device() gotch.Device { return e.device }
+
+// SetPrefix installs (or, with nil, removes) a key/value prefix used by every later Forward.
+// The attention mask gets Len() ones prepended: the prefix is visible to every token.
+func (e *Encoder) SetPrefix(p Prefix) { e.prefix = p }
+
+// SetFFNBranch installs (or, with nil, removes) an extra FFN branch used by every later Forward.
+func (e *Encoder) SetFFNBranch(b FFNBranch) { e.branch = b }
+
+// Forward runs the encoder. train=false is eval mode: no dropout anywhere. Autograd recording
+// follows the calling thread's grad mode; lock the OS thread around libtorch work.
+func (e *Encoder) Forward(b Batch, train bool) (Output, error) {
+	bsz, seq, err := e.checkBatch(b)
+	if err != nil {
+		return Output{}, fmt.Errorf("forward: %w", err)
+	}
+	var plen, start int64
+	if e.prefix != nil {
+		if plen = e.prefix.Len(); plen < 0 {
+			return Output{}, fmt.Errorf("forward: prefix length %d is negative", plen)
+		}
+		if e.prefix.ShiftPositions() {
+			start = plen
+		}
+	}
+	if start+seq > e.Cfg.MaxPositionEmbeddings {
+		return Output{}, fmt.Errorf("forward: positions %d…%d exceed max_position_embeddings %d",
+			start, start+seq-1, e.Cfg.MaxPositionEmbeddings)
+	}
+	mask, err := e.additiveMask(b.Mask, bsz, seq, plen)
+	if err != nil {
+		return Output{}, fmt.Errorf("forward: attention mask: %w", err)
+	}
+	defer dropAll(mask)
+
+	hidden, err := e.embed(b, bsz, seq, start, train)
+	if err != nil {
+		return Output{}, fmt.Errorf("forward: embeddings: %w", err)
+	}
+	for i := range e.layers {
+		next, err := e.layerForward(i, hidden, mask, bsz, seq, plen, train)
+		dropAll(hidden)
+		if err != nil {
+			return Output{}, fmt.Errorf("forward: layer %d: %w", i, err)
+		}
+		hidden = next
+	}
+	pooled, err := e.pool(hidden)
+	if err != nil {
+		dropAll(hidden)
+		return Output{}, fmt.Errorf("forward: pooler: %w", err)
+	}
+	return Output{Hidden: hidden, Pooled: pooled}, nil
+}
+
+// checkBatch validates the batch tensors and returns (B, T).
+func (e *Encoder) checkBatch(b Batch) (int64, int64, error) {
+	if b.InputIDs == nil {
+		return 0, 0, fmt.Errorf("batch has no input ids")
+	}
+	shape, err := b.InputIDs.Size()
+	if err != nil {
+		return 0, 0, fmt.Errorf("input ids: %w", torchErr(err))
+	}
+	if len(shape) != 2 || shape[0] == 0 || shape[1] == 0 {
+		return 0, 0, fmt.Errorf("input ids have shape %v, want non-empty (batch, seq)", shape)
+	}
+	for _, t := range []struct {
+		name string
+		x    *ts.Tensor
+	}{{"input ids", b.InputIDs}, {"type ids", b.TypeIDs}, {"mask", b.Mask}} {
+		if t.x == nil {
+			continue
+		}
+		s, err := t.x.Size()
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", t.name, torchErr(err))
+		}
+		if !sameShape(s, shape) {
+			return 0, 0, fmt.Errorf("%s have shape %v, input ids %v", t.name, s, shape)
+		}
+		if t.name != "mask" && t.x.DType() != gotch.Int64 {
+			return 0, 0, fmt.Errorf("%s have dtype %v, want int64", t.name, t.x.DType())
+		}
+	}
+	return shape[0], shape[1], nil
+}
+
+// embed returns LayerNorm(word + type + position), with dropout in training: (B, T, H).
+func (e *Encoder) embed(b Batch, bsz, seq, start int64, train bool) (*ts.Tensor, error) {
+	var s scope
+	defer s.drop()
+	words, err := s.track(ts.Embedding(e.word, b.InputIDs, e.Cfg.PadTokenID, false, false))
+	if err != nil {
+		return nil, err
+	}
+	typeIDs := b.TypeIDs
+	if typeIDs == nil {
+		if typeIDs, err = s.track(ts.Zeros([]int64{bsz, seq}, gotch.Int64, e.device)); err != nil {
+			return nil, err
+		}
+	}
+	types, err := s.track(ts.Embedding(e.typ, typeIDs, -1, false, false))
+	if err != nil {
+		return nil, err
+	}
+	posIDs, err := s.track(ts.ArangeStart(ts.IntScalar(start), ts.IntScalar(start+seq), gotch.Int64, e.device))
+	if err != nil {
+		return nil, err
+	}
+	pos, err := s.track(ts.Embedding(e.pos, posIDs, -1, false, false)) // (T, H), broadcast over B
+	if err != nil {
+		return nil, err
+	}
+	// Same summation order as transformers: (word + type) + position.
+	sum, err := s.track(words.Add(types, false))
+	if err != nil {
+		return nil, err
+	}
+	if sum, err = s.track(sum.Add(pos, false)); err != nil {
+		return nil, err
+	}
+	normed, err := s.track(e.embLN.forward(sum))
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.track(dropout(normed, e.Cfg.HiddenDropoutProb, train))
+	if err != nil {
+		return nil, err
+	}
+	s.release(out)
+	return out, nil
+}
+
+// additiveMask turns a (B, T) 1/0 mask into (B, 1, 1, P+T) scores to add: 0 where a key is
+// visible, the dtype's most negative finite value where it is padding (transformers' choice,
+// which keeps fully padded rows finite). Prefix keys are always visible. nil mask → nil.
+func (e *Encoder) additiveMask(m *ts.Tensor, bsz, seq, plen int64) (*ts.Tensor, error) {
+	if m == nil {
+		return nil, nil
+	}
+	var s scope
+	defer s.drop()
+	dtype := e.word.DType()
+	vis, err := s.track(m.Totype(dtype, false))
+	if err != nil {
+		return nil, err
+	}
+	if plen > 0 {
+		ones, err := s.track(ts.Ones([]int64{bsz, plen}, dtype, e.device))
+		if err != nil {
+			return nil, err
+		}
+		if vis, err = s.track(ts.Cat([]*ts.Tensor{ones, vis}, 1)); err != nil {
+			return nil, err
+		}
+	}
+	// (m − 1)·max: 0 for visible keys, −max for padding.
+	shifted, err := s.track(vis.SubScalar(ts.FloatScalar(1), false))
+	if err != nil {
+		return nil, err
+	}
+	scaled, err := s.track(shifted.MulScalar(ts.FloatScalar(maxFinite(dtype)), false))
+	if err != nil {
+		return nil, err
+	}
+	out, err := scaled.View([]int64{bsz, 1, 1, plen + seq}, false)
+	return out, torchErr(err)
+}
+
+// maxFinite is the largest finite value of a floating dtype.
+func maxFinite(d gotch.DType) float64 {
+	switch d {
+	case gotch.Double:
+		return math.MaxFloat64
+	case gotch.Half:
+		return 65504
+	case gotch.BFloat16:
+		return 3.3895313892515355e38
+	default:
+		return math.MaxFloat32
+	}
+}
+
+// pool returns tanh(dense(hidden[:, 0])): (B, H).
+func (e *Encoder) pool(hidden *ts.Tensor) (*ts.Tensor, error) {
+	var s scope
+	defer s.drop()
+	cls, err := s.track(hidden.Select(1, 0, false))
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.track(e.pooler.forward(cls))
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.Tanh(false)
+	return out, torchErr(err)
+}

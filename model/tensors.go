@@ -1,0 +1,187 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"unsafe"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/libtch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// torchErr shortens a gotch error to its message: gotch appends a Go stack trace to every libtorch
+// error, which buries the one line a user needs.
+func torchErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "\ngoroutine "); i >= 0 {
+		msg = msg[:i]
+	}
+	return errors.New(strings.TrimSpace(msg))
+}
+
+// scope collects intermediate tensors so that a function can drop them all on return,
+// whichever path it leaves by. Tensors handed to the caller must not be tracked.
+type scope struct{ held []*ts.Tensor }
+
+// track records t for dropping and passes (t, err) through, so calls can be wrapped as
+// `x, err := s.track(y.Op(...))`. The error is shortened with torchErr.
+func (s *scope) track(t *ts.Tensor, err error) (*ts.Tensor, error) {
+	if err != nil {
+		return nil, torchErr(err)
+	}
+	s.held = append(s.held, t)
+	return t, nil
+}
+
+// release stops tracking t, for a tensor that is handed to the caller after all.
+func (s *scope) release(t *ts.Tensor) {
+	for i, h := range s.held {
+		if h == t {
+			s.held[i] = nil
+		}
+	}
+}
+
+// drop frees every tracked tensor. Dropping a tensor twice is harmless in gotch.
+func (s *scope) drop() {
+	for _, t := range s.held {
+		if t != nil {
+			_ = t.Drop()
+		}
+	}
+	s.held = nil
+}
+
+// dropAll frees the given tensors, skipping nils.
+func dropAll(tensors ...*ts.Tensor) {
+	for _, t := range tensors {
+		if t != nil {
+			_ = t.Drop()
+		}
+	}
+}
+
+// noGrad runs fn with autograd recording off on this OS thread and restores the previous mode
+// (gotch's ts.NoGrad always switches recording back on, even if it was off before).
+func noGrad(fn func() error) error {
+	// Pin the goroutine so the mode is switched and restored on the thread that runs fn;
+	// LockOSThread nests, so this is harmless for callers that already locked.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	prev, err := ts.GradSetEnabled(false)
+	if err != nil {
+		return torchErr(err)
+	}
+	defer func() { _, _ = ts.GradSetEnabled(prev) }()
+	return fn()
+}
+
+// inplace runs a libtch in-place call and frees the extra tensor handle that such calls return.
+// gotch's generated in-place methods (Normal_, RequiresGrad_, …) overwrite the receiver's handle
+// with that new one and leak the old, which pins the storage forever; going through libtch
+// directly avoids both the leak and the handle swap.
+func inplace(call func(out *libtch.Ctensor)) error {
+	var out libtch.Ctensor
+	call(&out)
+	if err := ts.TorchErr(); err != nil {
+		return torchErr(err)
+	}
+	if out != nil {
+		libtch.AtFree(out)
+	}
+	return nil
+}
+
+// handle is t's C handle in the form libtch expects.
+func handle(t *ts.Tensor) libtch.Ctensor { return libtch.Ctensor(t.Ctensor()) }
+
+// setRequiresGrad flips requires_grad on t's storage without swapping t's handle.
+func setRequiresGrad(t *ts.Tensor, on bool) error {
+	flag := int32(0)
+	if on {
+		flag = 1
+	}
+	return inplace(func(out *libtch.Ctensor) { libtch.AtgRequiresGrad_(out, handle(t), flag) })
+}
+
+// copyInto copies src into dst in place (converting dtype and device as needed) without
+// recording the copy in autograd. Shapes must already have been checked: libtorch would
+// broadcast a smaller source silently.
+func copyInto(dst, src *ts.Tensor) error {
+	return noGrad(func() error {
+		libtch.AtCopy_(handle(dst), handle(src))
+		return torchErr(ts.TorchErr())
+	})
+}
+
+// tensorBytes returns t's elements as raw bytes in host order (row-major, contiguous), copying
+// from any device. The bytes are safe to hold after t is dropped.
+func tensorBytes(t *ts.Tensor) ([]byte, error) {
+	shape, err := t.Size()
+	if err != nil {
+		return nil, torchErr(err)
+	}
+	numel := int64(1)
+	for _, d := range shape {
+		numel *= d
+	}
+	es := int64(t.DType().Size())
+	buf := make([]byte, numel*es)
+	if numel == 0 {
+		return buf, nil
+	}
+	libtch.AtCopyData(handle(t), unsafe.Pointer(&buf[0]), uint(numel), uint(es))
+	if err := ts.TorchErr(); err != nil {
+		return nil, torchErr(err)
+	}
+	return buf, nil
+}
+
+// tensorFromBytes builds a CPU tensor of the given shape and dtype from raw host-order bytes.
+func tensorFromBytes(raw []byte, shape []int64, dtype gotch.DType) (*ts.Tensor, error) {
+	numel := int64(1)
+	for _, d := range shape {
+		if d < 0 {
+			return nil, fmt.Errorf("negative dimension in shape %v", shape)
+		}
+		numel *= d
+	}
+	if want := numel * int64(dtype.Size()); int64(len(raw)) != want {
+		return nil, fmt.Errorf("%d bytes for shape %v of %v, want %d", len(raw), shape, dtype, want)
+	}
+	if numel == 0 {
+		// gotch's OfDataSize cannot take an empty buffer; an empty tensor needs no data anyway.
+		t, err := ts.Zeros(shape, dtype, gotch.CPU)
+		return t, torchErr(err)
+	}
+	if len(shape) == 0 {
+		// OfDataSize indexes the shape slice, so build a 1-element vector and reshape to a scalar.
+		flat, err := ts.OfDataSize(raw, []int64{1}, dtype)
+		if err != nil {
+			return nil, torchErr(err)
+		}
+		t, err := flat.Reshape([]int64{}, true)
+		return t, torchErr(err)
+	}
+	t, err := ts.OfDataSize(raw, shape, dtype)
+	return t, torchErr(err)
+}
+
+// sameShape reports whether two shapes are equal.
+func sameShape(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
