@@ -17,8 +17,11 @@ const parityTol = 1e-5
 var variants = []string{"bin", "safetensors", "legacy"}
 
 // checkParity loads every variant under dir and compares eval-mode outputs with the references,
-// with and without padding (padded rows compared at real positions only).
+// with and without padding (padded rows compared at real positions only), then checks the
+// prefix and FFN-branch hooks against their references.
 func checkParity(t *testing.T, dir string) {
+	defer t.Run("prefix", func(t *testing.T) { checkPrefixParity(t, dir) })
+	defer t.Run("branch", func(t *testing.T) { checkBranchParity(t, dir) })
 	ref := readRef(t, filepath.Join(dir, "reference.safetensors"))
 	for _, v := range variants {
 		t.Run(v, func(t *testing.T) {

@@ -1,7 +1,12 @@
 package model
 
 import (
+	"archive/zip"
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"unsafe"
 
 	"github.com/sugarme/gotch"
@@ -21,7 +26,13 @@ func ReadTorchStateDict(path string) (out map[string]*ts.Tensor, err error) {
 			out, err = nil, fmt.Errorf("read %s: corrupt or unsupported PyTorch file: %v", path, r)
 		}
 	}()
+	if err := verifyZip(path); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
 	obj, err := pickle.LoadWithUnpickler(path, pickle.NewUnpickler)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("read %s: file ends early (truncated?): %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
@@ -98,6 +109,11 @@ func storageTensor(st *pickle.StorageTensor) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(st.Size) == 0 {
+		// A 0-dim tensor; gotch's AsStrided cannot take an empty size.
+		t, err := flat.Select(0, st.StorageOffset, true)
+		return t, torchErr(err)
+	}
 	view, err := flat.AsStrided(st.Size, st.Stride, []int64{st.StorageOffset}, true)
 	if err != nil {
 		return nil, torchErr(err)
@@ -140,4 +156,38 @@ func asBytes[T any](s []T) []byte {
 	}
 	var zero T
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(zero)))
+}
+
+// verifyZip reads every member of a zip-format checkpoint once, so that archive/zip checks each
+// CRC-32: gotch's reader stops at the pickle's STOP opcode and reads storages by their declared
+// size, so it never reaches the checksum and would load flipped bytes silently. Files that are
+// not zip archives (torch's legacy format) pass unchecked; they carry no checksums.
+func verifyZip(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(f, magic)
+	f.Close()
+	if err != nil || !bytes.Equal(magic, []byte("PK\x03\x04")) {
+		return nil
+	}
+	r, err := zip.OpenReader(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for _, m := range r.File {
+		rc, err := m.Open()
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.Name, err)
+		}
+		_, err = io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.Name, err)
+		}
+	}
+	return nil
 }

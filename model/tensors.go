@@ -67,18 +67,20 @@ func dropAll(tensors ...*ts.Tensor) {
 	}
 }
 
-// noGrad runs fn with autograd recording off on this OS thread and restores the previous mode
-// (gotch's ts.NoGrad always switches recording back on, even if it was off before).
+// noGrad runs fn with autograd recording off on this OS thread and restores the previous mode.
+// It bypasses ts.GradSetEnabled, whose reported previous mode is unreliable (libtch returns a C
+// int that gotch reads as a 64-bit Go int; only the low 32 bits are meaningful), and ts.NoGrad,
+// which always switches recording back on.
 func noGrad(fn func() error) error {
 	// Pin the goroutine so the mode is switched and restored on the thread that runs fn;
 	// LockOSThread nests, so this is harmless for callers that already locked.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	prev, err := ts.GradSetEnabled(false)
-	if err != nil {
+	prev := int32(libtch.AtGradSetEnabled(0))
+	if err := ts.TorchErr(); err != nil {
 		return torchErr(err)
 	}
-	defer func() { _, _ = ts.GradSetEnabled(prev) }()
+	defer libtch.AtGradSetEnabled(int(prev))
 	return fn()
 }
 
@@ -161,12 +163,13 @@ func tensorFromBytes(raw []byte, shape []int64, dtype gotch.DType) (*ts.Tensor, 
 		return t, torchErr(err)
 	}
 	if len(shape) == 0 {
-		// OfDataSize indexes the shape slice, so build a 1-element vector and reshape to a scalar.
+		// gotch indexes shape slices (OfDataSize, Reshape), so build a 1-element vector and
+		// select its element, which gives a 0-dim tensor.
 		flat, err := ts.OfDataSize(raw, []int64{1}, dtype)
 		if err != nil {
 			return nil, torchErr(err)
 		}
-		t, err := flat.Reshape([]int64{}, true)
+		t, err := flat.Select(0, 0, true)
 		return t, torchErr(err)
 	}
 	t, err := ts.OfDataSize(raw, shape, dtype)

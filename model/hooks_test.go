@@ -1,0 +1,174 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// refPrefix serves the reference file's prefix.keys/values, (L, B, heads, P, d), layer by layer.
+type refPrefix struct {
+	keys, values *ts.Tensor
+	shift        bool
+	calls        []string
+}
+
+func (p *refPrefix) Len() int64           { return p.keys.MustSize()[3] }
+func (p *refPrefix) ShiftPositions() bool { return p.shift }
+func (p *refPrefix) KV(layer int, batch int64, train bool) (*ts.Tensor, *ts.Tensor, error) {
+	p.calls = append(p.calls, fmt.Sprintf("%d/%d/%v", layer, batch, train))
+	k, err := p.keys.Select(0, int64(layer), false)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := p.values.Select(0, int64(layer), false)
+	return k, v, err
+}
+
+// checkPrefixParity compares prefix runs (shifted and unshifted positions) with the references.
+func checkPrefixParity(t *testing.T, dir string) {
+	lock(t)
+	ref := readRef(t, filepath.Join(dir, "reference.safetensors"))
+	enc, _, _ := loadModel(t, filepath.Join(dir, "bin"))
+	b := batchFrom(ref, "pad")
+	for _, shift := range []bool{true, false} {
+		tag := map[bool]string{true: "pad.prefix_shift", false: "pad.prefix_noshift"}[shift]
+		p := &refPrefix{keys: ref["prefix.keys"], values: ref["prefix.values"], shift: shift}
+		enc.SetPrefix(p)
+		out := forwardEval(t, enc, b)
+		dh := maxDiff(t, out.Hidden, ref[tag+".hidden"], realTokens(t, b.Mask))
+		dp := maxDiff(t, out.Pooled, ref[tag+".pooled"], nil)
+		t.Logf("%s: max abs error hidden %.2e, pooled %.2e", tag, dh, dp)
+		if dh > parityTol || dp > parityTol {
+			t.Errorf("%s: max abs error hidden %.2e, pooled %.2e > %g", tag, dh, dp, parityTol)
+		}
+		if got := strings.Join(p.calls, " "); got != "0/3/false 1/3/false" {
+			t.Errorf("KV calls %q, want one per layer with batch 3", got)
+		}
+	}
+	// The prefix must matter: without it the output is the plain reference.
+	enc.SetPrefix(nil)
+	out := forwardEval(t, enc, b)
+	if d := maxDiff(t, out.Hidden, ref["pad.prefix_shift.hidden"], realTokens(t, b.Mask)); d < 1e-2 {
+		t.Errorf("prefix changed the output by only %.2e", d)
+	}
+}
+
+// refBranch is the reference FFN branch: dense(H→k) → GELU → dense(k→H), per layer.
+type refBranch struct {
+	ref   map[string]*ts.Tensor
+	calls []string
+}
+
+func (br *refBranch) Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, error) {
+	br.calls = append(br.calls, fmt.Sprintf("%d:%v", layer, x.MustSize()))
+	w := func(n string) *ts.Tensor { return br.ref[fmt.Sprintf("branch.%d.%s", layer, n)] }
+	h, err := ts.Linear(x, w("w1"), w("b1"))
+	if err != nil {
+		return nil, err
+	}
+	g, err := h.Gelu("none", true)
+	if err != nil {
+		return nil, err
+	}
+	return ts.Linear(g, w("w2"), w("b2"))
+}
+
+// checkBranchParity compares a run with an extra FFN branch per layer with the references.
+func checkBranchParity(t *testing.T, dir string) {
+	lock(t)
+	ref := readRef(t, filepath.Join(dir, "reference.safetensors"))
+	enc, _, _ := loadModel(t, filepath.Join(dir, "legacy"))
+	b := batchFrom(ref, "pad")
+	br := &refBranch{ref: ref}
+	enc.SetFFNBranch(br)
+	out := forwardEval(t, enc, b)
+	dh := maxDiff(t, out.Hidden, ref["pad.branch.hidden"], realTokens(t, b.Mask))
+	dp := maxDiff(t, out.Pooled, ref["pad.branch.pooled"], nil)
+	t.Logf("branch: max abs error hidden %.2e, pooled %.2e", dh, dp)
+	if dh > parityTol || dp > parityTol {
+		t.Errorf("branch: max abs error hidden %.2e, pooled %.2e > %g", dh, dp, parityTol)
+	}
+	if got := strings.Join(br.calls, " "); got != "0:[3 8 32] 1:[3 8 32]" {
+		t.Errorf("branch calls %q, want layers 0 and 1 with x (3, 8, 32)", got)
+	}
+}
+
+// fixedBranch returns zeros, nil, or an error, to check the hook's exact semantics.
+type fixedBranch struct {
+	mode  string // "zeros", "nil", "error", "shape"
+	calls int
+}
+
+func (f *fixedBranch) Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, error) {
+	f.calls++
+	switch f.mode {
+	case "zeros":
+		return x.ZerosLike(false)
+	case "shape":
+		return ts.Zeros([]int64{1, 1, 1}, gotch.Float, gotch.CPU)
+	case "error":
+		return nil, errors.New("branch broke")
+	}
+	return nil, nil
+}
+
+func TestFFNBranchExact(t *testing.T) {
+	lock(t)
+	ref := readRef(t, filepath.Join(fixture, "reference.safetensors"))
+	enc, _, _ := loadModel(t, filepath.Join(fixture, "bin"))
+	b := batchFrom(ref, "pad")
+	plain := forwardEval(t, enc, b)
+	for _, mode := range []string{"zeros", "nil"} {
+		f := &fixedBranch{mode: mode}
+		enc.SetFFNBranch(f)
+		out := forwardEval(t, enc, b)
+		// Adding exact zeros (or nothing) must leave every output bit unchanged.
+		if d := maxDiff(t, out.Hidden, plain.Hidden, nil) + maxDiff(t, out.Pooled, plain.Pooled, nil); d != 0 {
+			t.Errorf("%s branch changed the output by %g", mode, d)
+		}
+		if f.calls != 2 {
+			t.Errorf("%s branch called %d times, want once per layer", mode, f.calls)
+		}
+	}
+	for mode, want := range map[string]string{"error": "layer 0: feed-forward: FFN branch: branch broke", "shape": "FFN branch output has shape [1 1 1], want [3 8 32]"} {
+		enc.SetFFNBranch(&fixedBranch{mode: mode})
+		if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s branch: error %v, want %q", mode, err, want)
+		}
+	}
+}
+
+// badPrefix returns tensors of the wrong shape, or a length that overruns the positions.
+type badPrefix struct{ n int64 }
+
+func (p badPrefix) Len() int64           { return p.n }
+func (p badPrefix) ShiftPositions() bool { return true }
+func (p badPrefix) KV(layer int, batch int64, train bool) (*ts.Tensor, *ts.Tensor, error) {
+	k, err := ts.Zeros([]int64{batch, 4, p.n, 7}, gotch.Float, gotch.CPU)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := ts.Zeros([]int64{batch, 4, p.n, 8}, gotch.Float, gotch.CPU)
+	return k, v, err
+}
+
+func TestPrefixErrors(t *testing.T) {
+	lock(t)
+	ref := readRef(t, filepath.Join(fixture, "reference.safetensors"))
+	enc, _, _ := loadModel(t, filepath.Join(fixture, "bin"))
+	b := batchFrom(ref, "pad")
+	enc.SetPrefix(badPrefix{n: 2})
+	if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), "prefix keys have shape [3 4 2 7], want [3 4 2 8]") {
+		t.Errorf("wrong-shape prefix: %v", err)
+	}
+	enc.SetPrefix(badPrefix{n: 33}) // 33 + 8 positions > max_position_embeddings 40
+	if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), "max_position_embeddings") {
+		t.Errorf("overlong prefix: %v", err)
+	}
+}
