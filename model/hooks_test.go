@@ -76,6 +76,7 @@ func (br *refBranch) Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, e
 	if err != nil {
 		return nil, err
 	}
+	defer dropAll(g)
 	return ts.Linear(g, w("w2"), w("b2"))
 }
 

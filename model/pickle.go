@@ -1,12 +1,9 @@
 package model
 
 import (
-	"archive/zip"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"unsafe"
 
 	"github.com/sugarme/gotch"
@@ -15,10 +12,10 @@ import (
 	"github.com/sugarme/gotch/ts"
 )
 
-// ReadTorchStateDict reads a state dict saved with torch.save (zip or legacy format) onto the
-// CPU. It uses gotch's unpickler for the container but builds the tensors itself: gotch's own
-// Decode exits the process on malformed strides and panics on some inputs, and a corrupt
-// checkpoint must give an error naming the file instead.
+// ReadTorchStateDict reads a flat state dict saved with torch.save (zip or legacy format) onto
+// the CPU. gotch's unpickler decodes the pickle, but the containers (torchfile.go) and tensors
+// are built here: gotch's Decode exits the process on malformed strides and panics on some
+// inputs, and a corrupt checkpoint must give an error naming the file instead.
 func ReadTorchStateDict(path string) (out map[string]*ts.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -26,10 +23,7 @@ func ReadTorchStateDict(path string) (out map[string]*ts.Tensor, err error) {
 			out, err = nil, fmt.Errorf("read %s: corrupt or unsupported PyTorch file: %v", path, r)
 		}
 	}()
-	if err := verifyZip(path); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	obj, err := pickle.LoadWithUnpickler(path, pickle.NewUnpickler)
+	obj, err := loadTorchFile(path)
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, fmt.Errorf("read %s: file ends early (truncated?): %w", path, err)
 	}
@@ -156,38 +150,4 @@ func asBytes[T any](s []T) []byte {
 	}
 	var zero T
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(zero)))
-}
-
-// verifyZip reads every member of a zip-format checkpoint once, so that archive/zip checks each
-// CRC-32: gotch's reader stops at the pickle's STOP opcode and reads storages by their declared
-// size, so it never reaches the checksum and would load flipped bytes silently. Files that are
-// not zip archives (torch's legacy format) pass unchecked; they carry no checksums.
-func verifyZip(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	magic := make([]byte, 4)
-	_, err = io.ReadFull(f, magic)
-	f.Close()
-	if err != nil || !bytes.Equal(magic, []byte("PK\x03\x04")) {
-		return nil
-	}
-	r, err := zip.OpenReader(path)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for _, m := range r.File {
-		rc, err := m.Open()
-		if err != nil {
-			return fmt.Errorf("%s: %w", m.Name, err)
-		}
-		_, err = io.Copy(io.Discard, rc)
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", m.Name, err)
-		}
-	}
-	return nil
 }

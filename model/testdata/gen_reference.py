@@ -9,7 +9,8 @@ that the references carry no float32 rounding of their own.
 
 DIR gets:
   bin/          pytorch_model.bin (zip format), names with "bert." plus cls.* heads whose decoder
-                weight shares storage with the word embeddings, and an int64 position_ids buffer
+                weight shares storage with the word embeddings, an int64 position_ids buffer,
+                _metadata on the dict, and one BF16 and one F16 tensor
   safetensors/  model.safetensors written by hand below, names without "bert.", mixed dtypes
                 (embeddings F16, layers BF16, pooler F32)
   legacy/       pytorch_model.bin in torch's legacy (non-zip) format, "bert." names with
@@ -18,7 +19,8 @@ DIR gets:
                 inputs and expected outputs: "nopad.*" (2x6, no padding) and "pad.*" (3x8, rows of
                 8, 5 and 3 real tokens); "pad.prefix_shift.*"/"pad.prefix_noshift.*" with per-layer
                 key/value prefixes "prefix.keys"/"prefix.values" (L, B, heads, P, d); "pad.branch.*"
-                with an extra FFN branch per layer "branch.N.{w1,b1,w2,b2}"
+                with an extra FFN branch per layer "branch.N.{w1,b1,w2,b2}"; "embed_single.*" and
+                "embed_pair.*" for the token ids of "你好世界" and of the pair ("你好", "世界")
 Every weight is exactly representable in F16 and BF16, so all three layouts hold the same model.
 """
 import argparse
@@ -219,6 +221,10 @@ def main():
     full["cls.predictions.decoder.bias"] = cls_bias
     full["cls.seq_relationship.weight"] = exact(torch.randn(2, H, generator=g) / math.sqrt(H))
     full["cls.seq_relationship.bias"] = torch.zeros(2)
+    # As in a module's state_dict(): an OrderedDict carrying _metadata, and a few non-F32 storages.
+    full._metadata = collections.OrderedDict([("", {"version": 1}), ("bert", {"version": 1})])
+    full["bert.pooler.dense.weight"] = full["bert.pooler.dense.weight"].to(torch.bfloat16)
+    full["bert.encoder.layer.0.intermediate.dense.weight"] = full["bert.encoder.layer.0.intermediate.dense.weight"].half()
     write_dir(os.path.join(args.out, "bin"), config(True),
               lambda d: torch.save(full, os.path.join(d, "pytorch_model.bin")))
 
@@ -239,6 +245,7 @@ def main():
             k = k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")
         return "bert." + k
     old = collections.OrderedDict((legacy_name(k), v) for k, v in sd.items())
+    old._metadata = collections.OrderedDict([("", {"version": 1})])
     write_dir(os.path.join(args.out, "legacy"), config(False),
               lambda d: torch.save(old, os.path.join(d, "pytorch_model.bin"),
                                    _use_new_zipfile_serialization=False))
@@ -264,6 +271,13 @@ def main():
         branch["branch.%d.b2" % i] = 0.1 * torch.randn(H, generator=g)
     ref.update(branch)
     ref["pad.branch.hidden"], ref["pad.branch.pooled"] = forward(sd, ids, types, mask, branch=branch)
+    # Fixed token sequences for the `bench embed` test: "你好世界", and the pair ("你好", "世界").
+    w = [VOCAB_WORDS.index(c) for c in "你好世界"]
+    for tag, ids, types in (("embed_single", [CLS] + w + [SEP], [0] * 6),
+                            ("embed_pair", [CLS] + w[:2] + [SEP] + w[2:] + [SEP], [0, 0, 0, 0, 1, 1, 1])):
+        ids, types = torch.tensor([ids]), torch.tensor([types])
+        ref[tag + ".input_ids"], ref[tag + ".token_type_ids"] = ids, types
+        ref[tag + ".hidden"], ref[tag + ".pooled"] = forward(sd, ids, types, torch.ones_like(ids))
     write_safetensors(os.path.join(args.out, "reference.safetensors"), ref)
 
 

@@ -1,0 +1,43 @@
+// Package model is a BERT-family encoder on gotch (libtorch) that loads Hugging Face checkpoints
+// the way transformers' BertModel does, with hooks for parameter-efficient tuning methods.
+//
+// # Building and loading
+//
+//	d, err := model.OpenDir(dir)                          // config.json + model.safetensors or pytorch_model.bin
+//	vs := nn.NewVarStore(device)
+//	enc, err := model.NewEncoder(vs.Root().Sub("bert"), d.Config)
+//	// task heads and method parameters go elsewhere in vs, e.g. vs.Root().Sub("classifier")
+//	rep, err := model.LoadWeights(d, vs)                  // warn about rep.Unused, note rep.Initialised
+//
+// Variables carry transformers' names ("bert.embeddings.word_embeddings.weight",
+// "bert.encoder.layer.0.attention.self.query.weight", …, "bert.pooler.dense.weight"), so loading is
+// by name: checkpoints with or without the "bert." prefix and with TF-era LayerNorm gamma/beta
+// names load alike; every encoder tensor must be present with its shape, and all violations are
+// reported in one error.
+//
+// # Forward pass
+//
+// Forward computes embeddings (word + token type + position, LayerNorm, dropout), post-LN layers
+// (self-attention with an additive padding mask, FFN with the config's activation) and the tanh
+// pooler over [CLS]. train=false is eval mode: no dropout at all. Outputs belong to the caller.
+// On the tiny fixture model the float32 outputs agree with an independent float64 PyTorch
+// implementation to about 1e-6 (testdata/gen_reference.py).
+//
+// # Tuning hooks
+//
+// SetPrefix installs per-layer key/value prefixes (P-tuning v2); SetFFNBranch adds an extra FFN
+// branch whose output joins the frozen FFN output before dropout, residual and LayerNorm
+// (FL-tuning). SetTrainable chooses the trained variables by name; SaveTrainable/LoadTrainable
+// store just those, as safetensors.
+//
+// # gotch pitfalls this package works around
+//
+//   - libtorch's grad mode is per OS thread: lock the goroutine (runtime.LockOSThread) that runs
+//     tensor work. ts.GradSetEnabled misreports the previous mode, so code here flips the mode
+//     through libtch and restores it itself.
+//   - nn.Path.Sub appends to the parent's slice: two sibling paths held at once can alias and
+//     name the same variable. Derive each path and use it before deriving the next.
+//   - gotch's generated in-place methods (Normal_, RequiresGrad_, …) leak a tensor handle, which
+//     pins the storage; the code here calls libtch for in-place work.
+//   - Must* functions exit the process on error; library code here uses the error forms only.
+package model
