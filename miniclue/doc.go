@@ -1,0 +1,70 @@
+// Package miniclue generates "mini-CLUE": small, deterministic, CLUE-like Chinese data sets
+// in the exact file layouts of CLUE, FewCLUE and CLUENER, plus a pre-training corpus, so
+// the harness can run end to end where no CLUE data can be downloaded.
+//
+// # Layout
+//
+// Generate(out, Options{Seed, Scale, Tasks}) writes
+//
+//	<out>/<task>_public/{train,dev,test}.json   (OCNLI: train.50k.json)
+//	<out>/fewclue/<task>/{train_0..4, dev_0..4, train_few_all, dev_few_all, test_public, test}.json
+//	<out>/corpus.txt                            pre-training text, one paragraph per line
+//	<out>/MANIFEST.json                         version, options, rows, sizes, sha256, charset
+//
+// Records use the official field names, types and order: AFQMC {sentence1, sentence2,
+// label "0"/"1"}; TNEWS {label "100".."116" without 105 and 111, label_desc, sentence,
+// keywords}; OCNLI {level, sentence1, sentence2, label, label0..label4, genre, prem_id, id};
+// CLUEWSC2020 {target{span2_index, span1_index, span1_text, span2_text}, idx, label
+// "true"/"false", text} with rune offsets; CSL {id, abst, keyword [list], label}; CLUENER
+// {text, label{type: {entity: [[start, end]]}}} with rune offsets and an inclusive end.
+// test.json files carry an "id" and no label. FewCLUE folders exist for tnews (integer
+// labels there, 16 rows per class), ocnli, csl and cluewsc; the cluener folder is an
+// addition of this package (FewCLUE has no NER task) for few-shot NER runs.
+//
+// # Label rules
+//
+// The text comes from a small world (people, cities, companies, titles, scenic spots) and a
+// grammar with many surface forms per meaning, so that labels depend on structure rather
+// than on single words:
+//
+//   - afqmc: "1" when both sentences state the same (subject, relation, object) fact with the
+//     same polarity, through different forms (active, passive, converse verbs, questions,
+//     hearsay). Negatives swap roles, change one argument to a confusable one, change the
+//     relation or flip one side's polarity; for symmetric relations a swap is a paraphrase.
+//   - tnews: the topic of the headline's main clause; vocabulary is shared across topics and
+//     40% of headlines add a clause of another topic, the connective frame saying which
+//     clause is the main one.
+//   - ocnli: one hypothesis per label for each premise, decided by world rules: one city,
+//     employer, job and age per person, any number of visited places and pets; hypernyms
+//     (一座城市, 一家银行, 宠物, a spot's city); number comparisons; role swaps. About 1.6%
+//     of rows have no annotator majority and the label "-"; readers must drop them.
+//   - cluewsc2020: Winograd pairs whose two endings send the pronoun to different candidates
+//     of the same gender or kind; each text appears once with each candidate as span1.
+//   - csl: "1" when every keyword occurs in the abstract, "0" when one was replaced by a term
+//     of the same field that does not.
+//   - cluener: the 10 CLUENER types, where the type of a title or a city name depends on its
+//     context (a novel and the film made from it can share one title in one sentence).
+//
+// # Label noise
+//
+// So that no method can reach 100%, 4% of the labels of every classification split (train,
+// dev, test and FewCLUE files alike) are replaced by another label, and 3% of CLUENER entity
+// annotations are retyped to a confusable type or left out. The manifest records the rates.
+//
+// # Sizes
+//
+// At Scale 1: afqmc 2000/400/300 train/dev/test rows, tnews 3000/450/300, ocnli
+// 2400/450/300, cluewsc2020 1200/300/300, csl 1500/400/300, cluener 1500/400/300;
+// FewCLUE train_k and dev_k 32 rows (tnews 240), test_public and test as large as the CLUE
+// test file; corpus.txt about 2.5 MB. Scale multiplies all but the FewCLUE train_k/dev_k
+// sizes.
+//
+// # Guarantees
+//
+// Equal options give byte-identical files (the package has its own random generator, so
+// this holds across Go releases); different seeds give different files. A task's files do
+// not depend on which other tasks are selected. No dev or test text (of the CLUE or the
+// FewCLUE files) occurs in a training file of its task or anywhere in corpus.txt. Each
+// directory is replaced atomically and the manifest is written last; a call whose manifest
+// equals the one on disk, with every file matching its hash, writes nothing.
+package miniclue
