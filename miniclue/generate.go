@@ -71,10 +71,25 @@ func (u *unit) add(name string, data []byte) {
 // last, so an interrupted run never leaves a manifest describing files that are not there.
 // When out already holds a manifest equal to the one this call would write, and every file
 // it lists has the recorded hash, nothing is written.
+//
+// The manifest always describes the whole directory: tasks generated earlier into out with
+// the same seed, scale and generator version are kept (and listed), and the directories of
+// tasks generated earlier with other options are removed.
 func Generate(out string, o Options) (*Manifest, error) {
 	o, err := o.normalize()
 	if err != nil {
 		return nil, err
+	}
+	prev, _ := ReadManifest(out) // absent or unreadable: nothing to keep or clean up
+	var stale []string
+	if prev != nil && prev.Generator == "miniclue" {
+		if prev.Version == GeneratorVersion && prev.Seed == o.Seed && prev.Scale == o.Scale {
+			// Task files do not depend on the selection, so the tasks already there are exactly
+			// what this call would write for them: keep them and list them.
+			o.Tasks = unionTasks(o.Tasks, prev.Tasks)
+		} else {
+			stale = staleDirs(prev.Tasks, o.Tasks)
+		}
 	}
 	units, err := buildUnits(o)
 	if err != nil {
@@ -102,7 +117,41 @@ func Generate(out string, o Options) (*Manifest, error) {
 	if err := writeFileAtomic(filepath.Join(out, manifestName), mb); err != nil {
 		return nil, err
 	}
+	// Directories of an earlier generation with other options would contradict the new
+	// manifest; only the task directories that manifest listed are removed.
+	for _, d := range stale {
+		if err := os.RemoveAll(filepath.Join(out, filepath.FromSlash(d))); err != nil {
+			return nil, fmt.Errorf("miniclue: remove outdated %s: %w", d, err)
+		}
+	}
 	return m, nil
+}
+
+// unionTasks merges two task lists in canonical order.
+func unionTasks(a, b []string) []string {
+	var out []string
+	for _, n := range TaskNames() {
+		if slices.Contains(a, n) || slices.Contains(b, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// staleDirs lists the directories of the tasks in prev that are not in cur.
+func staleDirs(prev, cur []string) []string {
+	var out []string
+	for _, n := range prev {
+		t := taskByName(n)
+		if t == nil || slices.Contains(cur, n) {
+			continue
+		}
+		out = append(out, t.dir())
+		if t.few != "" {
+			out = append(out, fewDir+"/"+t.few)
+		}
+	}
+	return out
 }
 
 // buildUnits generates every task (the corpus must avoid the evaluation texts of all of

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +137,25 @@ func TestManifestDescribesTheTree(t *testing.T) {
 	}
 }
 
+func TestSummaryHasOneLinePerTask(t *testing.T) {
+	_, m := fixture(t)
+	lines := m.Summary()
+	if len(lines) != len(tasks)+1 {
+		t.Fatalf("summary has %d lines: %q", len(lines), lines)
+	}
+	for _, want := range []string{
+		"afqmc        afqmc_public/ train 2000, dev 400, test 300",
+		"tnews        tnews_public/ train 3000, dev 450, test 300; fewclue/tnews/ 5 folds of 240/240, test_public 300, test 300",
+	} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("summary lacks %q: %q", want, lines)
+		}
+	}
+	if !strings.HasPrefix(lines[len(lines)-1], "corpus.txt") || !strings.HasSuffix(lines[len(lines)-1], " MB") {
+		t.Errorf("last line %q", lines[len(lines)-1])
+	}
+}
+
 func TestCharsetCoversEveryStringValue(t *testing.T) {
 	dir, m := fixture(t)
 	charset := map[rune]bool{}
@@ -205,6 +225,40 @@ func TestSecondGenerateWritesNothing(t *testing.T) {
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".tmp-") {
 			t.Errorf("leftover %s", e.Name())
+		}
+	}
+}
+
+func TestManifestKeepsDescribingTheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	gen := func(o Options) *Manifest {
+		t.Helper()
+		m, err := Generate(dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Verify(dir); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	gen(Options{Seed: 1, Scale: 0.1, Tasks: []string{"afqmc"}})
+	// Same options, another task: both are kept and listed.
+	if m := gen(Options{Seed: 1, Scale: 0.1, Tasks: []string{"csl"}}); strings.Join(m.Tasks, ",") != "afqmc,csl" {
+		t.Errorf("tasks after adding csl: %v", m.Tasks)
+	}
+	// Another seed: the earlier tasks no longer match and their directories go.
+	m := gen(Options{Seed: 2, Scale: 0.1, Tasks: []string{"csl"}})
+	if strings.Join(m.Tasks, ",") != "csl" {
+		t.Errorf("tasks after reseeding: %v", m.Tasks)
+	}
+	tree := readTree(t, dir)
+	if len(tree) != len(m.Files)+1 {
+		t.Errorf("%d files on disk, manifest lists %d", len(tree), len(m.Files))
+	}
+	for p := range tree {
+		if strings.HasPrefix(p, "afqmc_public/") {
+			t.Errorf("outdated %s left behind", p)
 		}
 	}
 }

@@ -51,6 +51,37 @@ func (m *Manifest) File(path string) *FileInfo {
 	return nil
 }
 
+// Summary describes the tree in one line per task plus one for the corpus, for command-line
+// output: row counts of the CLUE files and, where there is one, of the FewCLUE folder.
+func (m *Manifest) Summary() []string {
+	rows := func(path string) int {
+		if f := m.File(path); f != nil {
+			return f.Rows
+		}
+		return 0
+	}
+	var out []string
+	for _, name := range m.Tasks {
+		t := taskByName(name)
+		if t == nil {
+			continue
+		}
+		d := t.dir() + "/"
+		line := fmt.Sprintf("%-12s %s train %d, dev %d, test %d", name, d,
+			rows(d+t.trainFile), rows(d+"dev.json"), rows(d+"test.json"))
+		if t.few != "" {
+			f := fewDir + "/" + t.few + "/"
+			line += fmt.Sprintf("; %s 5 folds of %d/%d, test_public %d, test %d", f,
+				rows(f+"train_0.json"), rows(f+"dev_0.json"), rows(f+"test_public.json"), rows(f+"test.json"))
+		}
+		out = append(out, line)
+	}
+	if f := m.File(corpusName); f != nil {
+		out = append(out, fmt.Sprintf("%-12s %d lines, %.2f MB", corpusName, f.Rows, float64(f.Bytes)/1e6))
+	}
+	return out
+}
+
 func newManifest(o Options, units []unit) (*Manifest, error) {
 	m := &Manifest{Generator: "miniclue", Version: GeneratorVersion, Seed: o.Seed, Scale: o.Scale,
 		Tasks: o.Tasks, LabelNoise: map[string]float64{}}
