@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// robertaBaseConfig is chinese-roberta-wwm-ext's config.json.
+const robertaBaseConfig = `{
+  "architectures": ["BertForMaskedLM"],
+  "attention_probs_dropout_prob": 0.1,
+  "directionality": "bidi",
+  "hidden_act": "gelu",
+  "hidden_dropout_prob": 0.1,
+  "hidden_size": 768,
+  "initializer_range": 0.02,
+  "intermediate_size": 3072,
+  "layer_norm_eps": 1e-12,
+  "max_position_embeddings": 512,
+  "model_type": "bert",
+  "num_attention_heads": 12,
+  "num_hidden_layers": 12,
+  "pad_token_id": 0,
+  "type_vocab_size": 2,
+  "vocab_size": 21128
+}`
+
+type paramsOutput struct {
+	Trainable          int64   `json:"trainable"`
+	TrainableBackbone  int64   `json:"trainable_backbone"`
+	Head               int64   `json:"head"`
+	Added              int64   `json:"added"`
+	Total              int64   `json:"total"`
+	Ratio              float64 `json:"ratio"`
+	RatioEncoderLayers float64 `json:"ratio_encoder_layers"`
+}
+
+func TestParamsCommand(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(robertaBaseConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		encoder = 102_267_648
+		layers  = 85_054_464
+		head2   = 768*2 + 2
+	)
+	cases := []struct {
+		args                   []string
+		backbone, added, head  int64
+		wantRatioEncoderLayers float64
+	}{
+		{[]string{"--method", "fl-tuning"}, 2_960_256, 2_960_256, head2, 2_960_256.0 / layers},
+		{[]string{"--method", "p-tuning-v2"}, 2_949_120, 2_949_120, head2, 2_949_120.0 / layers},
+		{[]string{"--method", "fine-tuning", "--labels", "15"}, encoder, 0, 768*15 + 15, float64(encoder) / layers},
+		{[]string{"--method", "fl-tuning", "--set", "units=8", "--set", "layers=[0,1]"}, 2 * (768*8 + 8 + 8*768 + 768), 2 * (768*8 + 8 + 8*768 + 768), head2, 2 * (768*8 + 8 + 8*768 + 768) / float64(layers)},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		args := append([]string{"params", "--model", dir}, c.args...)
+		if code := run(args, &out, &errb); code != 0 {
+			t.Errorf("%v: exit %d, stderr %s", c.args, code, errb.String())
+			continue
+		}
+		var got paramsOutput
+		dec := json.NewDecoder(&out)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&got); err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if dec.More() {
+			t.Errorf("%v: more than one JSON value printed", c.args)
+		}
+		want := paramsOutput{
+			Trainable: c.backbone + c.head, TrainableBackbone: c.backbone, Head: c.head, Added: c.added,
+			Total: encoder + c.added + c.head, RatioEncoderLayers: c.wantRatioEncoderLayers,
+		}
+		want.Ratio = float64(want.Trainable) / float64(want.Total)
+		if got.Trainable != want.Trainable || got.TrainableBackbone != want.TrainableBackbone || got.Head != want.Head ||
+			got.Added != want.Added || got.Total != want.Total ||
+			math.Abs(got.Ratio-want.Ratio) > 1e-15 || math.Abs(got.RatioEncoderLayers-want.RatioEncoderLayers) > 1e-15 {
+			t.Errorf("%v:\n got %+v\nwant %+v", c.args, got, want)
+		}
+	}
+}
+
+func TestParamsCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(robertaBaseConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--method", "fl-tuning"}, 2, "--model is required"},
+		{[]string{"--model", dir}, 2, "--method is required (one of fine-tuning, fl-tuning, p-tuning-v2)"},
+		{[]string{"--model", dir, "--method", "lora"}, 1, "fine-tuning, fl-tuning, p-tuning-v2"},
+		{[]string{"--model", dir, "--method", "fl-tuning", "--set", "unit=8"}, 1, "unit"},
+		{[]string{"--model", dir, "--method", "fl-tuning", "--set", "layers=[12]"}, 1, "layer index 12 is out of range"},
+		{[]string{"--model", dir, "--method", "fl-tuning", "--labels", "0"}, 2, "--labels must be at least 1"},
+		{[]string{"--model", t.TempDir(), "--method", "fl-tuning"}, 1, "config.json"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		code := run(append([]string{"params"}, c.args...), &out, &errb)
+		if code != c.code || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, errb.String(), c.code, c.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v: printed %q on failure", c.args, out.String())
+		}
+	}
+}

@@ -1,0 +1,38 @@
+package methods
+
+import "github.com/clue-bench/clue-bench/model"
+
+// EncoderParams counts a BERT encoder's parameters from its config: total (embeddings, layers,
+// pooler) and layers (the N transformer layers only, the denominator the FL-tuning paper's
+// "3.48% of the encoder" uses).
+func EncoderParams(c model.Config) (total, layers int64) {
+	h, i := c.HiddenSize, c.IntermediateSize
+	emb := (c.VocabSize+c.MaxPositionEmbeddings+c.TypeVocabSize)*h + 2*h // + LayerNorm
+	attn := 4*(h*h+h) + 2*h                                              // Q, K, V, attention output; attention LayerNorm
+	ffn := (h*i + i) + (i*h + h) + 2*h                                   // FFN in, FFN out; output LayerNorm
+	layer := attn + ffn
+	pooler := h*h + h
+	layers = c.NumHiddenLayers * layer
+	return emb + layers + pooler, layers
+}
+
+// Counts is the parameter accounting `bench params` prints.
+type Counts struct {
+	Trainable          int64   `json:"trainable"`
+	TrainableBackbone  int64   `json:"trainable_backbone"`
+	Head               int64   `json:"head"`
+	Added              int64   `json:"added"`
+	Total              int64   `json:"total"`
+	Ratio              float64 `json:"ratio"`
+	RatioEncoderLayers float64 `json:"ratio_encoder_layers"`
+}
+
+// Count combines a method's accounting with a head of the given size.
+func Count(c model.Config, m Method, head int64) Counts {
+	total, layers := EncoderParams(c)
+	added, backbone := m.Count(c)
+	out := Counts{TrainableBackbone: backbone, Head: head, Added: added, Trainable: backbone + head, Total: total + added + head}
+	out.Ratio = float64(out.Trainable) / float64(out.Total)
+	out.RatioEncoderLayers = float64(backbone) / float64(layers)
+	return out
+}

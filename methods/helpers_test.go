@@ -1,0 +1,242 @@
+package methods
+
+import (
+	"math"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/libtch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/model"
+)
+
+// lock pins the test goroutine to its OS thread: libtorch's grad mode is per thread.
+func lock(t *testing.T) {
+	t.Helper()
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
+}
+
+// tinyConfig is a small random-weights BERT: 2 layers, H=16, 4 heads, FFN 24.
+func tinyConfig() model.Config {
+	return model.Config{
+		HiddenSize: 16, NumHiddenLayers: 2, NumAttentionHeads: 4, IntermediateSize: 24,
+		MaxPositionEmbeddings: 32, TypeVocabSize: 2, VocabSize: 40,
+		LayerNormEps: 1e-12, HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
+		HiddenAct: "gelu", InitializerRange: 0.02,
+	}
+}
+
+// mustMethod builds a method from --set style options.
+func mustMethod(t *testing.T, name string, kv ...string) Method {
+	t.Helper()
+	m, err := FromSettings(name, kv)
+	if err != nil {
+		t.Fatalf("FromSettings(%s, %v): %v", name, kv, err)
+	}
+	return m
+}
+
+// build makes a VarStore holding an encoder for cfg with m attached (m may be nil), seeded so
+// that equal seeds give equal weights. The VarStore is destroyed after the test.
+func build(t *testing.T, cfg model.Config, m Method, seed int64) (*nn.VarStore, *model.Encoder) {
+	t.Helper()
+	torchrt.ManualSeed(seed)
+	vs := nn.NewVarStore(gotch.CPU)
+	t.Cleanup(vs.Destroy)
+	enc, err := model.NewEncoder(vs.Root().Sub("bert"), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m != nil {
+		if err := m.Attach(vs.Root().Sub(m.Name()), enc); err != nil {
+			t.Fatalf("attach %s: %v", m.Name(), err)
+		}
+	}
+	return vs, enc
+}
+
+// randomize overwrites the variables whose names pass keep with N(0, std²) values (LayerNorm
+// weights around 1), standing in for a trained checkpoint: a fresh encoder has zero biases
+// and unit LayerNorms, which would hide mistakes in how biases and norms are wired.
+func randomize(t *testing.T, vs *nn.VarStore, std float64, keep func(string) bool) {
+	t.Helper()
+	for name, v := range vs.Variables() {
+		if !keep(name) {
+			continue
+		}
+		base := 0.0
+		if strings.Contains(name, "LayerNorm.weight") {
+			base = 1
+		}
+		r := randn(t, shapeOf(t, &v), std, base)
+		setVar(t, &v, r)
+		r.MustDrop()
+	}
+}
+
+// randn is a CPU tensor of N(mean, std²) values; the caller drops it.
+func randn(t *testing.T, dims []int64, std, mean float64) *ts.Tensor {
+	t.Helper()
+	r, err := ts.Randn(dims, gotch.Float, gotch.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, b := ts.FloatScalar(std), ts.FloatScalar(mean)
+	defer dropScalars(s, b)
+	r1, err := r.MulScalar(s, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := r1.AddScalar(b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r2
+}
+
+// setVar copies src into the variable v in place, outside autograd.
+func setVar(t *testing.T, v, src *ts.Tensor) {
+	t.Helper()
+	noGrad(t, func() {
+		libtch.AtCopy_(libtch.Ctensor(v.Ctensor()), libtch.Ctensor(src.Ctensor()))
+	})
+	if err := ts.TorchErr(); err != nil {
+		t.Fatalf("copy: %v", err)
+	}
+}
+
+// noGrad runs fn with autograd off on this thread and restores the previous mode. It calls
+// libtch directly: ts.GradSetEnabled reads libtch's C int result as a 64-bit int, so the
+// previous mode it reports is unreliable.
+func noGrad(t *testing.T, fn func()) {
+	t.Helper()
+	prev := int32(libtch.AtGradSetEnabled(0))
+	defer libtch.AtGradSetEnabled(int(prev))
+	fn()
+}
+
+func shapeOf(t *testing.T, x *ts.Tensor) []int64 {
+	t.Helper()
+	s, err := x.Size()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func numel(shape []int64) int64 {
+	n := int64(1)
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// floats returns x's elements as float32, whatever its floating dtype.
+func floats(t *testing.T, x *ts.Tensor) []float32 {
+	t.Helper()
+	f, err := x.Totype(gotch.Float, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.MustDrop()
+	c, err := f.Contiguous(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.MustDrop()
+	out := make([]float32, numel(shapeOf(t, c)))
+	if err := c.CopyData(out, uint(len(out))); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// maxDiff is max |a−b| over elements of equal-shaped tensors. For (B, T, H) tensors only the
+// (row, pos) pairs where keep holds count; keep == nil counts all.
+func maxDiff(t *testing.T, a, b *ts.Tensor, keep func(row, pos int) bool) float64 {
+	t.Helper()
+	sa, sb := shapeOf(t, a), shapeOf(t, b)
+	if len(sa) != len(sb) || numel(sa) != numel(sb) {
+		t.Fatalf("shapes differ: %v vs %v", sa, sb)
+	}
+	va, vb := floats(t, a), floats(t, b)
+	inner, perRow := len(va), len(va)
+	if len(sa) == 3 {
+		inner, perRow = int(sa[2]), int(sa[1]*sa[2])
+	}
+	worst := 0.0
+	for i := range va {
+		if keep != nil && len(sa) == 3 && !keep(i/perRow, (i%perRow)/inner) {
+			continue
+		}
+		d := math.Abs(float64(va[i]) - float64(vb[i]))
+		if math.IsNaN(d) {
+			return math.Inf(1)
+		}
+		worst = math.Max(worst, d)
+	}
+	return worst
+}
+
+// int64Tensor makes a (rows, cols) int64 tensor; it is dropped after the test.
+func int64Tensor(t *testing.T, data []int64, rows, cols int64) *ts.Tensor {
+	t.Helper()
+	x, err := ts.OfSlice(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := x.View([]int64{rows, cols}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { y.MustDrop() })
+	return y
+}
+
+// padded builds a batch of token rows right-padded with 0 to the longest row, with type ids
+// 1 on the second half of each row (a sentence pair) and the matching mask.
+func padded(t *testing.T, rows [][]int64) model.Batch {
+	t.Helper()
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r))
+	}
+	n := len(rows) * width
+	ids, types, mask := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, r := range rows {
+		for j, id := range r {
+			ids[i*width+j] = id
+			mask[i*width+j] = 1
+			if j >= len(r)/2 {
+				types[i*width+j] = 1
+			}
+		}
+	}
+	b, w := int64(len(rows)), int64(width)
+	return model.Batch{InputIDs: int64Tensor(t, ids, b, w), TypeIDs: int64Tensor(t, types, b, w), Mask: int64Tensor(t, mask, b, w)}
+}
+
+// sampleRows are token rows of lengths 7, 4 and 2 for the tiny vocabulary.
+var sampleRows = [][]int64{{2, 11, 12, 13, 3, 14, 3}, {2, 21, 22, 3}, {2, 3}}
+
+// forwardEval runs an eval-mode forward without autograd; outputs are dropped after the test.
+func forwardEval(t *testing.T, enc *model.Encoder, b model.Batch) model.Output {
+	t.Helper()
+	var (
+		out model.Output
+		err error
+	)
+	noGrad(t, func() { out, err = enc.Forward(b, false) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Hidden.MustDrop(); out.Pooled.MustDrop() })
+	return out
+}

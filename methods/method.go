@@ -1,0 +1,156 @@
+// Package methods holds the tuning methods the benchmark compares. A method attaches its own
+// parameters to the encoder, hooks them into the forward pass through the encoder's extension
+// points, and says which variables train. Each method lives in one file and registers itself
+// in init; the runner looks methods up by name and never switches on one.
+package methods
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/sugarme/gotch/nn"
+	"gopkg.in/yaml.v3"
+
+	"github.com/clue-bench/clue-bench/model"
+)
+
+// Method is one configured tuning method.
+type Method interface {
+	// Name is the registered name, e.g. "fl-tuning".
+	Name() string
+	// Options returns the method's resolved options (defaults filled in); their JSON form is
+	// part of a cell's identity.
+	Options() any
+	// Attach creates the method's variables under p and hooks them into enc. It is called after
+	// the encoder is built and before weights are loaded; p is outside the "bert." namespace.
+	Attach(p *nn.Path, enc *model.Encoder) error
+	// Trains reports whether the encoder or method variable with this full name trains. Task
+	// heads always train; the runner decides those.
+	Trains(name string) bool
+	// Count returns, from the model config alone, the parameters the method adds to the model
+	// and the number of encoder-side parameters that train under it (added ones included).
+	Count(cfg model.Config) (added, trainableBackbone int64)
+}
+
+// Decode fills an options struct from the YAML options node, rejecting unknown keys.
+type Decode func(v any) error
+
+// Factory builds a method from its options.
+type Factory func(decode Decode) (Method, error)
+
+type entry struct {
+	summary string
+	factory Factory
+}
+
+var registry = map[string]entry{}
+
+// Register adds a method; called from init, so a bad or duplicate name is a programming error.
+func Register(name, summary string, f Factory) {
+	if name == "" || strings.ToLower(name) != name || strings.ContainsAny(name, " /_") {
+		panic(fmt.Sprintf("methods: bad name %q (lower-case, dashes)", name))
+	}
+	if _, dup := registry[name]; dup {
+		panic("methods: duplicate registration of " + name)
+	}
+	registry[name] = entry{summary, f}
+}
+
+// Names lists the registered methods, sorted.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Summary is a method's one-line description.
+func Summary(name string) string { return registry[name].summary }
+
+// New builds the named method from a YAML options node (nil or empty: defaults).
+func New(name string, opts *yaml.Node) (Method, error) {
+	e, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown method %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return e.factory(func(v any) error { return decodeNode(opts, v) })
+}
+
+// FromSettings builds the named method from key=value strings (the CLI's --set).
+func FromSettings(name string, kv []string) (Method, error) {
+	var sb strings.Builder
+	for _, s := range kv {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--set %q: want key=value", s)
+		}
+		fmt.Fprintf(&sb, "%s: %s\n", k, v)
+	}
+	if sb.Len() == 0 {
+		return New(name, nil)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(sb.String()), &doc); err != nil {
+		return nil, fmt.Errorf("--set: %w", err)
+	}
+	return New(name, doc.Content[0])
+}
+
+// decodeNode decodes n into v strictly. yaml.v3's Node.Decode cannot reject unknown fields,
+// so the node is re-encoded and decoded with KnownFields; the caller reports n's line.
+func decodeNode(n *yaml.Node, v any) error {
+	if n == nil || n.Kind == 0 {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return errors.New("options must be a mapping")
+	}
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	err = dec.Decode(v)
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			// Line numbers refer to the re-encoded node, not the user's file: drop them.
+			msgs[i] = lineRef.ReplaceAllString(m, "")
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return err
+}
+
+var lineRef = regexp.MustCompile(`^line \d+: `)
+
+// Check reports whether m's options fit the model config (FL-tuning's layer indices, P-tuning
+// v2's shifted positions) without building anything; Attach makes the same checks. Use it to
+// fail early, e.g. before counting parameters from a config alone.
+func Check(m Method, cfg model.Config) error {
+	if c, ok := m.(interface{ check(model.Config) error }); ok {
+		if err := c.check(cfg); err != nil {
+			return fmt.Errorf("%s: %w", m.Name(), err)
+		}
+	}
+	return nil
+}
+
+// MaxSeqLen is the longest input, in tokens, the encoder takes under m: max_position_embeddings
+// less the positions the method uses itself (P-tuning v2 with shifted positions moves real
+// tokens behind the prefix). A runner should check its max_len against this before training;
+// otherwise the first long batch fails in Forward.
+func MaxSeqLen(m Method, cfg model.Config) int64 {
+	if u, ok := m.(interface{ positionsUsed() int64 }); ok {
+		return cfg.MaxPositionEmbeddings - u.positionsUsed()
+	}
+	return cfg.MaxPositionEmbeddings
+}

@@ -1,0 +1,126 @@
+package methods
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/model"
+)
+
+// parityTol bounds |Go − PyTorch| in eval mode; the reference is computed in float64.
+const parityTol = 1e-5
+
+// refPython is Debian's interpreter, which has torch; the python3 on PATH may not.
+const refPython = "/usr/bin/python3"
+
+// parityFixture was written by `ref_methods.py --out parity --seed 1`.
+var parityFixture = filepath.Join("testdata", "parity")
+
+type parityCase struct {
+	Name   string   `json:"name"`
+	Method string   `json:"method"`
+	Set    []string `json:"set"`
+}
+
+// readTensors reads a safetensors file and drops its tensors after the test.
+func readTensors(t *testing.T, path string) map[string]*ts.Tensor {
+	t.Helper()
+	m, err := model.ReadSafetensors(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, x := range m {
+			x.MustDrop()
+		}
+	})
+	return m
+}
+
+// checkMethodParity builds each case's method on the reference encoder, fills every variable
+// from the reference files and compares eval-mode outputs at every position.
+func checkMethodParity(t *testing.T, dir string) {
+	raw, err := os.ReadFile(filepath.Join(dir, "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []parityCase
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := model.ReadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoder := readTensors(t, filepath.Join(dir, "encoder.safetensors"))
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.Method] = true
+		t.Run(c.Name, func(t *testing.T) {
+			lock(t)
+			ref := readTensors(t, filepath.Join(dir, c.Name+".safetensors"))
+			m := mustMethod(t, c.Method, c.Set...)
+			vs, enc := build(t, cfg, m, 1)
+			used := 0
+			for name, v := range vs.Variables() {
+				src, ok := encoder[name]
+				if !ok {
+					if src, ok = ref[name]; !ok {
+						t.Fatalf("reference has no %s", name)
+					}
+					used++
+				}
+				if got, want := shapeOf(t, src), shapeOf(t, &v); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("%s: reference shape %v, model %v", name, got, want)
+				}
+				setVar(t, &v, src)
+			}
+			// Every method tensor in the reference must have found its variable.
+			if want := len(ref) - 5; used != want {
+				t.Fatalf("%d of the reference's %d method tensors used", used, want)
+			}
+			b := model.Batch{InputIDs: ref["input_ids"], TypeIDs: ref["token_type_ids"], Mask: ref["attention_mask"]}
+			out := forwardEval(t, enc, b)
+			dh := maxDiff(t, out.Hidden, ref["hidden"], nil)
+			dp := maxDiff(t, out.Pooled, ref["pooled"], nil)
+			t.Logf("%s %s: max abs error hidden %.2e, pooled %.2e", c.Method, strings.Join(c.Set, " "), dh, dp)
+			if dh > parityTol || dp > parityTol {
+				t.Errorf("max abs error hidden %.2e, pooled %.2e > %g", dh, dp, parityTol)
+			}
+		})
+	}
+	for _, n := range Names() {
+		if !covered[n] {
+			t.Errorf("no parity case for %s", n)
+		}
+	}
+}
+
+func TestMethodParityFixture(t *testing.T) { checkMethodParity(t, parityFixture) }
+
+// TestMethodParityFresh regenerates the references with a random seed, so parity is checked on
+// weights and inputs the code has never seen.
+func TestMethodParityFresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs PyTorch; skipped in -short mode")
+	}
+	if err := exec.Command(refPython, "-c", "import torch").Run(); err != nil {
+		t.Skipf("%s cannot import torch (%v): fresh-input parity not checked", refPython, err)
+	}
+	seed := rand.Int63n(1 << 31)
+	dir := t.TempDir()
+	cmd := exec.Command(refPython, filepath.Join("testdata", "ref_methods.py"), "--out", dir, "--seed", fmt.Sprint(seed))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ref_methods.py --seed %d: %v\n%s", seed, err, out)
+	}
+	t.Logf("seed %d", seed)
+	checkMethodParity(t, dir)
+}

@@ -1,0 +1,149 @@
+package methods
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+)
+
+// torchErr cuts a gotch error down to libtorch's message: gotch appends a Go stack trace that
+// buries the one line a user needs.
+func torchErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "\ngoroutine "); i >= 0 {
+		msg = msg[:i]
+	}
+	return errors.New(strings.TrimSpace(msg))
+}
+
+// scope collects intermediate tensors so that every return path drops them.
+type scope struct{ held []*ts.Tensor }
+
+// track records t for dropping and passes (t, err) through.
+func (s *scope) track(t *ts.Tensor, err error) (*ts.Tensor, error) {
+	if err != nil {
+		return nil, torchErr(err)
+	}
+	s.held = append(s.held, t)
+	return t, nil
+}
+
+func (s *scope) drop() {
+	for _, t := range s.held {
+		if t != nil {
+			_ = t.Drop()
+		}
+	}
+	s.held = nil
+}
+
+// dropScalars frees C scalars made by ts.FloatScalar.
+func dropScalars(xs ...*ts.Scalar) {
+	for _, x := range xs {
+		_ = x.Drop()
+	}
+}
+
+// truncNormal samples N(0, std²) truncated to [−2·std, 2·std], the TruncatedNormal of Keras
+// and torch.nn.init.trunc_normal_ with its default bounds. libtorch 1.13 has no such op, so
+// it is sampled by inverting the CDF: u ~ U(Φ(−2), Φ(2)), x = std·√2·erfinv(2u − 1). Only
+// out-of-place ops are used (gotch's in-place random fills leak a handle).
+func truncNormal(dims []int64, std float64, dtype gotch.DType, dev gotch.Device) (*ts.Tensor, error) {
+	// 2Φ(±2) − 1 = ±erf(√2): the range of 2u − 1.
+	hi := math.Erf(math.Sqrt2)
+	var s scope
+	defer s.drop()
+	u, err := s.track(ts.Rand(dims, dtype, dev)) // [0, 1)
+	if err != nil {
+		return nil, err
+	}
+	width, lo := ts.FloatScalar(2*hi), ts.FloatScalar(-hi)
+	scale := ts.FloatScalar(std * math.Sqrt2)
+	minS, maxS := ts.FloatScalar(-2*std), ts.FloatScalar(2*std)
+	defer dropScalars(width, lo, scale, minS, maxS)
+	z, err := s.track(u.MulScalar(width, false)) // [−hi, hi)
+	if err != nil {
+		return nil, err
+	}
+	if z, err = s.track(z.AddScalar(lo, false)); err != nil {
+		return nil, err
+	}
+	if z, err = s.track(z.Erfinv(false)); err != nil {
+		return nil, err
+	}
+	if z, err = s.track(z.MulScalar(scale, false)); err != nil {
+		return nil, err
+	}
+	// Rounding in erfinv near the ends could step a hair past the bound; clamp to keep the
+	// documented support exact.
+	out, err := z.Clamp(minS, maxS, false)
+	return out, torchErr(err)
+}
+
+// paramSet creates a method's variables under one path and remembers their full names, so that
+// Trains can answer for exactly the variables the method made.
+type paramSet struct {
+	names map[string]bool
+}
+
+// add creates a trainable variable p.sub….name of the given shape in gotch's default dtype:
+// truncated normal with this std, or zeros when std is 0. The path is derived from p at the
+// moment of use: gotch's Path.Sub appends to the parent's slice, so sibling paths held at the
+// same time can share a backing array and name the same variable. add refuses to shadow an
+// existing variable, which gotch would otherwise rename silently ("name__N").
+func (ps *paramSet) add(p *nn.Path, sub []string, name string, dims []int64, std float64) (*ts.Tensor, error) {
+	for _, s := range sub {
+		p = p.Sub(s)
+	}
+	full := strings.Join(append(append([]string{}, p.Paths()...), name), nn.SEP)
+	if _, err := p.Get(full); err == nil {
+		return nil, fmt.Errorf("variable %s already exists", full)
+	}
+	var (
+		init *ts.Tensor
+		err  error
+	)
+	if std > 0 {
+		init, err = truncNormal(dims, std, gotch.DefaultDType, p.Device())
+	} else {
+		init, err = ts.Zeros(dims, gotch.DefaultDType, p.Device())
+		err = torchErr(err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("init %s: %w", full, err)
+	}
+	defer func() { _ = init.Drop() }()
+	v, err := p.Add(name, init, true)
+	if err != nil {
+		return nil, fmt.Errorf("add %s: %w", full, torchErr(err))
+	}
+	if ps.names == nil {
+		ps.names = map[string]bool{}
+	}
+	ps.names[full] = true
+	return v, nil
+}
+
+// has reports whether the set made the variable with this full name.
+func (ps *paramSet) has(name string) bool { return ps.names[name] }
+
+// checkPath rejects a method path inside the encoder's namespace or at the root, where the
+// method's variables would be mistaken for (or collide with) checkpoint weights.
+func checkPath(p *nn.Path) error {
+	paths := p.Paths()
+	if len(paths) == 0 {
+		return errors.New("method path is the VarStore root; want a sub-path such as vs.Root().Sub(name)")
+	}
+	if paths[0] == "bert" {
+		return fmt.Errorf("method path %q is inside the encoder's namespace", strings.Join(paths, nn.SEP))
+	}
+	return nil
+}

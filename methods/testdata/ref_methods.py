@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""Reference outputs for the tuning methods: a tiny random BERT with P-tuning v2 prefixes or
+FL-tuning branches, evaluated in float64 with plain torch.
+
+Usage: /usr/bin/python3 ref_methods.py --out DIR [--seed N]
+
+The model is written out from its description, not from transformers or the Go code:
+post-LN layers, exact (erf) GELU, tanh pooler, and
+  P-tuning v2: a (P, 2*L*H) table, or Embedding(P, H) -> Linear -> tanh -> Linear(2*L*H);
+               layer l's keys are columns [2lH, 2lH+H), its values [2lH+H, 2lH+2H), each row
+               read as (heads, head_dim); they are put before the layer's own keys/values and
+               every query may attend to them; "shifted" moves real tokens to positions P..P+T-1.
+  FL-tuning:   per selected layer, act(x W1'^T + b1') W2'^T + b2' added to the FFN output
+               before the residual add and LayerNorm.
+
+DIR gets config.json, encoder.safetensors (the "bert." weights, F32), cases.json (name, method,
+--set options) and one <name>.safetensors per case holding the method's variables (named as the
+Go code names them), the inputs (input_ids, token_type_ids, attention_mask) and the expected
+float32 outputs (hidden, pooled).
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+
+CFG = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
+           vocab_size=50, max_position_embeddings=24, type_vocab_size=2, hidden_act="gelu",
+           layer_norm_eps=1e-12, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
+           initializer_range=0.02, pad_token_id=0, model_type="bert",
+           position_embedding_type="absolute")
+H, L, NH = CFG["hidden_size"], CFG["num_hidden_layers"], CFG["num_attention_heads"]
+I, V, POS, TV = CFG["intermediate_size"], CFG["vocab_size"], CFG["max_position_embeddings"], CFG["type_vocab_size"]
+D = H // NH
+EPS = CFG["layer_norm_eps"]
+
+# name, method, options; the variables each case needs are made in make_case.
+CASES = [
+    ("plain", "fine-tuning", []),
+    ("fl_all", "fl-tuning", ["units=6"]),
+    ("fl_layer1", "fl-tuning", ["units=4", "layers=[1]"]),
+    ("pt_unshifted", "p-tuning-v2", ["prefix_len=3"]),
+    ("pt_shifted", "p-tuning-v2", ["prefix_len=5", "positions=shifted"]),
+    ("pt_projection", "p-tuning-v2", ["prefix_len=4", "projection=true", "projection_hidden=8",
+                                      "positions=shifted"]),
+]
+
+
+class Rand:
+    def __init__(self, seed):
+        self.g = torch.Generator().manual_seed(seed)
+
+    def normal(self, *shape, std=1.0, mean=0.0):
+        return (mean + std * torch.randn(*shape, generator=self.g, dtype=torch.float64)).float()
+
+    def matrix(self, rows, cols):
+        # Linear weight (out, in), scaled so activations stay O(1).
+        return self.normal(rows, cols, std=1.0 / math.sqrt(cols))
+
+
+def encoder_weights(r):
+    w = {}
+    e = "bert.embeddings."
+    w[e + "word_embeddings.weight"] = r.normal(V, H, std=0.5)
+    w[e + "position_embeddings.weight"] = r.normal(POS, H, std=0.5)
+    w[e + "token_type_embeddings.weight"] = r.normal(TV, H, std=0.5)
+    w[e + "LayerNorm.weight"] = r.normal(H, std=0.1, mean=1.0)
+    w[e + "LayerNorm.bias"] = r.normal(H, std=0.1)
+    for l in range(L):
+        p = "bert.encoder.layer.%d." % l
+        linears = [("attention.self.query", H, H), ("attention.self.key", H, H),
+                   ("attention.self.value", H, H), ("attention.output.dense", H, H),
+                   ("intermediate.dense", I, H), ("output.dense", H, I)]
+        for name, out, inp in linears:
+            w[p + name + ".weight"] = r.matrix(out, inp)
+            w[p + name + ".bias"] = r.normal(out, std=0.1)
+        for ln in ("attention.output.LayerNorm", "output.LayerNorm"):
+            w[p + ln + ".weight"] = r.normal(H, std=0.1, mean=1.0)
+            w[p + ln + ".bias"] = r.normal(H, std=0.1)
+    w["bert.pooler.dense.weight"] = r.matrix(H, H)
+    w["bert.pooler.dense.bias"] = r.normal(H, std=0.1)
+    return w
+
+
+def options(opts):
+    out = {}
+    for kv in opts:
+        k, v = kv.split("=", 1)
+        out[k] = json.loads(v) if v[0] in "[0123456789" or v in ("true", "false") else v
+    return out
+
+
+def method_vars(r, method, opts):
+    """The method's variables under their Go names."""
+    o = options(opts)
+    w = {}
+    if method == "fl-tuning":
+        k = o.get("units", 160)
+        for l in o.get("layers", range(L)):
+            p = "fl-tuning.layer.%d." % l
+            w[p + "intermediate.weight"] = r.matrix(k, H)
+            w[p + "intermediate.bias"] = r.normal(k, std=0.1)
+            w[p + "output.weight"] = r.matrix(H, k)
+            w[p + "output.bias"] = r.normal(H, std=0.1)
+    elif method == "p-tuning-v2":
+        plen, p = o.get("prefix_len", 160), "p-tuning-v2.prefix_encoder."
+        if o.get("projection", False):
+            ph = o.get("projection_hidden", 512)
+            w[p + "embedding.weight"] = r.normal(plen, H)
+            w[p + "transform.0.weight"] = r.matrix(ph, H)
+            w[p + "transform.0.bias"] = r.normal(ph, std=0.1)
+            w[p + "transform.2.weight"] = r.matrix(2 * L * H, ph)
+            w[p + "transform.2.bias"] = r.normal(2 * L * H, std=0.1)
+        else:
+            w[p + "embedding.weight"] = r.normal(plen, 2 * L * H)
+    return w
+
+
+def prefix_kv(w, opts, batch):
+    """Per layer (keys, values), each (B, heads, P, d), float64; None without a prefix."""
+    p = "p-tuning-v2.prefix_encoder."
+    if p + "embedding.weight" not in w:
+        return None
+    table = w[p + "embedding.weight"].double()
+    if "projection=true" in opts:
+        mid = torch.tanh(table @ w[p + "transform.0.weight"].double().T + w[p + "transform.0.bias"].double())
+        table = mid @ w[p + "transform.2.weight"].double().T + w[p + "transform.2.bias"].double()
+    plen = table.shape[0]
+    out = []
+    for l in range(L):
+        pair = []
+        for half in (0, 1):
+            cols = table[:, (2 * l + half) * H:(2 * l + half + 1) * H]       # (P, H)
+            per_head = cols.reshape(plen, NH, D).permute(1, 0, 2)            # (heads, P, d)
+            pair.append(per_head.unsqueeze(0).expand(batch, NH, plen, D))
+        out.append(tuple(pair))
+    return out
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+def layer_norm(x, g, b):
+    mu = x.mean(-1, keepdim=True)
+    var = ((x - mu) ** 2).mean(-1, keepdim=True)
+    return (x - mu) / torch.sqrt(var + EPS) * g + b
+
+
+def forward(w, ids, types, mask, prefix, shifted):
+    w = {k: v.double() for k, v in w.items()}
+    b, t = ids.shape
+    plen = prefix[0][0].shape[2] if prefix else 0
+    start = plen if shifted else 0
+    emb = "bert.embeddings."
+    x = (w[emb + "word_embeddings.weight"][ids] + w[emb + "token_type_embeddings.weight"][types]
+         + w[emb + "position_embeddings.weight"][start:start + t].unsqueeze(0))
+    x = layer_norm(x, w[emb + "LayerNorm.weight"], w[emb + "LayerNorm.bias"])
+    # Keys a query may see: the whole prefix, then the real tokens.
+    seen = torch.cat([torch.ones(b, plen, dtype=torch.bool), mask.bool()], 1)  # (B, P+T)
+    bias = torch.zeros(b, plen + t, dtype=torch.float64).masked_fill(~seen, float("-inf"))
+
+    def lin(y, name):
+        return y @ w[name + ".weight"].T + w[name + ".bias"]
+
+    for l in range(L):
+        p = "bert.encoder.layer.%d." % l
+        q, k, v = (lin(x, p + "attention.self." + n).reshape(b, t, NH, D) for n in ("query", "key", "value"))
+        k, v = k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3)                  # (B, heads, T, d)
+        if prefix:
+            k = torch.cat([prefix[l][0], k], 2)
+            v = torch.cat([prefix[l][1], v], 2)
+        scores = torch.einsum("bqhd,bhkd->bhqk", q, k) / math.sqrt(D) + bias[:, None, None, :]
+        ctx = torch.einsum("bhqk,bhkd->bqhd", torch.softmax(scores, -1), v).reshape(b, t, H)
+        x = layer_norm(x + lin(ctx, p + "attention.output.dense"),
+                       w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+        ffn = lin(gelu(lin(x, p + "intermediate.dense")), p + "output.dense")
+        fl = "fl-tuning.layer.%d." % l
+        if fl + "output.bias" in w:
+            ffn = ffn + lin(gelu(lin(x, fl + "intermediate")), fl + "output")
+        x = layer_norm(x + ffn, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+    pooled = torch.tanh(lin(x[:, 0], "bert.pooler.dense"))
+    return x.float(), pooled.float()
+
+
+def inputs(r, lengths):
+    width = max(lengths)
+    ids = torch.zeros(len(lengths), width, dtype=torch.int64)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for row, n in enumerate(lengths):
+        ids[row, :n] = torch.randint(5, V, (n,), generator=r.g)
+        ids[row, 0], ids[row, n - 1] = 2, 3
+        types[row, n // 2:n] = 1
+        mask[row, :n] = 1
+    return ids, types, mask
+
+
+ST_DTYPES = {torch.float32: "F32", torch.int64: "I64"}
+
+
+def save_safetensors(path, tensors):
+    assert sys.byteorder == "little"
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        raw = t.numpy().tobytes()
+        header[name] = {"dtype": ST_DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    r = Rand(args.seed)
+    enc = encoder_weights(r)
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(CFG, f, indent=2, sort_keys=True)
+        f.write("\n")
+    save_safetensors(os.path.join(args.out, "encoder.safetensors"), enc)
+    ids, types, mask = inputs(r, [9, 6, 3])
+    for name, method, opts in CASES:
+        mv = method_vars(r, method, opts)
+        w = dict(enc, **mv)
+        shifted = "positions=shifted" in opts
+        hidden, pooled = forward(w, ids, types, mask, prefix_kv(w, opts, len(ids)), shifted)
+        out = dict(mv, input_ids=ids, token_type_ids=types, attention_mask=mask, hidden=hidden, pooled=pooled)
+        save_safetensors(os.path.join(args.out, name + ".safetensors"), out)
+    with open(os.path.join(args.out, "cases.json"), "w") as f:
+        json.dump([{"name": n, "method": m, "set": o} for n, m, o in CASES], f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
