@@ -159,7 +159,12 @@ func load(t *Task, dataDir string, sel Selection) (*Dataset, error) {
 			return nil, fmt.Errorf("selection %s: FewCLUE folds are 0..4 or all", sel)
 		}
 		trainName, devName = sel.fewFiles()
-		dirs, testName = t.FewShotDir, "test_public.json"
+		testName = "test_public.json"
+		// FewCLUE folders directly under the data dir, or under a fewclue/ subfolder when
+		// CLUE and FewCLUE are unpacked side by side.
+		for _, d := range t.FewShotDir {
+			dirs = append(dirs, d, filepath.Join("fewclue", d))
+		}
 	default:
 		return nil, fmt.Errorf("selection %q: unknown regime", sel.Regime)
 	}

@@ -1,0 +1,237 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/model"
+)
+
+// tinyChars is the vocabulary of the synthetic task below.
+var tinyChars = []rune("甲乙丙丁戊己庚辛壬癸好坏")
+
+// writeTinyModel writes an HF-style model directory with random weights: a 2-layer, H=32 BERT.
+func writeTinyModel(t *testing.T, dir string) {
+	t.Helper()
+	cfg := model.Config{HiddenSize: 32, NumHiddenLayers: 2, NumAttentionHeads: 4, IntermediateSize: 64,
+		MaxPositionEmbeddings: 64, TypeVocabSize: 2, LayerNormEps: 1e-12, HiddenDropoutProb: 0.1,
+		AttentionProbsDropoutProb: 0.1, HiddenAct: "gelu", InitializerRange: 0.02}
+	vocab := []string{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}
+	for _, r := range tinyChars {
+		vocab = append(vocab, string(r))
+	}
+	cfg.VocabSize = int64(len(vocab))
+	b, _ := json.Marshal(map[string]any{"hidden_size": cfg.HiddenSize, "num_hidden_layers": cfg.NumHiddenLayers,
+		"num_attention_heads": cfg.NumAttentionHeads, "intermediate_size": cfg.IntermediateSize,
+		"max_position_embeddings": cfg.MaxPositionEmbeddings, "type_vocab_size": cfg.TypeVocabSize,
+		"vocab_size": cfg.VocabSize, "layer_norm_eps": cfg.LayerNormEps, "hidden_dropout_prob": cfg.HiddenDropoutProb,
+		"attention_probs_dropout_prob": cfg.AttentionProbsDropoutProb, "hidden_act": cfg.HiddenAct, "model_type": "bert"})
+	must(t, os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "vocab.txt"), []byte(strings.Join(vocab, "\n")+"\n"), 0o644))
+	vs := nn.NewVarStore(gotch.CPU)
+	defer vs.Destroy()
+	if _, err := model.NewEncoder(vs.Root().Sub("bert"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]*ts.Tensor{}
+	for name, v := range vs.Variables() {
+		v := v
+		named[name] = &v
+	}
+	must(t, model.WriteSafetensors(filepath.Join(dir, "model.safetensors"), named))
+}
+
+// writeTinyAFQMC writes an AFQMC-layout task whose label is 1 when both sentences start with
+// the same character: learnable, but not by a random model.
+func writeTinyAFQMC(t *testing.T, dir string, seed int64) {
+	t.Helper()
+	d := filepath.Join(dir, "afqmc_public")
+	must(t, os.MkdirAll(d, 0o755))
+	r := rand.New(rand.NewSource(seed))
+	sentence := func(first rune) string {
+		s := []rune{first}
+		for i := 0; i < 3+r.Intn(4); i++ {
+			s = append(s, tinyChars[r.Intn(len(tinyChars))])
+		}
+		return string(s)
+	}
+	write := func(name string, n int, labelled bool) {
+		var sb strings.Builder
+		for i := 0; i < n; i++ {
+			a := tinyChars[r.Intn(4)]
+			b := a
+			label := "1"
+			if r.Intn(2) == 0 {
+				b, label = tinyChars[4+r.Intn(4)], "0"
+			}
+			rec := map[string]any{"sentence1": sentence(a), "sentence2": sentence(b)}
+			if labelled {
+				rec["label"] = label
+			} else {
+				rec["id"] = i
+			}
+			line, _ := json.Marshal(rec)
+			sb.Write(line)
+			sb.WriteByte('\n')
+		}
+		must(t, os.WriteFile(filepath.Join(d, name), []byte(sb.String()), 0o644))
+	}
+	write("train.json", 96, true)
+	write("dev.json", 32, true)
+	write("test.json", 8, false)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tinyCells(t *testing.T, methodsList ...string) []Cell {
+	t.Helper()
+	var cells []Cell
+	for _, m := range methodsList {
+		opts := `{}`
+		switch m {
+		case "p-tuning-v2":
+			opts = `{"prefix_len": 4}`
+		case "fl-tuning":
+			opts = `{"units": 8}`
+		}
+		c := Cell{Task: "afqmc", Method: m, Setting: "full", Seed: 7, Split: "full", MethodOptions: json.RawMessage(opts),
+			Hyper: Hyper{MaxLen: 24, BatchSize: 16, EvalBatchSize: 32, Epochs: 3, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
+		c.computeID()
+		cells = append(cells, c)
+	}
+	return cells
+}
+
+func TestRunEndToEndDeterministicAndResumable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny models")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	modelDir, dataDir := t.TempDir(), t.TempDir()
+	writeTinyModel(t, modelDir)
+	writeTinyAFQMC(t, dataDir, 1)
+	cells := tinyCells(t, "fine-tuning", "p-tuning-v2", "fl-tuning")
+	run := func(out string, cells []Cell) (Summary, []*Result) {
+		o := RunOptions{Cells: cells, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard}
+		sum, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := (&Store{Dir: out}).All()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum, rs
+	}
+	outA, outB := t.TempDir(), t.TempDir()
+	sumA, resA := run(outA, cells)
+	if sumA.Ran != 3 || sumA.Failed != 0 {
+		for _, r := range resA {
+			t.Logf("%s: %s %s", r.Cell.Name(), r.Status, r.Error)
+		}
+		t.Fatalf("summary %+v", sumA)
+	}
+	for _, r := range resA {
+		acc := r.Best["accuracy"]
+		if len(r.Curve) != 3 || r.Steps != 18 || r.Params.Trainable <= 0 || r.Predictions == "" {
+			t.Errorf("%s: curve %d steps %d params %+v predictions %q", r.Cell.Name(), len(r.Curve), r.Steps, r.Params, r.Predictions)
+		}
+		if _, err := os.Stat(filepath.Join(outA, r.Predictions)); err != nil {
+			t.Errorf("%s: predictions file: %v", r.Cell.Name(), err)
+		}
+		t.Logf("%s: dev accuracy %.1f, trainable %d (%.2f%%), %.1f ms/step", r.Cell.Name(), acc, r.Params.Trainable, 100*r.Params.Ratio, r.Time.MeanStepMS)
+	}
+	// Same seed, same device: identical metrics and curves.
+	_, resB := run(outB, cells)
+	for i := range resA {
+		if !reflect.DeepEqual(resA[i].Curve, zeroElapsed(resB[i].Curve, resA[i].Curve)) || !reflect.DeepEqual(resA[i].Best, resB[i].Best) {
+			t.Errorf("%s: run twice, different results:\n%+v\n%+v", resA[i].Cell.Name(), resA[i].Best, resB[i].Best)
+		}
+	}
+	// Resume: a second run over the same results skips every done cell.
+	if sum, _ := run(outA, cells); sum.Ran != 0 || sum.Skipped != 3 {
+		t.Errorf("rerun over done cells: %+v", sum)
+	}
+	// A changed config makes the cell stale: it reruns.
+	changed := tinyCells(t, "fl-tuning")
+	changed[0].Hyper.LR = 1e-3
+	changed[0].computeID()
+	if sum, _ := run(outA, changed); sum.Ran != 1 {
+		t.Errorf("stale cell not rerun: %+v", sum)
+	}
+}
+
+// zeroElapsed copies the timing fields of want into got so that curves compare on values.
+func zeroElapsed(got, want []EvalPoint) []EvalPoint {
+	out := make([]EvalPoint, len(got))
+	for i := range got {
+		out[i] = got[i]
+		if i < len(want) {
+			out[i].ElapsedS = want[i].ElapsedS
+		}
+	}
+	return out
+}
+
+func TestRunRecordsFailureAndGoesOn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny models")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	modelDir, dataDir := t.TempDir(), t.TempDir()
+	writeTinyModel(t, modelDir)
+	writeTinyAFQMC(t, dataDir, 2)
+	cells := tinyCells(t, "fl-tuning", "fine-tuning")
+	cells[0].Hyper.MaxLen = 1000 // beyond the backbone's positions: fails at set-up
+	cells[0].computeID()
+	cells[1].Hyper.Epochs = 1
+	cells[1].computeID()
+	out := t.TempDir()
+	sum, err := Run(context.Background(), RunOptions{Cells: cells, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Ran != 2 || sum.Failed != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	st := &Store{Dir: out}
+	if s, r := CellStatus(st, cells[0]); s != StatusFailed || !strings.Contains(r.Error, "max_len 1000") {
+		t.Errorf("failed cell: %s %q", s, r.Error)
+	}
+	if s, _ := CellStatus(st, cells[1]); s != StatusDone {
+		t.Errorf("cell after a failure: %s", s)
+	}
+	// Failed cells are skipped unless asked for.
+	sum, _ = Run(context.Background(), RunOptions{Cells: cells[:1], Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
+	if sum.Skipped != 1 {
+		t.Errorf("failed cell not skipped: %+v", sum)
+	}
+	// Cancelling stops without recording the interrupted cell.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, RunOptions{Cells: tinyCells(t, "p-tuning-v2"), Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard}); err == nil {
+		t.Error("cancelled run returned no error")
+	}
+	if r, _ := st.Read(tinyCells(t, "p-tuning-v2")[0].Key()); r != nil {
+		t.Errorf("interrupted cell recorded: %+v", r.Status)
+	}
+}

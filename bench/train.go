@@ -1,0 +1,303 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/clue"
+	"github.com/clue-bench/clue-bench/heads"
+	"github.com/clue-bench/clue-bench/model"
+	"github.com/clue-bench/clue-bench/optim"
+)
+
+// session is everything one cell's training loop needs, built by runCell.
+type session struct {
+	ctx        context.Context
+	cell       Cell
+	task       *clue.Task
+	enc        *model.Encoder
+	head       *heads.Classifier
+	opt        *optim.AdamW
+	train, dev encoded
+	pad        int64
+	device     gotch.Device
+	limit      int // cap on optimiser steps (--limit), 0 = none
+	progress   cellProgress
+	logf       func(format string, a ...any)
+
+	// Filled in by the loop.
+	curve            []EvalPoint
+	best             map[string]float64
+	bestStep         int
+	steps            int
+	trainDur, evalDr time.Duration
+	stepDurs         time.Duration
+}
+
+// cellProgress receives per-step and per-eval updates (progress bar or log lines).
+type cellProgress interface {
+	start(totalSteps int)
+	step(done int, loss float64)
+	eval(step int, headline string, value float64)
+}
+
+// plan returns optimiser steps per epoch, total steps and steps between evaluations.
+func plan(h Hyper, nTrain, limit int) (perEpoch, total, evalEvery int) {
+	micro := (nTrain + h.BatchSize - 1) / h.BatchSize
+	perEpoch = (micro + h.Accumulate - 1) / h.Accumulate
+	if perEpoch < 1 {
+		perEpoch = 1
+	}
+	total = h.MaxSteps
+	if total == 0 {
+		total = int(math.Ceil(h.Epochs * float64(perEpoch)))
+	}
+	if limit > 0 && limit < total {
+		total = limit
+	}
+	evalEvery = h.EvalEvery
+	if evalEvery == 0 {
+		evalEvery = perEpoch
+	}
+	return perEpoch, total, evalEvery
+}
+
+// lrAt is the learning rate for the update after `done` steps: linear warm-up over the first
+// warmup fraction, then linear decay to zero at the last step (the FL-tuning code's schedule
+// with warmup 0).
+func lrAt(h Hyper, done, total int) float64 {
+	warm := int(h.Warmup * float64(total))
+	if done < warm {
+		return h.LR * float64(done+1) / float64(warm)
+	}
+	return h.LR * math.Max(0, float64(total-done)/float64(total-warm))
+}
+
+// trainLoop trains, evaluating on dev every evalEvery steps and keeping the best trainable
+// weights (by the task's headline metric) in snapshots, restored at the end.
+func (s *session) trainLoop() error {
+	h := s.cell.Hyper
+	perEpoch, total, evalEvery := plan(h, s.train.len(), s.limit)
+	headline := s.task.Metrics[0]
+	snap, err := newSnapshot(s.opt.Params())
+	if err != nil {
+		return err
+	}
+	defer snap.free()
+	s.progress.start(total)
+	lossSum, lossN, sinceBest := 0.0, 0, 0
+	for epoch := 0; s.steps < total; epoch++ {
+		order := s.train.order(true, s.cell.Seed, epoch)
+		for at := 0; at < len(order) && s.steps < total; {
+			if err := s.ctx.Err(); err != nil {
+				return err
+			}
+			t0 := time.Now()
+			for k := 0; k < h.Accumulate && at < len(order); k++ {
+				end := min(at+h.BatchSize, len(order))
+				loss, err := s.microStep(order[at:end], float64(h.Accumulate))
+				if err != nil {
+					return fmt.Errorf("step %d: %w", s.steps+1, err)
+				}
+				if math.IsNaN(loss) || math.IsInf(loss, 0) {
+					return fmt.Errorf("diverged: training loss is %v at step %d", loss, s.steps+1)
+				}
+				lossSum, lossN, at = lossSum+loss, lossN+1, end
+			}
+			if h.Clip > 0 {
+				if _, err := optim.ClipGradNorm(s.opt.Params(), h.Clip); err != nil {
+					return fmt.Errorf("diverged at step %d: %w", s.steps+1, err)
+				}
+			}
+			lr := lrAt(h, s.steps, total)
+			if err := s.opt.Step(lr); err != nil {
+				return err
+			}
+			if err := s.opt.ZeroGrad(); err != nil {
+				return err
+			}
+			s.steps++
+			dt := time.Since(t0)
+			s.trainDur += dt
+			s.stepDurs += dt
+			s.progress.step(s.steps, lossSum/float64(lossN))
+			if s.steps%evalEvery != 0 && s.steps != total {
+				continue
+			}
+			t1 := time.Now()
+			m, _, err := s.evaluate(s.dev)
+			s.evalDr += time.Since(t1)
+			if err != nil {
+				return fmt.Errorf("dev evaluation at step %d: %w", s.steps, err)
+			}
+			s.curve = append(s.curve, EvalPoint{Step: s.steps, Epoch: float64(s.steps) / float64(perEpoch),
+				TrainLoss: lossSum / float64(lossN), LR: lr, Dev: m, ElapsedS: s.trainDur.Seconds()})
+			s.logf("step %d/%d epoch %.2f loss %.4f lr %.3g dev %s", s.steps, total, float64(s.steps)/float64(perEpoch), lossSum/float64(lossN), lr, fmtMetrics(m))
+			s.progress.eval(s.steps, headline.Name, m[headline.Name])
+			lossSum, lossN = 0, 0
+			if s.best == nil || better(m[headline.Name], s.best[headline.Name], headline.HigherIsBetter) {
+				s.best, s.bestStep, sinceBest = m, s.steps, 0
+				if err := snap.save(); err != nil {
+					return err
+				}
+			} else if sinceBest++; h.Patience > 0 && sinceBest >= h.Patience {
+				s.logf("early stop: no dev improvement in %d evaluations", sinceBest)
+				return snap.restore()
+			}
+		}
+	}
+	return snap.restore()
+}
+
+// microStep runs forward and backward on one micro-batch; the loss is divided by accum so
+// that accumulated gradients equal those of one large batch. Returns the unscaled loss.
+func (s *session) microStep(idx []int, accum float64) (float64, error) {
+	b, err := s.train.makeBatch(idx, s.pad, s.device)
+	if err != nil {
+		return 0, err
+	}
+	defer b.drop()
+	logits, err := s.forward(b, true)
+	if err != nil {
+		return 0, err
+	}
+	defer logits.MustDrop()
+	loss, err := logits.CrossEntropyLoss(b.labels, ts.NewTensor(), 1, -100, 0, false) // mean
+	if err != nil {
+		return 0, err
+	}
+	defer loss.MustDrop()
+	v, err := loss.Float64Value([]int64{})
+	if err != nil {
+		return 0, err
+	}
+	if accum != 1 {
+		sc := ts.FloatScalar(1 / accum)
+		scaled, err := loss.MulScalar(sc, false)
+		sc.MustDrop()
+		if err != nil {
+			return 0, err
+		}
+		defer scaled.MustDrop()
+		return v, scaled.Backward()
+	}
+	return v, loss.Backward()
+}
+
+func (s *session) forward(b *batch, train bool) (*ts.Tensor, error) {
+	out, err := s.enc.Forward(b.in, train)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Hidden.MustDrop()
+	defer out.Pooled.MustDrop()
+	return s.head.Forward(out, train)
+}
+
+// evaluate predicts every example of e in eval mode without gradients and scores labelled data.
+func (s *session) evaluate(e encoded) (map[string]float64, []int, error) {
+	preds := make([]int, 0, e.len())
+	order := e.order(false, 0, 0)
+	var err error
+	ts.NoGrad(func() {
+		for at := 0; at < len(order) && err == nil; at += s.cell.Hyper.EvalBatchSize {
+			end := min(at+s.cell.Hyper.EvalBatchSize, len(order))
+			var b *batch
+			if b, err = e.makeBatch(order[at:end], s.pad, s.device); err != nil {
+				return
+			}
+			var logits, am *ts.Tensor
+			if logits, err = s.forward(b, false); err == nil {
+				if am, err = logits.Argmax([]int64{1}, false, true); err == nil {
+					for _, p := range am.Int64Values() {
+						preds = append(preds, int(p))
+					}
+					am.MustDrop()
+				}
+			}
+			b.drop()
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(e.labels) == 0 || e.labels[0] < 0 {
+		return nil, preds, nil
+	}
+	m, err := clue.Score(s.task, e.labels, preds)
+	return m, preds, err
+}
+
+// snapshot keeps a device copy of the trainable tensors at the best evaluation.
+type snapshot struct {
+	params []optim.Param
+	saved  []*ts.Tensor
+}
+
+func newSnapshot(params []optim.Param) (*snapshot, error) {
+	s := &snapshot{params: params}
+	for _, p := range params {
+		z, err := p.Tensor.ZerosLike(false)
+		if err != nil {
+			s.free()
+			return nil, err
+		}
+		s.saved = append(s.saved, z)
+	}
+	return s, nil
+}
+
+func (s *snapshot) save() (err error) {
+	ts.NoGrad(func() {
+		for i, p := range s.params {
+			if err = copyTensor(s.saved[i], p.Tensor); err != nil {
+				return
+			}
+		}
+	})
+	return err
+}
+
+func (s *snapshot) restore() (err error) {
+	ts.NoGrad(func() {
+		for i, p := range s.params {
+			if err = copyTensor(p.Tensor, s.saved[i]); err != nil {
+				return
+			}
+		}
+	})
+	return err
+}
+
+func (s *snapshot) free() {
+	for _, t := range s.saved {
+		t.MustDrop()
+	}
+	s.saved = nil
+}
+
+// copyTensor copies src into dst in place. gotch's Copy_ exits the process on a libtorch
+// error; the two tensors always have the same shape, dtype and device here.
+func copyTensor(dst, src *ts.Tensor) error {
+	dst.Copy_(src)
+	return nil
+}
+
+func fmtMetrics(m map[string]float64) string {
+	s := ""
+	for _, k := range sortedKeys(m) {
+		s += fmt.Sprintf("%s=%.2f ", k, m[k])
+	}
+	return s
+}
+
+// EstimateSteps is the number of optimiser steps a cell will take on nTrain examples.
+func EstimateSteps(h Hyper, nTrain int) int {
+	_, total, _ := plan(h, nTrain, 0)
+	return total
+}

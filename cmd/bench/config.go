@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/clue"
+	"github.com/clue-bench/clue-bench/methods"
+)
+
+// registry tells config validation which tasks and methods exist and how to check their options.
+func registry() bench.Registry {
+	return bench.Registry{
+		Tasks:   clue.Names(),
+		Methods: methods.Names(),
+		ResolveOptions: func(name string, opts *yaml.Node) (any, error) {
+			m, err := methods.New(name, opts)
+			if err != nil {
+				return nil, err
+			}
+			return m.Options(), nil
+		},
+		CheckSplit: func(s string) error {
+			_, err := clue.ParseSelection(s)
+			return err
+		},
+	}
+}
+
+// loadPlan reads the config and expands its cells, applying --only globs.
+func loadPlan(path string, only []string) (*bench.Config, []bench.Cell, error) {
+	cfg, err := bench.LoadConfig(path, registry())
+	if err != nil {
+		return nil, nil, err
+	}
+	cells, err := cfg.Expand()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cells, err = bench.Filter(cells, only)
+	return cfg, cells, err
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

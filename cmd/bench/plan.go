@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/clue"
+)
+
+func init() {
+	register(&command{
+		name:    "plan",
+		usage:   "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--json]",
+		summary: "list every cell of the matrix with its id, status (done/stale/failed/running/pending) and estimated steps",
+		run:     runPlan,
+	})
+}
+
+type planRow struct {
+	Index  int          `json:"index"`
+	Name   string       `json:"name"`
+	Seed   int64        `json:"seed"`
+	ID     string       `json:"id"`
+	Status bench.Status `json:"status"`
+	Steps  int          `json:"estimated_steps"` // -1 when the training data could not be read
+	Cell   bench.Cell   `json:"cell"`
+}
+
+func runPlan(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("plan", stderr)
+	cfgPath := fs.String("c", "experiments.yaml", "experiment matrix")
+	out := fs.String("out", "", "results directory (default: the config's out)")
+	var only multiFlag
+	fs.Var(&only, "only", "only cells whose task/method/setting matches this glob (repeatable)")
+	asJSON := fs.Bool("json", false, "print JSON lines, one cell per line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, cells, err := loadPlan(*cfgPath, only)
+	if err != nil {
+		return err
+	}
+	dir := cfg.Out
+	if *out != "" {
+		dir = *out
+	}
+	store := &bench.Store{Dir: dir}
+	_, dataDir, _ := resolveInputs(cfg, io.Discard)
+	sizes := map[string]int{} // task/split → training examples, read once
+	var statuses []bench.Status
+	var rows []planRow
+	for i, c := range cells {
+		st, _ := bench.CellStatus(store, c)
+		statuses = append(statuses, st)
+		key := c.Task + "\x00" + c.Split
+		n, ok := sizes[key]
+		if !ok {
+			n = trainSize(c, dataDir)
+			sizes[key] = n
+		}
+		steps := -1
+		if n >= 0 {
+			steps = bench.EstimateSteps(c.Hyper, n)
+		}
+		rows = append(rows, planRow{Index: i, Name: c.Name(), Seed: c.Seed, ID: c.ID, Status: st, Steps: steps, Cell: c})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, r := range rows {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tcell\tseed\tid\tstatus\tsteps")
+	for _, r := range rows {
+		steps := "?"
+		if r.Steps >= 0 {
+			steps = strconv.Itoa(r.Steps)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", r.Index, r.Name, r.Seed, r.ID, r.Status, steps)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d cells: %s (results: %s)\n", len(cells), bench.Counts(statuses), dir)
+	return nil
+}
+
+// trainSize counts a cell's training examples, or -1 if its data cannot be read now.
+func trainSize(c bench.Cell, dataDir string) int {
+	t, err := clue.Lookup(c.Task)
+	if err != nil {
+		return -1
+	}
+	sel, err := clue.ParseSelection(c.Split)
+	if err != nil {
+		return -1
+	}
+	ds, err := clue.Load(t, dataDir, sel)
+	if err != nil {
+		return -1
+	}
+	return len(ds.Train)
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/clue-bench/clue-bench/bench"
+)
+
+func init() {
+	register(&command{
+		name:  "run",
+		usage: "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--shard i/N] [--force] [--rerun-failed] [--limit STEPS] [--device D] [--threads N]",
+		summary: `train and evaluate every pending cell of the matrix, recording one result file per cell
+Done cells with the same config are skipped, stale ones (config changed) rerun. A cell that
+fails is recorded as failed and the matrix goes on; the exit status is 1 if any cell failed.
+Ctrl-C stops after the current step, keeping every finished result.`,
+		run: runRun,
+	})
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	cfgPath := fs.String("c", "experiments.yaml", "experiment matrix")
+	out := fs.String("out", "", "results directory (default: the config's out)")
+	var only multiFlag
+	fs.Var(&only, "only", "run only cells whose task/method/setting matches this glob (repeatable)")
+	shard := fs.String("shard", "", "run only shard i of N (i/N, 1-based) of the cells")
+	force := fs.Bool("force", false, "rerun cells that are already done")
+	rerunFailed := fs.Bool("rerun-failed", false, "rerun cells recorded as failed")
+	limit := fs.Int("limit", 0, "cap optimiser steps per cell (smoke runs); 0 = no cap")
+	device := fs.String("device", "", "device: auto, cpu, cuda or cuda:N (default: the config's device)")
+	threads := fs.Int("threads", -1, "libtorch threads (default: the config's threads; 0 = all cores)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("unexpected arguments %q", fs.Args())}
+	}
+	cfg, cells, err := loadPlan(*cfgPath, only)
+	if err != nil {
+		return err
+	}
+	if *shard != "" {
+		i, n, err := bench.ParseShard(*shard)
+		if err != nil {
+			return err
+		}
+		cells = bench.Shard(cells, i, n)
+	}
+	o := bench.RunOptions{Cells: cells, Out: cfg.Out, Device: cfg.Device, Threads: cfg.Threads,
+		Force: *force, RerunFailed: *rerunFailed, Limit: *limit, Stderr: stderr}
+	if *out != "" {
+		o.Out = *out
+	}
+	if *device != "" {
+		o.Device = *device
+	}
+	if *threads >= 0 {
+		o.Threads = *threads
+	}
+	if f, ok := stderr.(*os.File); ok {
+		o.TTY = term.IsTerminal(int(f.Fd()))
+	}
+	if o.ModelDir, o.DataDir, err = resolveInputs(cfg, stderr); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(stderr, "bench run: %d cells, results in %s\n", len(cells), o.Out)
+	sum, err := bench.Run(ctx, o)
+	fmt.Fprintf(stderr, "bench run: %d ran (%d failed), %d skipped, %d held by other workers\n", sum.Ran, sum.Failed, sum.Skipped, sum.Busy)
+	if err != nil {
+		if ctx.Err() != nil {
+			return &exitError{code: 130, msg: "interrupted; finished cells are recorded"}
+		}
+		return err
+	}
+	if sum.Failed > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("%d cell(s) failed; see the results' error fields and logs", sum.Failed)}
+	}
+	return nil
+}
+
+// resolveInputs turns the config's backbone and data dir into directories, building the
+// built-in ones when asked for.
+func resolveInputs(cfg *bench.Config, stderr io.Writer) (modelDir, dataDir string, err error) {
+	modelDir, dataDir = cfg.Backbone, cfg.DataDir
+	if modelDir == "builtin" || dataDir == "builtin" {
+		return "", "", fmt.Errorf("%s: the built-in backbone and data are not available in this build; set backbone and data_dir", cfg.Path)
+	}
+	return modelDir, dataDir, nil
+}
