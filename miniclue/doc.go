@@ -36,7 +36,8 @@
 //     clause is the main one.
 //   - ocnli: one hypothesis per label for each premise, decided by world rules: one city,
 //     employer, job and age per person, any number of visited places and pets; hypernyms
-//     (一座城市, 一家银行, 宠物, a spot's city); number comparisons; role swaps. About 1.6%
+//     (一座城市, 一家银行, 宠物, a spot's city); number comparisons; role swaps. Premises
+//     also deny facts (没去过故宫), so negation words occur under every label. About 1.6%
 //     of rows have no annotator majority and the label "-"; readers must drop them.
 //   - cluewsc2020: Winograd pairs whose two endings send the pronoun to different candidates
 //     of the same gender or kind; each text appears once with each candidate as span1.

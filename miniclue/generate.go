@@ -75,8 +75,15 @@ func (u *unit) add(name string, data []byte) {
 // The manifest always describes the whole directory: tasks generated earlier into out with
 // the same seed, scale and generator version are kept (and listed), and the directories of
 // tasks generated earlier with other options are removed.
-func Generate(out string, o Options) (*Manifest, error) {
-	o, err := o.normalize()
+func Generate(out string, o Options) (m *Manifest, err error) {
+	// The generators index their own tables and assert their own payload types; should one
+	// of those invariants break, the caller gets an error instead of a crashed process.
+	defer func() {
+		if p := recover(); p != nil {
+			m, err = nil, fmt.Errorf("miniclue: internal error: %v", p)
+		}
+	}()
+	o, err = o.normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +102,7 @@ func Generate(out string, o Options) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newManifest(o, units)
+	m, err = newManifest(o, units)
 	if err != nil {
 		return nil, err
 	}

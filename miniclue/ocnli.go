@@ -94,6 +94,10 @@ type profile struct {
 	pet     int // index into pets, -1 for none said
 	petN    int
 	visited int // index into scenes, -1 for none said
+	// Negated facts ("没去过故宫", "没有养狗"): -1 for none said. They keep negation words
+	// from marking contradictions: restating one is an entailment that contains 没.
+	noVisit int
+	noPet   int
 }
 
 // premise is the world state a premise describes.
@@ -196,11 +200,34 @@ func sameValue(attr string, a, b *profile) bool {
 	case "pet":
 		return a.pet == b.pet
 	default:
+		if a.visited < 0 || b.visited < 0 {
+			return a.visited == b.visited
+		}
 		return a.visited == b.visited || scenes[a.visited].city == scenes[b.visited].city
 	}
 }
 
-func blank(p person) *profile { return &profile{p: p, pet: -1, visited: -1} }
+func blank(p person) *profile { return &profile{p: p, pet: -1, visited: -1, noVisit: -1, noPet: -1} }
+
+// addNegated gives pf one negated fact that does not clash with what pf already has: the
+// place lies in another city than a visited one, the animal differs from a kept one.
+func addNegated(r *rng, pf *profile) string {
+	tmp := blank(pf.p)
+	if r.chance(0.5) {
+		randomValue(r, "visited", tmp, nil)
+		for pf.visited >= 0 && sameValue("visited", tmp, pf) {
+			randomValue(r, "visited", tmp, nil)
+		}
+		pf.noVisit = tmp.visited
+		return say(r, negForms, "visited", pf, tmp)
+	}
+	randomValue(r, "pet", tmp, nil)
+	for pf.pet >= 0 && tmp.pet == pf.pet {
+		randomValue(r, "pet", tmp, nil)
+	}
+	pf.noPet = tmp.pet
+	return say(r, negForms, "pet", pf, tmp)
+}
 
 // newPremise draws the world state and renders it; later clauses about the same person
 // sometimes use a pronoun, which the hypothesis then has to resolve.
@@ -251,6 +278,10 @@ func newPremise(r *rng) (*premise, string) {
 		pf := pr.people[0]
 		randomValue(r, "city", pf, nil)
 		clauses = append(clauses, clause{0, say(r, factForms, "city", pf, pf)})
+	}
+	if r.chance(0.45) {
+		who := r.intn(len(pr.people))
+		clauses = append(clauses, clause{who, addNegated(r, pr.people[who])})
 	}
 	r.shuffle(len(clauses), func(i, j int) { clauses[i], clauses[j] = clauses[j], clauses[i] })
 	parts := make([]string, len(clauses))

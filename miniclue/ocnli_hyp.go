@@ -8,9 +8,9 @@ var functional = map[string]bool{"city": true, "comp": true, "job": true, "age":
 type hypRule func(r *rng, pr *premise, pf *profile, attr string) (string, bool)
 
 var hypRules = map[string][]hypRule{
-	"entailment":    {hypRestate, hypNegOther, hypHypernym, hypNumber(true), hypRelation(true)},
-	"contradiction": {hypNegate, hypChange, hypHypernymWrong, hypNumber(false), hypRelation(false), hypPersonSwap},
-	"neutral":       {hypUnknown, hypUnknown, hypHypernymUnknown, hypOtherPlace, hypThirdPerson, hypRelationUnknown, hypUnknownNumber},
+	"entailment":    {hypRestate, hypNegOther, hypHypernym, hypNumber(true), hypRelation(true), hypRestateNegated},
+	"contradiction": {hypNegate, hypChange, hypHypernymWrong, hypNumber(false), hypRelation(false), hypPersonSwap, hypAffirmNegated},
+	"neutral":       {hypUnknown, hypUnknown, hypHypernymUnknown, hypOtherPlace, hypThirdPerson, hypRelationUnknown, hypUnknownNumber, hypNegatedNeighbour},
 }
 
 // hypothesis draws rules until one applies. Every premise states at least one fact, so
@@ -25,8 +25,11 @@ func hypothesis(r *rng, pr *premise, label string) string {
 	}
 	switch label {
 	case "neutral":
-		h, _ := hypThirdPerson(r, pr, nil, "city")
-		return h
+		for {
+			if h, ok := hypThirdPerson(r, pr, nil, "city"); ok {
+				return h
+			}
+		}
 	case "entailment":
 		return "这里提到了" + pr.people[0].p.name
 	}
@@ -86,11 +89,68 @@ func hypHypernymWrong(r *rng, _ *premise, pf *profile, attr string) (string, boo
 			}
 		}
 	case "pet":
-		return n + pick(r, []string{"没有养宠物", "家里没有任何宠物"}), true
+		return n + pick(r, []string{"没有养宠物", "家里没有宠物"}), true
 	case "visited":
 		return n + pick(r, []string{"从没去过", "没有到过"}) + scenes[pf.visited].city, true
+	case "city":
+		return n + pick(r, []string{"不住在城市里", "并不生活在城市里"}), true
+	case "job":
+		return n + pick(r, []string{"没有工作", "目前没有职业"}), true
 	}
 	return "", false
+}
+
+// hypRestateNegated repeats a negated fact of the premise, negation and all.
+func hypRestateNegated(r *rng, _ *premise, pf *profile, _ string) (string, bool) {
+	if v, attr, ok := negatedFact(r, pf); ok {
+		return say(r, negForms, attr, pf, v), true
+	}
+	return "", false
+}
+
+// hypAffirmNegated asserts what the premise denies.
+func hypAffirmNegated(r *rng, _ *premise, pf *profile, _ string) (string, bool) {
+	if v, attr, ok := negatedFact(r, pf); ok {
+		return say(r, factForms, attr, pf, v), true
+	}
+	return "", false
+}
+
+// hypNegatedNeighbour: not having been to one spot says nothing about its city, and not
+// keeping dogs says nothing about keeping pets at all.
+func hypNegatedNeighbour(r *rng, _ *premise, pf *profile, _ string) (string, bool) {
+	v, attr, ok := negatedFact(r, pf)
+	switch {
+	case !ok:
+		return "", false
+	case attr == "visited":
+		return pf.p.name + pick(r, []string{"去过", "从没去过", "到过"}) + scenes[v.visited].city, true
+	case pf.pet < 0:
+		return pf.p.name + pick(r, []string{"养了宠物", "没有养宠物", "家里有宠物"}), true
+	}
+	return "", false
+}
+
+// negatedFact returns one of pf's negated facts as a profile holding that value.
+func negatedFact(r *rng, pf *profile) (*profile, string, bool) {
+	v := blank(pf.p)
+	switch {
+	case pf.noVisit >= 0 && (pf.noPet < 0 || r.chance(0.5)):
+		v.visited = pf.noVisit
+		return v, "visited", true
+	case pf.noPet >= 0:
+		v.pet, v.petN = pf.noPet, r.between(1, 6)
+		return v, "pet", true
+	}
+	return nil, "", false
+}
+
+// avoidNegated redraws a visited place or pet that pf is said not to have, which would turn
+// a neutral hypothesis into a contradiction.
+func avoidNegated(r *rng, attr string, v, pf *profile) {
+	for attr == "visited" && v.visited == pf.noVisit && pf.noVisit >= 0 || attr == "pet" && v.pet == pf.noPet && pf.noPet >= 0 {
+		randomValue(r, attr, v, pf)
+	}
 }
 
 // hypHypernymUnknown uses the hypernym phrases about what the premise leaves open, so that
@@ -218,6 +278,7 @@ func hypUnknown(r *rng, pr *premise, pf *profile, attr string) (string, bool) {
 	}
 	v := blank(pf.p)
 	randomValue(r, attr, v, nil)
+	avoidNegated(r, attr, v, pf)
 	forms := factForms
 	if attr != "age" && r.chance(0.4) {
 		forms = negForms
@@ -234,12 +295,21 @@ func hypUnknownNumber(r *rng, pr *premise, pf *profile, attr string) (string, bo
 	return numberClaim(r, pf.p.name, tmp.age, r.chance(0.5), []string{"{P}已经满{M}岁了", "{P}的年龄超过{M}岁"}, []string{"{P}还不到{M}岁", "{P}不满{M}岁"}, nil), true
 }
 
-// hypOtherPlace: visiting one place or keeping one animal says nothing about another.
+// hypOtherPlace: visiting one place or keeping one animal says nothing about another. It
+// uses whichever of the two the premise states, whatever attr was drawn, because these
+// non-functional facts are the ones that teach "other value ≠ contradiction".
 func hypOtherPlace(r *rng, _ *premise, pf *profile, attr string) (string, bool) {
+	if attr != "visited" && attr != "pet" || !pf.has(attr) {
+		attr = "visited"
+		if !pf.has(attr) || pf.has("pet") && r.chance(0.5) {
+			attr = "pet"
+		}
+	}
 	switch {
 	case attr == "visited" && pf.visited >= 0:
 		v := blank(pf.p)
 		randomValue(r, "visited", v, pf)
+		avoidNegated(r, "visited", v, pf)
 		forms := factForms
 		if r.chance(0.4) {
 			forms = negForms
@@ -248,6 +318,7 @@ func hypOtherPlace(r *rng, _ *premise, pf *profile, attr string) (string, bool) 
 	case attr == "pet" && pf.pet >= 0:
 		v := blank(pf.p)
 		randomValue(r, "pet", v, pf)
+		avoidNegated(r, "pet", v, pf)
 		if r.chance(0.4) {
 			return say(r, negForms, "pet", pf, v), true
 		}
@@ -256,8 +327,12 @@ func hypOtherPlace(r *rng, _ *premise, pf *profile, attr string) (string, bool) 
 	return "", false
 }
 
-// hypThirdPerson states anything about someone the premise does not mention.
+// hypThirdPerson states anything about someone the premise does not mention. It declines
+// most of the time: an unknown name would otherwise become the easiest sign of "neutral".
 func hypThirdPerson(r *rng, pr *premise, _ *profile, attr string) (string, bool) {
+	if r.chance(0.75) {
+		return "", false
+	}
 	stranger := anyPerson(r)
 	for _, pf := range pr.people {
 		if pf.p.name == stranger.name {
