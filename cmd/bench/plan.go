@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/builtin"
 	"github.com/clue-bench/clue-bench/clue"
 )
 
@@ -49,7 +50,11 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 		dir = *out
 	}
 	store := &bench.Store{Dir: dir}
-	_, dataDir, _ := resolveInputs(cfg, io.Discard)
+	// Planning never builds anything: built-in data is counted only if it was generated before.
+	dataDir := cfg.DataDir
+	if dataDir == "builtin" {
+		dataDir = builtin.DataPath(builtin.CacheDir(), builtin.DefaultSpec().DataSeed)
+	}
 	sizes := map[string]int{} // task/split → training examples, read once
 	var statuses []bench.Status
 	var rows []planRow

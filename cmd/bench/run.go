@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/builtin"
 )
 
 func init() {
@@ -68,11 +69,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if f, ok := stderr.(*os.File); ok {
 		o.TTY = term.IsTerminal(int(f.Fd()))
 	}
-	if o.ModelDir, o.DataDir, err = resolveInputs(cfg, stderr); err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, stderr); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "bench run: %d cells, results in %s\n", len(cells), o.Out)
 	sum, err := bench.Run(ctx, o)
 	fmt.Fprintf(stderr, "bench run: %d ran (%d failed), %d skipped, %d held by other workers\n", sum.Ran, sum.Failed, sum.Skipped, sum.Busy)
@@ -88,12 +89,23 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// resolveInputs turns the config's backbone and data dir into directories, building the
-// built-in ones when asked for.
-func resolveInputs(cfg *bench.Config, stderr io.Writer) (modelDir, dataDir string, err error) {
+// resolveInputs turns the config's backbone and data dir into directories, generating the
+// built-in data and pre-training the built-in backbone when asked for (both cached).
+func resolveInputs(ctx context.Context, cfg *bench.Config, stderr io.Writer) (modelDir, dataDir string, err error) {
 	modelDir, dataDir = cfg.Backbone, cfg.DataDir
-	if modelDir == "builtin" || dataDir == "builtin" {
-		return "", "", fmt.Errorf("%s: the built-in backbone and data are not available in this build; set backbone and data_dir", cfg.Path)
+	cache := builtin.CacheDir()
+	spec := builtin.DefaultSpec()
+	if dataDir == "builtin" {
+		if dataDir, err = builtin.DataDir(cache, spec.DataSeed); err != nil {
+			return "", "", err
+		}
+	}
+	if modelDir == "builtin" {
+		spec.Device = cfg.Device
+		spec.Threads = cfg.Threads
+		if modelDir, err = builtinModel(ctx, cache, spec, stderr); err != nil {
+			return "", "", err
+		}
 	}
 	return modelDir, dataDir, nil
 }

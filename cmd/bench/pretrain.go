@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/clue-bench/clue-bench/builtin"
+)
+
+func init() {
+	register(&command{
+		name:  "pretrain",
+		usage: "[--cache DIR] [--steps N] [--device D] [--threads N]",
+		summary: `pre-train the built-in backbone (a small BERT, masked-LM on the mini-CLUE corpus)
+The result is an HF model directory (config.json, vocab.txt, model.safetensors) in the cache,
+keyed by a hash of its spec and vocabulary; an existing one is reused. Prints its path.`,
+		run: runPretrain,
+	})
+}
+
+func runPretrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("pretrain", stderr)
+	cache := fs.String("cache", builtin.CacheDir(), "cache directory ($CLUE_BENCH_CACHE)")
+	spec := builtin.DefaultSpec()
+	fs.IntVar(&spec.Steps, "steps", spec.Steps, "masked-LM steps")
+	fs.StringVar(&spec.Device, "device", spec.Device, "device: auto, cpu, cuda or cuda:N")
+	fs.IntVar(&spec.Threads, "threads", 0, "libtorch threads (0 = all cores)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, err := builtinModel(ctx, *cache, spec, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, dir)
+	return nil
+}
+
+// builtinModel returns the built-in backbone, pre-training it with a progress display if needed.
+func builtinModel(ctx context.Context, cache string, spec builtin.Spec, stderr io.Writer) (string, error) {
+	tty := false
+	if f, ok := stderr.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	var bar *progressbar.ProgressBar
+	started := false
+	progress := func(step, total int, loss float64) {
+		if !started {
+			started = true
+			fmt.Fprintf(stderr, "pre-training the built-in backbone (%d layers, hidden %d, %d steps); cached afterwards\n", spec.Layers, spec.Hidden, total)
+			if tty {
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("pretrain"),
+					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionSetWidth(30))
+			}
+		}
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("pretrain loss %.3f", loss))
+			_ = bar.Set(step)
+		} else if step%50 == 0 || step == total {
+			fmt.Fprintf(stderr, "  pretrain step %d/%d loss %.3f\n", step, total, loss)
+		}
+	}
+	dir, err := builtin.ModelDir(ctx, cache, spec, progress)
+	if bar != nil {
+		fmt.Fprintln(stderr)
+	}
+	return dir, err
+}
