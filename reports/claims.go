@@ -1,0 +1,231 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// Claim outcomes.
+const (
+	Holds       = "holds"
+	DoesNotHold = "does not hold"
+	NotRun      = "not run" // the cells the claim needs are missing
+)
+
+// ClaimResult is a claim checked against our results.
+type ClaimResult struct {
+	ID        string   `json:"id"`
+	Text      string   `json:"text,omitempty"`
+	Kind      string   `json:"kind"`
+	Method    string   `json:"method"`
+	Baseline  string   `json:"baseline,omitempty"`
+	Task      string   `json:"task,omitempty"`
+	Setting   string   `json:"setting,omitempty"`
+	Metric    string   `json:"metric,omitempty"`
+	Claimed   float64  `json:"claimed"`
+	Tolerance float64  `json:"tolerance"`
+	Observed  *float64 `json:"observed"` // null when not run
+	Status    string   `json:"status"`
+	Detail    string   `json:"detail"` // how Observed was computed, or what is missing
+	Warnings  []string `json:"warnings,omitempty"`
+	Settings  []string `json:"settings,omitempty"` // our settings the check used
+	Source    string   `json:"source,omitempty"`
+	Line      int      `json:"line"` // in the reference file
+}
+
+// CheckClaims checks every claim of ref against groups. A claim holds when
+// |observed − claimed| ≤ tolerance. Cells of every setting of the claim's regime are pooled, so
+// FewCLUE's several few-shot splits count as one few-shot result, as the benchmark reports it.
+func CheckClaims(ref *Reference, groups []*Group) []ClaimResult {
+	if ref == nil {
+		return nil
+	}
+	var out []ClaimResult
+	for _, c := range ref.Claims {
+		cr := ClaimResult{ID: c.ID, Text: c.Text, Kind: c.Kind, Method: c.Method, Baseline: c.Baseline, Task: c.Task,
+			Setting: c.Setting, Metric: c.Metric, Claimed: c.Value, Tolerance: c.Tolerance, Source: c.Source, Line: c.Line}
+		keep := func(g *Group) bool {
+			return (c.Task == "" || g.Task == c.Task) && (c.Setting == "" || Regime(g.Split) == c.Setting)
+		}
+		var obs float64
+		var ok bool
+		switch c.Kind {
+		case ClaimDelta:
+			obs, ok = checkDelta(&cr, groups, keep)
+		case ClaimConvergence:
+			obs, ok = checkConvergence(&cr, groups, keep)
+		case ClaimParams:
+			obs, ok = checkParams(&cr, groups, keep)
+		}
+		switch {
+		case !ok:
+			cr.Status = NotRun
+		case math.Abs(obs-c.Value) <= c.Tolerance+1e-9:
+			cr.Status, cr.Observed = Holds, &obs
+		default:
+			cr.Status, cr.Observed = DoesNotHold, &obs
+		}
+		out = append(out, cr)
+	}
+	return out
+}
+
+func where(c *ClaimResult) string {
+	var parts []string
+	if c.Task != "" {
+		parts = append(parts, TaskName(c.Task))
+	}
+	if c.Setting != "" {
+		parts = append(parts, regimeTitle(c.Setting))
+	}
+	if len(parts) == 0 {
+		return "any task or setting"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// checkDelta computes the method's mean minus the baseline's, in the metric's better direction.
+func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float64, bool) {
+	vals := map[string][]float64{}
+	higher, known := true, false
+	for _, g := range groups {
+		if !keep(g) || (g.Method != cr.Method && g.Method != cr.Baseline) {
+			continue
+		}
+		metric := cr.Metric
+		if metric == "" {
+			metric = g.Headline().Name
+		}
+		for _, m := range g.Metrics {
+			if m.Name == metric {
+				higher, known = m.HigherIsBetter, true
+			}
+		}
+		for _, r := range g.Cells {
+			if v, ok := r.Best[metric]; ok {
+				vals[g.Method] = append(vals[g.Method], v)
+			}
+		}
+		if !contains(cr.Settings, g.Setting) {
+			cr.Settings = append(cr.Settings, g.Setting)
+		}
+	}
+	var missing []string
+	for _, m := range []string{cr.Method, cr.Baseline} {
+		if len(vals[m]) == 0 {
+			missing = append(missing, MethodName(m))
+		}
+	}
+	if len(missing) > 0 || !known {
+		cr.Detail = fmt.Sprintf("no ok cells for %s on %s.", strings.Join(missing, " and "), where(cr))
+		return 0, false
+	}
+	a, b := Summarize(vals[cr.Method]), Summarize(vals[cr.Baseline])
+	sign := 1.0
+	if !higher {
+		sign = -1
+	}
+	se := math.Sqrt(a.Std*a.Std/float64(a.N) + b.Std*b.Std/float64(b.N))
+	cr.Detail = fmt.Sprintf("%s %s vs %s %s on %s; standard error of the difference %.2f.",
+		MethodName(cr.Method), markdownStyle.summary(a), MethodName(cr.Baseline), markdownStyle.summary(b), where(cr), se)
+	for _, m := range []struct {
+		name string
+		s    Summary
+	}{{cr.Method, a}, {cr.Baseline, b}} {
+		if m.s.N < 2 {
+			cr.Warnings = append(cr.Warnings, fmt.Sprintf("%s has %d seed: no estimate of seed noise", MethodName(m.name), m.s.N))
+		}
+	}
+	return sign * (a.Mean - b.Mean), true
+}
+
+// checkConvergence uses ConvergenceRatios, the same computation as the convergence table.
+func checkConvergence(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float64, bool) {
+	rat := ConvergenceRatios(groups, cr.Method, cr.Baseline, keep)
+	if rat.N == 0 {
+		cr.Detail = fmt.Sprintf("no (setting, task) on %s where both %s and %s ran.", where(cr), MethodName(cr.Method), MethodName(cr.Baseline))
+		return 0, false
+	}
+	var per []string
+	for _, t := range rat.PerTask {
+		per = append(per, fmt.Sprintf("%s/%s %.2f×", t.Setting, TaskName(t.Task), t.Ratio))
+		if !contains(cr.Settings, t.Setting) {
+			cr.Settings = append(cr.Settings, t.Setting)
+		}
+	}
+	cr.Detail = fmt.Sprintf("%s steps-to-best / %s steps-to-best, geometric mean of %d: %s.",
+		MethodName(cr.Baseline), MethodName(cr.Method), rat.N, strings.Join(per, ", "))
+	return rat.Overall, true
+}
+
+// checkParams averages the method's trainable-parameter percentage over its cells.
+func checkParams(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float64, bool) {
+	var pcts []float64
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, g := range groups {
+		if g.Method != cr.Method || !keep(g) {
+			continue
+		}
+		for _, r := range g.Cells {
+			p := 100 * r.Params.Ratio
+			pcts = append(pcts, p)
+			lo, hi = math.Min(lo, p), math.Max(hi, p)
+		}
+		if !contains(cr.Settings, g.Setting) {
+			cr.Settings = append(cr.Settings, g.Setting)
+		}
+	}
+	if len(pcts) == 0 {
+		cr.Detail = fmt.Sprintf("no ok cells for %s on %s.", MethodName(cr.Method), where(cr))
+		return 0, false
+	}
+	s := Summarize(pcts)
+	cr.Detail = fmt.Sprintf("trainable / total parameters over %d cells: %.3f%% (range %.3f–%.3f%%).", s.N, s.Mean, lo, hi)
+	return s.Mean, true
+}
+
+// WriteClaimsJSON writes claims.json.
+func WriteClaimsJSON(w io.Writer, refPath string, cs []ClaimResult) error {
+	if cs == nil {
+		cs = []ClaimResult{}
+	}
+	b, err := json.MarshalIndent(struct {
+		Reference string        `json:"reference"`
+		Rule      string        `json:"rule"`
+		Claims    []ClaimResult `json:"claims"`
+	}{refPath, "holds when |observed - claimed| <= tolerance", cs}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("claims.json: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// writeClaimsMarkdown writes the claims section of tables.md.
+func writeClaimsMarkdown(w io.Writer, refPath string, cs []ClaimResult) error {
+	fmt.Fprintf(w, "## Claims\n\nThe paper's claims from `%s`, checked against our results: a claim holds when |ours − claimed| ≤ tolerance. Deltas are in points of the metric, in its better direction; convergence is a ratio of steps-to-best; parameters are in %% of the model.\n\n", refPath)
+	var rows [][]string
+	for _, c := range cs {
+		ours := "—"
+		if c.Observed != nil {
+			ours = fmt.Sprintf("%.2f", *c.Observed)
+		}
+		rows = append(rows, []string{c.ID, markdownStyle.escape(c.Text), fmt.Sprintf("%g", c.Claimed), ours, fmt.Sprintf("± %g", c.Tolerance), c.Status})
+	}
+	if err := renderMarkdown(w, []string{"Claim", "Statement", "Paper", "Ours", "Tolerance", "Status"}, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, c := range cs {
+		fmt.Fprintf(w, "- `%s`: %s", c.ID, c.Detail)
+		for _, wn := range c.Warnings {
+			fmt.Fprintf(w, " Warning: %s.", wn)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	return nil
+}

@@ -1,0 +1,44 @@
+package reports
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+var csvHeader = []string{"setting", "split", "regime", "task", "method", "seed", "metric", "headline", "higher_is_better",
+	"value", "trainable_pct", "steps", "best_step", "train_s", "wall_s", "flags"}
+
+// WriteCSV writes results.csv in long format: one row per ok cell and metric, so that any
+// tool can regroup it. Failed cells have no metrics and are listed in tables.md instead.
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	for _, g := range r.Groups {
+		for _, c := range g.Cells {
+			conv := CellConvergence(c)
+			for i, m := range c.Metrics {
+				v, ok := c.Best[m.Name]
+				if !ok {
+					continue
+				}
+				row := []string{g.Setting, g.Split, Regime(g.Split), g.Task, g.Method, strconv.FormatInt(c.Cell.Seed, 10),
+					m.Name, strconv.FormatBool(i == 0), strconv.FormatBool(m.HigherIsBetter), f(v),
+					f(math.Round(1e6*c.Params.Ratio) / 1e4), // % to 4 decimals: 100·ratio carries float noise
+					strconv.Itoa(c.Steps), strconv.Itoa(conv.BestStep),
+					f(c.Time.TrainS), f(c.Time.WallS), strings.Join(c.Flags, ";")}
+				if err := cw.Write(row); err != nil {
+					return fmt.Errorf("%s: %w", c.Cell.Key(), err)
+				}
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,123 @@
+package reports
+
+import (
+	"testing"
+	"time"
+
+	"github.com/clue-bench/clue-bench/bench"
+)
+
+// cell describes a synthetic result; zero fields get defaults.
+type cell struct {
+	task, method, setting, split string
+	seed                         int64
+	acc                          float64 // headline (accuracy, %)
+	f1                           float64 // second metric; 0: acc − 5
+	ratio                        float64 // trainable / total; 0: by method
+	steps                        []int   // evaluation steps; nil: 100, 200, ..., 500
+	peak                         int     // step at which the curve peaks; 0: the last step
+	flags                        []string
+	failed                       string // error message: a failed cell
+}
+
+var defaultRatio = map[string]float64{"fine-tuning": 1, "p-tuning-v2": 0.0288, "fl-tuning": 0.0289}
+
+func (c cell) result() *bench.Result {
+	if c.setting == "" {
+		c.setting = "full"
+	}
+	if c.split == "" {
+		c.split = "full"
+	}
+	r := &bench.Result{
+		Cell:       bench.Cell{Task: c.task, Method: c.method, Setting: c.setting, Split: c.split, Seed: c.seed},
+		Status:     bench.ResultOK,
+		Provenance: bench.Provenance{GitCommit: "abc1234", Go: "go1.26.8", Gotch: "v0.9.1", Libtorch: "2.6.0", BLAS: "openblas", Threads: 2, Device: "cpu", Host: "h1", Seed: c.seed, StartedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)},
+	}
+	if c.failed != "" {
+		r.Status, r.Error = bench.ResultFailed, c.failed
+		return r
+	}
+	f1 := c.f1
+	if f1 == 0 {
+		f1 = c.acc - 5
+	}
+	r.Metrics = []bench.Metric{{Name: "accuracy", HigherIsBetter: true}, {Name: "macro_f1", HigherIsBetter: true}}
+	r.Best = map[string]float64{"accuracy": c.acc, "macro_f1": f1}
+	r.Params.Ratio = c.ratio
+	if r.Params.Ratio == 0 {
+		r.Params.Ratio = defaultRatio[c.method]
+	}
+	steps := c.steps
+	if steps == nil {
+		steps = []int{100, 200, 300, 400, 500}
+	}
+	peak := c.peak
+	if peak == 0 {
+		peak = steps[len(steps)-1]
+	}
+	// A curve rising linearly to acc at peak and flat after it (slightly lower, so that the
+	// best step is exactly peak).
+	for _, s := range steps {
+		v := c.acc * float64(s) / float64(peak)
+		if s > peak {
+			v = c.acc - 0.5
+		}
+		r.Curve = append(r.Curve, bench.EvalPoint{Step: s, Dev: map[string]float64{"accuracy": v, "macro_f1": v - 5}})
+	}
+	r.Steps = steps[len(steps)-1]
+	r.Flags = c.flags
+	return r
+}
+
+// writeStore writes cells into a fresh results directory and returns it.
+func writeStore(t *testing.T, cells []cell) string {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := bench.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cells {
+		if err := st.Write(c.result()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func loadStore(t *testing.T, cells []cell) *Set {
+	t.Helper()
+	set, err := Load(writeStore(t, cells))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// smallMatrix: two tasks × three methods × three seeds on full data, one few-shot setting,
+// a collapsed P-tuning v2 seed on AFQMC, and one failed cell.
+func smallMatrix() []cell {
+	var cs []cell
+	accs := map[string]map[string][3]float64{
+		"afqmc": {"fine-tuning": {74, 75, 76}, "p-tuning-v2": {69, 70, 71}, "fl-tuning": {73, 74, 75.5}},
+		"wsc10": {"fine-tuning": {70, 72, 74}, "p-tuning-v2": {60, 62, 64}, "fl-tuning": {78, 80, 82}},
+	}
+	peaks := map[string]int{"fine-tuning": 300, "p-tuning-v2": 500, "fl-tuning": 400}
+	for _, task := range []string{"afqmc", "wsc10"} {
+		for _, m := range []string{"fine-tuning", "p-tuning-v2", "fl-tuning"} {
+			for i, seed := range []int64{1, 2, 3} {
+				c := cell{task: task, method: m, seed: seed, acc: accs[task][m][i], peak: peaks[m]}
+				if task == "afqmc" && m == "p-tuning-v2" && seed == 1 {
+					c.flags = []string{"majority-class"}
+				}
+				cs = append(cs, c)
+			}
+		}
+	}
+	for _, m := range []string{"p-tuning-v2", "fl-tuning"} {
+		cs = append(cs, cell{task: "afqmc", method: m, setting: "few32", split: "few:32", seed: 1, acc: map[string]float64{"p-tuning-v2": 55, "fl-tuning": 60}[m]})
+	}
+	cs = append(cs, cell{task: "wsc10", method: "fine-tuning", setting: "few32", split: "few:32", seed: 1, failed: "train: out of memory\nstack"})
+	return cs
+}
