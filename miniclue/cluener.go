@@ -11,8 +11,9 @@ import "strings"
 
 var nerTypes = []string{"address", "book", "company", "game", "government", "movie", "name", "organization", "position", "scene"}
 
-// nerNoise is the share of entity annotations retyped to a confusable type or dropped.
-const nerNoise = 0.03
+// spanNoise is the share of CLUENER entity annotations retyped to a confusable type or
+// dropped, and of CMRC2018 answers pointed at another question's answer.
+const spanNoise = 0.03
 
 type nerSpans map[string]map[string][][2]int
 
@@ -37,7 +38,7 @@ var cluenerTask = &task{
 	few:       "cluener",
 	sizes:     [3]int{1500, 400, 300},
 	fewSize:   32,
-	noise:     nerNoise,
+	noise:     spanNoise,
 	unit:      nerUnit,
 	encode: func(it item, form rowForm, id int) any {
 		s := it.data.(nerSentence)
@@ -170,7 +171,7 @@ func nerUnit(r *rng, _ string) []item {
 			continue
 		}
 		typ := strings.TrimRight(sp.slot, "0123456789")
-		if r.chance(nerNoise) {
+		if r.chance(spanNoise) {
 			if r.chance(0.3) {
 				continue // a missed entity
 			}

@@ -6,7 +6,7 @@
 //
 // Generate(out, Options{Seed, Scale, Tasks}) writes
 //
-//	<out>/<task>_public/{train,dev,test}.json   (OCNLI: train.50k.json)
+//	<out>/<task>_public/{train,dev,test}.json   (OCNLI: train.50k.json; CMRC2018 also trial.json)
 //	<out>/fewclue/<task>/{train_0..4, dev_0..4, train_few_all, dev_few_all, test_public, test}.json
 //	<out>/corpus.txt                            pre-training text, one paragraph per line
 //	<out>/MANIFEST.json                         version, options, rows, sizes, sha256, charset
@@ -16,7 +16,10 @@
 // keywords}; OCNLI {level, sentence1, sentence2, label, label0..label4, genre, prem_id, id};
 // CLUEWSC2020 {target{span2_index, span1_index, span1_text, span2_text}, idx, label
 // "true"/"false", text} with rune offsets; CSL {id, abst, keyword [list], label}; CLUENER
-// {text, label{type: {entity: [[start, end]]}}} with rune offsets and an inclusive end.
+// {text, label{type: {entity: [[start, end]]}}} with rune offsets and an inclusive end;
+// CMRC2018 one SQuAD-style document per file, {version, data[{paragraphs[{id, context,
+// qas[{question, id, answers[{text, answer_start}]}]}], id, title}]}, with one answer per
+// training question, three per dev and trial question and none in test.json. The other
 // test.json files carry an "id" and no label. FewCLUE folders exist for tnews (integer
 // labels there, 16 rows per class), ocnli, csl and cluewsc; the cluener folder is an
 // addition of this package (FewCLUE has no NER task) for few-shot NER runs.
@@ -45,17 +48,22 @@
 //     of the same field that does not.
 //   - cluener: the 10 CLUENER types, where the type of a title or a city name depends on its
 //     context (a novel and the film made from it can share one title in one sentence).
+//   - cmrc2018: questions about one of two or three people described in a paragraph, who
+//     share the asked attribute, so the answer is the value linked to the right person
+//     (often through a pronoun), not the first value of the right kind.
 //
 // # Label noise
 //
 // So that no method can reach 100%, 4% of the labels of every classification split (train,
-// dev, test and FewCLUE files alike) are replaced by another label, and 3% of CLUENER entity
-// annotations are retyped to a confusable type or left out. The manifest records the rates.
+// dev, test and FewCLUE files alike) are replaced by another label, 3% of CLUENER entity
+// annotations are retyped to a confusable type or left out, and 3% of CMRC2018 answers
+// point at another question's answer. The manifest records the rates.
 //
 // # Sizes
 //
 // At Scale 1: afqmc 2000/400/300 train/dev/test rows, tnews 3000/450/300, ocnli
-// 2400/450/300, cluewsc2020 1200/300/300, csl 1500/400/300, cluener 1500/400/300;
+// 2400/450/300, cluewsc2020 1200/300/300, csl 1500/400/300, cluener 1500/400/300,
+// cmrc2018 500/120/100 paragraphs (about 3500/850/700 questions) and 60 trial paragraphs;
 // FewCLUE train_k and dev_k 32 rows (tnews 240), test_public and test as large as the CLUE
 // test file; corpus.txt about 2.5 MB. Scale multiplies all but the FewCLUE train_k/dev_k
 // sizes.
@@ -64,7 +72,7 @@
 //
 // Equal options give byte-identical files (the package has its own random generator, so
 // this holds across Go releases); different seeds give different files. A task's files do
-// not depend on which other tasks are selected. No dev or test text (of the CLUE or the
+// not depend on which other tasks are selected. No dev, trial or test text (of the CLUE or the
 // FewCLUE files) occurs in a training file of its task or anywhere in corpus.txt. Each
 // directory is replaced atomically and the manifest is written last; a call whose manifest
 // equals the one on disk, with every file matching its hash, writes nothing.

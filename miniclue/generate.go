@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Options selects what Generate writes.
@@ -54,14 +55,16 @@ func (o Options) normalize() (Options, error) {
 type unit struct {
 	dir   string
 	files map[string][]byte // name → content; with dir "" the name is a path under out
+	rows  map[string]int    // name → records (JSON lines, questions, or corpus lines)
 	order []string
 }
 
-func (u *unit) add(name string, data []byte) {
+func (u *unit) add(name string, data []byte, rows int) {
 	if u.files == nil {
-		u.files = map[string][]byte{}
+		u.files, u.rows = map[string][]byte{}, map[string]int{}
 	}
 	u.files[name] = data
+	u.rows[name] = rows
 	u.order = append(u.order, name)
 }
 
@@ -172,7 +175,7 @@ func buildUnits(o Options) ([]unit, error) {
 			return nil, fmt.Errorf("miniclue: generate %s: %w", t.name, err)
 		}
 		sets[i] = s
-		for _, l := range [][]item{s.dev, s.test, s.fewPublic, s.fewTestOnly} {
+		for _, l := range [][]item{s.dev, s.test, s.trial, s.fewPublic, s.fewTestOnly} {
 			protected = append(protected, textsOf(l)...)
 		}
 		for k := range 5 {
@@ -191,7 +194,8 @@ func buildUnits(o Options) ([]unit, error) {
 		units = append(units, us...)
 	}
 	corpus := unit{}
-	corpus.add(corpusName, []byte(buildCorpus(o.Seed, o.Scale, protected)))
+	text := buildCorpus(o.Seed, o.Scale, protected)
+	corpus.add(corpusName, []byte(text), strings.Count(text, "\n"))
 	return append(units, corpus), nil
 }
 
@@ -212,16 +216,31 @@ const (
 // encodeUnits lays out the CLUE directory and, where FewCLUE has the task, its folder.
 func (t *task) encodeUnits(s *splitSet) ([]unit, error) {
 	clue := unit{dir: t.dir()}
-	for _, f := range []struct {
+	type split struct {
 		name  string
 		items []item
 		form  rowForm
-	}{{t.trainFile, s.train, formLabelled}, {"dev.json", s.dev, formLabelled}, {"test.json", s.test, formTest}} {
+	}
+	splits := []split{{t.trainFile, s.train, formLabelled}, {"dev.json", s.dev, formLabelled}}
+	if t.trialSize > 0 {
+		splits = append(splits, split{"trial.json", s.trial, formLabelled})
+	}
+	splits = append(splits, split{"test.json", s.test, formTest})
+	for _, f := range splits {
+		if t.document != nil {
+			doc, rows := t.document(f.items, f.form, strings.TrimSuffix(f.name, ".json"))
+			b, err := marshalLine(doc)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.name, err)
+			}
+			clue.add(f.name, b, rows)
+			continue
+		}
 		b, err := t.file(f.items, f.form, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
-		clue.add(f.name, b)
+		clue.add(f.name, b, len(f.items))
 	}
 	if t.few == "" {
 		return []unit{clue}, nil
@@ -241,22 +260,22 @@ func (t *task) encodeUnits(s *splitSet) ([]unit, error) {
 				return nil, fmt.Errorf("%s_%d: %w", part.prefix, k, err)
 			}
 			id += len(part.sets[k])
-			few.add(fmt.Sprintf("%s_%d.json", part.prefix, k), b)
+			few.add(fmt.Sprintf("%s_%d.json", part.prefix, k), b, len(part.sets[k]))
 			*part.all = append(*part.all, b...)
 		}
 	}
-	few.add("train_few_all.json", allTrain)
-	few.add("dev_few_all.json", allDev)
+	few.add("train_few_all.json", allTrain, 5*t.fewSize)
+	few.add("dev_few_all.json", allDev, 5*t.fewSize)
 	pub, err := t.file(s.fewPublic, formFew, id)
 	if err != nil {
 		return nil, fmt.Errorf("test_public: %w", err)
 	}
-	few.add("test_public.json", pub)
+	few.add("test_public.json", pub, len(s.fewPublic))
 	test, err := t.file(s.fewTestOnly, formTest, 0)
 	if err != nil {
 		return nil, fmt.Errorf("test: %w", err)
 	}
-	few.add("test.json", test)
+	few.add("test.json", test, len(s.fewTestOnly))
 	return []unit{clue, few}, nil
 }
 

@@ -106,8 +106,12 @@ func TestManifestDescribesTheTree(t *testing.T) {
 	}
 	for _, f := range m.Files {
 		data := onDisk[f.Path]
-		if len(data) != f.Bytes || bytes.Count(data, []byte{'\n'}) != f.Rows {
-			t.Errorf("%s: %d bytes, %d rows on disk; manifest says %d, %d", f.Path, len(data), bytes.Count(data, []byte{'\n'}), f.Bytes, f.Rows)
+		rows := bytes.Count(data, []byte{'\n'})
+		if strings.HasPrefix(f.Path, "cmrc2018_public/") {
+			rows = bytes.Count(data, []byte(`"question": `))
+		}
+		if len(data) != f.Bytes || rows != f.Rows {
+			t.Errorf("%s: %d bytes, %d rows on disk; manifest says %d, %d", f.Path, len(data), rows, f.Bytes, f.Rows)
 		}
 	}
 	read, err := ReadManifest(dir)
@@ -281,7 +285,7 @@ func TestOptionsAreValidated(t *testing.T) {
 }
 
 func TestTaskNames(t *testing.T) {
-	want := "afqmc,tnews,ocnli,cluewsc2020,csl,cluener"
+	want := "afqmc,tnews,ocnli,cluewsc2020,csl,cluener,cmrc2018"
 	if got := strings.Join(TaskNames(), ","); got != want {
 		t.Errorf("TaskNames() = %s, want %s", got, want)
 	}

@@ -36,7 +36,7 @@ type Manifest struct {
 // FileInfo describes one generated file.
 type FileInfo struct {
 	Path   string `json:"path"` // slash-separated, relative to the output directory
-	Rows   int    `json:"rows"` // JSON records, or lines of corpus.txt
+	Rows   int    `json:"rows"` // JSON-lines records, CMRC2018 questions, or corpus.txt lines
 	Bytes  int    `json:"bytes"`
 	SHA256 string `json:"sha256"`
 }
@@ -69,6 +69,9 @@ func (m *Manifest) Summary() []string {
 		d := t.dir() + "/"
 		line := fmt.Sprintf("%-12s %s train %d, dev %d, test %d", name, d,
 			rows(d+t.trainFile), rows(d+"dev.json"), rows(d+"test.json"))
+		if t.trialSize > 0 {
+			line += fmt.Sprintf(", trial %d", rows(d+"trial.json"))
+		}
 		if t.few != "" {
 			f := fewDir + "/" + t.few + "/"
 			line += fmt.Sprintf("; %s 5 folds of %d/%d, test_public %d, test %d", f,
@@ -97,8 +100,7 @@ func newManifest(o Options, units []unit) (*Manifest, error) {
 				path = u.dir + "/" + name
 			}
 			sum := sha256.Sum256(data)
-			rows := bytes.Count(data, []byte{'\n'})
-			m.Files = append(m.Files, FileInfo{Path: path, Rows: rows, Bytes: len(data), SHA256: hex.EncodeToString(sum[:])})
+			m.Files = append(m.Files, FileInfo{Path: path, Rows: u.rows[name], Bytes: len(data), SHA256: hex.EncodeToString(sum[:])})
 			if name == corpusName {
 				for _, c := range string(data) {
 					if c != '\n' {

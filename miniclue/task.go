@@ -41,11 +41,15 @@ type task struct {
 	// candidate spans, …) aiming at label want; it may return several items.
 	unit   func(r *rng, want string) []item
 	encode func(it item, form rowForm, id int) any
+	// document, when set, writes a whole split as one JSON document instead of JSON lines
+	// (CMRC2018) and returns it with its record count.
+	document  func(items []item, form rowForm, split string) (any, int)
+	trialSize int // rows of trial.json (CMRC2018), 0 for none
 }
 
 func (t *task) dir() string { return t.name + "_public" }
 
-var tasks = []*task{afqmcTask, tnewsTask, ocnliTask, wscTask, cslTask, cluenerTask}
+var tasks = []*task{afqmcTask, tnewsTask, ocnliTask, wscTask, cslTask, cluenerTask, cmrcTask}
 
 // TaskNames lists the tasks Generate knows, in their CLUE spelling.
 func TaskNames() []string {
@@ -71,9 +75,9 @@ func scaled(n int, scale float64) int {
 
 // splitSet holds every file's examples for one task.
 type splitSet struct {
-	train, dev, test       []item
-	fewTrain, fewDev       [5][]item
-	fewPublic, fewTestOnly []item
+	train, dev, test, trial []item
+	fewTrain, fewDev        [5][]item
+	fewPublic, fewTestOnly  []item
 }
 
 // draw generates n items whose keys are new to seen and contain no banned text, flips
@@ -161,6 +165,9 @@ func (t *task) build(seed int64, scale float64) (*splitSet, error) {
 	testN, devN := scaled(t.sizes[2], scale), scaled(t.sizes[1], scale)
 	s.test = gen("test", testN)
 	s.dev = gen("dev", devN)
+	if t.trialSize > 0 {
+		s.trial = gen("trial", scaled(t.trialSize, scale))
+	}
 	if t.few != "" {
 		s.fewPublic = gen("few/test_public", testN)
 		s.fewTestOnly = gen("few/test", testN)
@@ -168,7 +175,7 @@ func (t *task) build(seed int64, scale float64) (*splitSet, error) {
 			s.fewDev[k] = gen(fmt.Sprintf("few/dev_%d", k), t.fewSize)
 		}
 	}
-	protected := keysOf(s.test, s.dev, s.fewPublic, s.fewTestOnly)
+	protected := keysOf(s.test, s.dev, s.trial, s.fewPublic, s.fewTestOnly)
 	for k := range 5 {
 		protected = append(protected, keysOf(s.fewDev[k])...)
 	}
