@@ -14,6 +14,8 @@ APT_PKGS := libtorch-dev libopenblas0-pthread python3-torch
 BLAS_ALT := libblas.so.3-x86_64-linux-gnu
 OPENBLAS := /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
 export GOTCH_CACHE ?= $(CURDIR)/build/gotch-cache
+# Built-in data and the pre-trained built-in backbone are cached here (keyed by their spec).
+export CLUE_BENCH_CACHE ?= $(CURDIR)/build/cache
 
 .PHONY: help setup deps gotch build test vet bench bench-smoke clean
 
@@ -52,13 +54,15 @@ vet: gotch
 test: gotch vet ## run all tests (first run compiles gotch's C++ part: ~3 min)
 	$(GO) test -count=1 ./...
 
-bench: build ## run the default suite (experiments.yaml) and write the report
+bench: build ## run the default suite (experiments.yaml) and write the report to $(OUT)/report
 	$(BIN) run -c $(CONFIG) --out $(OUT)
-	$(BIN) report --results $(OUT)
+	$(BIN) report --results $(OUT) --reference reference.yaml > /dev/null
+	@echo "report: $(OUT)/report/index.md"
 
-bench-smoke: build ## a one-minute version of `make bench`
-	$(BIN) run -c $(CONFIG) --out $(OUT)-smoke --smoke
-	$(BIN) report --results $(OUT)-smoke
+bench-smoke: build ## a one-minute version of `make bench`: one seed, a few steps per cell, a briefly pre-trained backbone
+	$(BIN) run -c $(CONFIG) --out $(OUT)-smoke --only '*/*/*/s1' --limit 5 --pretrain-steps 20
+	$(BIN) report --results $(OUT)-smoke > /dev/null
+	@echo "report: $(OUT)-smoke/report/index.md"
 
 clean: ## remove build outputs (keeps results)
 	rm -rf bin build go.work go.work.sum

@@ -17,7 +17,7 @@ import (
 func init() {
 	register(&command{
 		name:  "run",
-		usage: "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--shard i/N] [--force] [--rerun-failed] [--limit STEPS] [--device D] [--threads N]",
+		usage: "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--shard i/N] [--force] [--rerun-failed] [--limit STEPS] [--device D] [--threads N] [--pretrain-steps N]",
 		summary: `train and evaluate every pending cell of the matrix, recording one result file per cell
 Done cells with the same config are skipped, stale ones (config changed) rerun. A cell that
 fails is recorded as failed and the matrix goes on; the exit status is 1 if any cell failed.
@@ -31,13 +31,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	cfgPath := fs.String("c", "experiments.yaml", "experiment matrix")
 	out := fs.String("out", "", "results directory (default: the config's out)")
 	var only multiFlag
-	fs.Var(&only, "only", "run only cells whose task/method/setting matches this glob (repeatable)")
+	fs.Var(&only, "only", "run only cells whose task/method/setting (or task/method/setting/sSEED) matches this glob (repeatable)")
 	shard := fs.String("shard", "", "run only shard i of N (i/N, 1-based) of the cells")
 	force := fs.Bool("force", false, "rerun cells that are already done")
 	rerunFailed := fs.Bool("rerun-failed", false, "rerun cells recorded as failed")
 	limit := fs.Int("limit", 0, "cap optimiser steps per cell (smoke runs); 0 = no cap")
 	device := fs.String("device", "", "device: auto, cpu, cuda or cuda:N (default: the config's device)")
 	threads := fs.Int("threads", -1, "libtorch threads (default: the config's threads; 0 = all cores)")
+	pretrainSteps := fs.Int("pretrain-steps", 0, "masked-LM steps for the built-in backbone (0 = its default; another value is another cached backbone)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, stderr); err != nil {
+	if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, *pretrainSteps, stderr); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "bench run: %d cells, results in %s\n", len(cells), o.Out)
@@ -91,10 +92,13 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 
 // resolveInputs turns the config's backbone and data dir into directories, generating the
 // built-in data and pre-training the built-in backbone when asked for (both cached).
-func resolveInputs(ctx context.Context, cfg *bench.Config, stderr io.Writer) (modelDir, dataDir string, err error) {
+func resolveInputs(ctx context.Context, cfg *bench.Config, pretrainSteps int, stderr io.Writer) (modelDir, dataDir string, err error) {
 	modelDir, dataDir = cfg.Backbone, cfg.DataDir
 	cache := builtin.CacheDir()
 	spec := builtin.DefaultSpec()
+	if pretrainSteps > 0 {
+		spec.Steps = pretrainSteps
+	}
 	if dataDir == "builtin" {
 		if dataDir, err = builtin.DataDir(cache, spec.DataSeed); err != nil {
 			return "", "", err
