@@ -36,7 +36,7 @@ type FFNBranch interface {
 type Batch struct {
 	InputIDs *ts.Tensor // (B, T) int64
 	TypeIDs  *ts.Tensor // (B, T) int64; nil means all zeros
-	Mask     *ts.Tensor // (B, T), 1 = real token, 0 = padding; nil means no padding
+	Mask     *ts.Tensor // (B, T) any integer, bool or float dtype: 1 = real token, 0 = padding; nil = no padding
 }
 
 // Output is the encoder's result. The caller owns (and drops) both tensors.

@@ -227,6 +227,7 @@ func FuzzReadSafetensors(f *testing.F) {
 	f.Add([]byte{})
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
+		lock(t)
 		path := filepath.Join(dir, "fuzz.safetensors")
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
