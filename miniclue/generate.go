@@ -327,12 +327,17 @@ func writeUnit(out string, u unit) error {
 	// A directory cannot be renamed over a non-empty one, so the old copy is moved aside
 	// first; the window without a directory is one rename long.
 	old := tmp + ".old"
+	hadOld := false
 	if _, err := os.Lstat(final); err == nil {
 		if err := os.Rename(final, old); err != nil {
 			return fmt.Errorf("miniclue: move old %s aside: %w", u.dir, err)
 		}
+		hadOld = true
 	}
 	if err := os.Rename(tmp, final); err != nil {
+		if hadOld {
+			os.Rename(old, final) // best effort: leave the previous data where it was
+		}
 		return fmt.Errorf("miniclue: install %s: %w", u.dir, err)
 	}
 	if err := os.RemoveAll(old); err != nil {

@@ -45,22 +45,21 @@ var scenes = []struct{ name, city string }{
 
 var seas = strings.Fields(`东海 南海 黄海 渤海 西太平洋`)
 
-// Syllables that make two-character brand names; sectors complete a company name and are
-// the piece of the name that hints at a news topic.
+// Syllables that make two-character brand names; a sector word completes a company name
+// and is the only part of it that hints at a news topic.
 var brandChars = strings.Fields(`华 星 远 航 金 桥 蓝 天 宇 盛 达 恒 通 瑞 丰 鼎 新 宏 图 云
 启 明 博 雅 安 泰 万 象 嘉 禾 银 河 凯 旋 创 锦 程 长 青 永 信 和 润 悦 途 众 诚 光 耀`)
 
 type sector struct {
-	word  string // company name suffix
-	kind  string // what kind of company it is (hypernym used by OCNLI)
-	topic int    // TNEWS topic code the sector leans to
+	word string // company name suffix
+	kind string // what kind of company it is (hypernym used by OCNLI)
 }
 
 var sectors = []sector{
-	{"科技", "科技公司", 109}, {"电子", "电子公司", 109}, {"汽车", "汽车公司", 107}, {"地产", "房地产公司", 106},
-	{"银行", "银行", 104}, {"保险", "保险公司", 104}, {"证券", "证券公司", 114}, {"游戏", "游戏公司", 116},
-	{"影业", "影视公司", 102}, {"出版", "出版社", 101}, {"农业", "农业公司", 115}, {"教育", "教育机构", 108},
-	{"物流", "物流公司", 104}, {"食品", "食品公司", 115}, {"医药", "医药公司", 114}, {"传媒", "传媒公司", 102},
+	{"科技", "科技公司"}, {"电子", "电子公司"}, {"汽车", "汽车公司"}, {"地产", "房地产公司"},
+	{"银行", "银行"}, {"保险", "保险公司"}, {"证券", "证券公司"}, {"游戏", "游戏公司"},
+	{"影业", "影视公司"}, {"出版", "出版社"}, {"农业", "农业公司"}, {"教育", "教育机构"},
+	{"物流", "物流公司"}, {"食品", "食品公司"}, {"医药", "医药公司"}, {"传媒", "传媒公司"},
 }
 
 var positions = strings.Fields(`经理 总经理 董事长 总裁 教授 医生 记者 工程师 教练 主任 校长
