@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/optim"
 )
@@ -204,12 +206,12 @@ func (s *session) evaluate(e encoded) (map[string]float64, []int, error) {
 	preds := make([]int, 0, e.len())
 	order := e.order(false, 0, 0)
 	var err error
-	ts.NoGrad(func() {
+	noGradErr := tsx.NoGrad(func() error {
 		for at := 0; at < len(order) && err == nil; at += s.cell.Hyper.EvalBatchSize {
 			end := min(at+s.cell.Hyper.EvalBatchSize, len(order))
 			var b *batch
 			if b, err = e.makeBatch(order[at:end], s.pad, s.device); err != nil {
-				return
+				return nil
 			}
 			var logits, am *ts.Tensor
 			if logits, err = s.forward(b, false); err == nil {
@@ -222,8 +224,9 @@ func (s *session) evaluate(e encoded) (map[string]float64, []int, error) {
 			}
 			b.drop()
 		}
+		return nil
 	})
-	if err != nil {
+	if err = errors.Join(err, noGradErr); err != nil {
 		return nil, nil, err
 	}
 	if len(e.labels) == 0 || e.labels[0] < 0 {
@@ -252,26 +255,22 @@ func newSnapshot(params []optim.Param) (*snapshot, error) {
 	return s, nil
 }
 
-func (s *snapshot) save() (err error) {
-	ts.NoGrad(func() {
-		for i, p := range s.params {
-			if err = copyTensor(s.saved[i], p.Tensor); err != nil {
-				return
-			}
+func (s *snapshot) save() error {
+	for i, p := range s.params {
+		if err := tsx.Copy(s.saved[i], p.Tensor); err != nil {
+			return err
 		}
-	})
-	return err
+	}
+	return nil
 }
 
-func (s *snapshot) restore() (err error) {
-	ts.NoGrad(func() {
-		for i, p := range s.params {
-			if err = copyTensor(p.Tensor, s.saved[i]); err != nil {
-				return
-			}
+func (s *snapshot) restore() error {
+	for i, p := range s.params {
+		if err := tsx.Copy(p.Tensor, s.saved[i]); err != nil {
+			return err
 		}
-	})
-	return err
+	}
+	return nil
 }
 
 func (s *snapshot) free() {
@@ -279,13 +278,6 @@ func (s *snapshot) free() {
 		t.MustDrop()
 	}
 	s.saved = nil
-}
-
-// copyTensor copies src into dst in place. gotch's Copy_ exits the process on a libtorch
-// error; the two tensors always have the same shape, dtype and device here.
-func copyTensor(dst, src *ts.Tensor) error {
-	dst.Copy_(src)
-	return nil
 }
 
 func fmtMetrics(m map[string]float64) string {

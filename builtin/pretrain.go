@@ -17,6 +17,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/optim"
 	"github.com/clue-bench/clue-bench/tokenizer"
@@ -90,7 +91,7 @@ func (h *mlmHead) logits(x *ts.Tensor) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := y.Add_(h.denseB); err != nil {
+	if err := tsx.Add(y, h.denseB); err != nil {
 		return nil, err
 	}
 	if y, err = keep(y.Gelu("none", false)); err != nil {
@@ -107,7 +108,7 @@ func (h *mlmHead) logits(x *ts.Tensor) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := out.Add_(h.bias); err != nil {
+	if err := tsx.Add(out, h.bias); err != nil {
 		out.MustDrop()
 		return nil, err
 	}

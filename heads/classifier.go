@@ -8,6 +8,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -72,7 +73,7 @@ func (c *Classifier) Forward(out model.Output, train bool) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := logits.Add_(c.B); err != nil {
+	if err := tsx.Add(logits, c.B); err != nil {
 		logits.MustDrop()
 		return nil, err
 	}

@@ -4,7 +4,8 @@
 //
 // It is written here rather than taken from gotch because gotch's optimiser wraps the whole
 // VarStore (state for frozen tensors too, one weight decay for all), its ClipGradNorm
-// deadlocks, and its ZeroGrad leaks a tensor per call.
+// deadlocks, and its ZeroGrad leaks a tensor per call. In-place updates go through package tsx:
+// gotch's generated in-place methods leak a handle (and so the storage) per call.
 package optim
 
 import (
@@ -13,6 +14,8 @@ import (
 	"math"
 
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // Param is one trainable tensor and whether weight decay applies to it (not to biases and
@@ -56,19 +59,18 @@ func (o *AdamW) StateTensors() int {
 
 // Step applies one update with learning rate lr. Parameters whose gradient is undefined
 // (not reached by backward) are skipped, as PyTorch does.
-func (o *AdamW) Step(lr float64) (err error) {
+func (o *AdamW) Step(lr float64) error {
 	o.step++
 	bc1 := 1 - math.Pow(o.Beta1, float64(o.step))
 	bc2 := 1 - math.Pow(o.Beta2, float64(o.step))
-	ts.NoGrad(func() {
+	return tsx.NoGrad(func() error {
 		for i, p := range o.params {
-			if err = o.update(i, p, lr, bc1, bc2); err != nil {
-				err = fmt.Errorf("adamw step on %s: %w", p.Name, err)
-				return
+			if err := o.update(i, p, lr, bc1, bc2); err != nil {
+				return fmt.Errorf("adamw step on %s: %w", p.Name, err)
 			}
 		}
+		return nil
 	})
-	return err
 }
 
 func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
@@ -90,19 +92,19 @@ func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
 	}
 	m, v := o.m[i], o.v[i]
 	if p.Decay && o.WeightDecay != 0 {
-		if err := mulScalar(p.Tensor, 1-lr*o.WeightDecay); err != nil {
+		if err := tsx.MulScalar(p.Tensor, 1-lr*o.WeightDecay); err != nil {
 			return err
 		}
 	}
 	// m ← β1·m + (1-β1)·g ; v ← β2·v + (1-β2)·g²
-	if err := lerp(m, g, 1-o.Beta1); err != nil {
+	if err := tsx.Lerp(m, g, 1-o.Beta1); err != nil {
 		return err
 	}
 	g2, err := g.Square(false)
 	if err != nil {
 		return err
 	}
-	err = lerp(v, g2, 1-o.Beta2)
+	err = tsx.Lerp(v, g2, 1-o.Beta2)
 	g2.MustDrop()
 	if err != nil {
 		return err
@@ -113,10 +115,10 @@ func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
 		return err
 	}
 	defer denom.MustDrop()
-	if err := mulScalar(denom, 1/math.Sqrt(bc2)); err != nil {
+	if err := tsx.MulScalar(denom, 1/math.Sqrt(bc2)); err != nil {
 		return err
 	}
-	if err := addScalar(denom, o.Eps); err != nil {
+	if err := tsx.AddScalar(denom, o.Eps); err != nil {
 		return err
 	}
 	upd, err := m.Div(denom, false)
@@ -124,10 +126,10 @@ func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
 		return err
 	}
 	defer upd.MustDrop()
-	if err := mulScalar(upd, lr/bc1); err != nil {
+	if err := tsx.MulScalar(upd, lr/bc1); err != nil {
 		return err
 	}
-	return p.Tensor.Sub_(upd)
+	return tsx.Sub(p.Tensor, upd)
 }
 
 // ZeroGrad clears the gradients of all parameters.
@@ -161,10 +163,10 @@ func ZeroGrad(t *ts.Tensor) error {
 	if !g.MustDefined() {
 		return nil
 	}
-	if err := g.Detach_(); err != nil {
+	if err := tsx.Detach(g); err != nil {
 		return err
 	}
-	return g.Zero_()
+	return tsx.Zero(g)
 }
 
 // ClipGradNorm rescales the gradients so that their global L2 norm is at most maxNorm, as
@@ -204,35 +206,17 @@ func ClipGradNorm(params []Param, maxNorm float64) (float64, error) {
 	}
 	coef := maxNorm / (total + 1e-6)
 	if coef < 1 {
-		var err error
-		ts.NoGrad(func() {
+		err := tsx.NoGrad(func() error {
 			for _, g := range grads {
-				if err = mulScalar(g, coef); err != nil {
-					return
+				if err := tsx.MulScalar(g, coef); err != nil {
+					return err
 				}
 			}
+			return nil
 		})
 		if err != nil {
 			return total, err
 		}
 	}
 	return total, nil
-}
-
-func mulScalar(t *ts.Tensor, x float64) error {
-	s := ts.FloatScalar(x)
-	defer s.MustDrop()
-	return t.MulScalar_(s)
-}
-
-func addScalar(t *ts.Tensor, x float64) error {
-	s := ts.FloatScalar(x)
-	defer s.MustDrop()
-	return t.AddScalar_(s)
-}
-
-func lerp(t, end *ts.Tensor, w float64) error {
-	s := ts.FloatScalar(w)
-	defer s.MustDrop()
-	return t.Lerp_(end, s)
 }

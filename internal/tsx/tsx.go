@@ -1,0 +1,118 @@
+// Package tsx holds the few tensor operations the harness needs that gotch gets wrong.
+//
+// gotch's generated in-place methods (Add_, MulScalar_, Zero_, …) replace the receiver's C
+// handle with the one libtorch returns and leak the old handle, which keeps the storage alive
+// forever: a temporary modified in place is never freed, and a training loop leaks its
+// activations every step. These functions call libtch directly and free the returned handle.
+// gotch's NoGrad always switches recording back on and its GradSetEnabled misreports the
+// previous mode; NoGrad here restores the real previous mode.
+package tsx
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+
+	"github.com/sugarme/gotch/libtch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// Err shortens a gotch error to libtorch's message (gotch appends a Go stack trace).
+func Err(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "\ngoroutine "); i >= 0 {
+		msg = msg[:i]
+	}
+	return errors.New(strings.TrimSpace(msg))
+}
+
+// Handle is t's C handle in the form libtch expects.
+func Handle(t *ts.Tensor) libtch.Ctensor { return libtch.Ctensor(t.Ctensor()) }
+
+// Inplace runs a libtch in-place call and frees the extra handle it returns.
+func Inplace(call func(out *libtch.Ctensor)) error {
+	var out libtch.Ctensor
+	call(&out)
+	if err := ts.TorchErr(); err != nil {
+		return Err(err)
+	}
+	if out != nil {
+		libtch.AtFree(out)
+	}
+	return nil
+}
+
+// withScalar passes a libtorch float scalar to fn and frees it.
+func withScalar(x float64, fn func(libtch.Cscalar)) {
+	s := libtch.AtsFloat(x)
+	defer libtch.AtsFree(s)
+	fn(s)
+}
+
+// MulScalar sets t ← t·x in place.
+func MulScalar(t *ts.Tensor, x float64) (err error) {
+	withScalar(x, func(s libtch.Cscalar) {
+		err = Inplace(func(out *libtch.Ctensor) { libtch.AtgMulScalar_(out, Handle(t), s) })
+	})
+	return err
+}
+
+// AddScalar sets t ← t + x in place.
+func AddScalar(t *ts.Tensor, x float64) (err error) {
+	withScalar(x, func(s libtch.Cscalar) {
+		err = Inplace(func(out *libtch.Ctensor) { libtch.AtgAddScalar_(out, Handle(t), s) })
+	})
+	return err
+}
+
+// Lerp sets t ← t + w·(end − t) in place.
+func Lerp(t, end *ts.Tensor, w float64) (err error) {
+	withScalar(w, func(s libtch.Cscalar) {
+		err = Inplace(func(out *libtch.Ctensor) { libtch.AtgLerp_(out, Handle(t), Handle(end), s) })
+	})
+	return err
+}
+
+// Add sets t ← t + u in place (u broadcast to t).
+func Add(t, u *ts.Tensor) error {
+	return Inplace(func(out *libtch.Ctensor) { libtch.AtgAdd_(out, Handle(t), Handle(u)) })
+}
+
+// Sub sets t ← t − u in place.
+func Sub(t, u *ts.Tensor) error {
+	return Inplace(func(out *libtch.Ctensor) { libtch.AtgSub_(out, Handle(t), Handle(u)) })
+}
+
+// Zero sets t ← 0 in place.
+func Zero(t *ts.Tensor) error {
+	return Inplace(func(out *libtch.Ctensor) { libtch.AtgZero_(out, Handle(t)) })
+}
+
+// Detach detaches t from the autograd graph in place.
+func Detach(t *ts.Tensor) error {
+	return Inplace(func(out *libtch.Ctensor) { libtch.AtgDetach_(out, Handle(t)) })
+}
+
+// Copy copies src into dst in place without recording it in autograd. Shapes must match:
+// libtorch would broadcast a smaller source silently.
+func Copy(dst, src *ts.Tensor) error {
+	return NoGrad(func() error {
+		libtch.AtCopy_(Handle(dst), Handle(src))
+		return Err(ts.TorchErr())
+	})
+}
+
+// NoGrad runs fn with autograd recording off on this OS thread and restores the previous mode.
+func NoGrad(fn func() error) error {
+	runtime.LockOSThread() // nests; keeps the switch and the restore on one thread
+	defer runtime.UnlockOSThread()
+	prev := int32(libtch.AtGradSetEnabled(0))
+	if err := ts.TorchErr(); err != nil {
+		return Err(err)
+	}
+	defer libtch.AtGradSetEnabled(int(prev))
+	return fn()
+}
