@@ -1,29 +1,25 @@
 package model
 
 import (
-	"errors"
 	"fmt"
-	"runtime"
-	"strings"
 	"unsafe"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
-// torchErr shortens a gotch error to its message: gotch appends a Go stack trace to every libtorch
-// error, which buries the one line a user needs.
-func torchErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if i := strings.Index(msg, "\ngoroutine "); i >= 0 {
-		msg = msg[:i]
-	}
-	return errors.New(strings.TrimSpace(msg))
-}
+// The leak-free in-place calls, error shortening and no-grad switch live in package tsx; these
+// short names keep this package's call sites readable.
+var (
+	torchErr = tsx.Err
+	inplace  = tsx.Inplace
+	handle   = tsx.Handle
+	noGrad   = tsx.NoGrad
+	copyInto = tsx.Copy
+)
 
 // scope collects intermediate tensors so that a function can drop them all on return,
 // whichever path it leaves by. Tensors handed to the caller must not be tracked.
@@ -67,42 +63,6 @@ func dropAll(tensors ...*ts.Tensor) {
 	}
 }
 
-// noGrad runs fn with autograd recording off on this OS thread and restores the previous mode.
-// It bypasses ts.GradSetEnabled, whose reported previous mode is unreliable (libtch returns a C
-// int that gotch reads as a 64-bit Go int; only the low 32 bits are meaningful), and ts.NoGrad,
-// which always switches recording back on.
-func noGrad(fn func() error) error {
-	// Pin the goroutine so the mode is switched and restored on the thread that runs fn;
-	// LockOSThread nests, so this is harmless for callers that already locked.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	prev := int32(libtch.AtGradSetEnabled(0))
-	if err := ts.TorchErr(); err != nil {
-		return torchErr(err)
-	}
-	defer libtch.AtGradSetEnabled(int(prev))
-	return fn()
-}
-
-// inplace runs a libtch in-place call and frees the extra tensor handle that such calls return.
-// gotch's generated in-place methods (Normal_, RequiresGrad_, …) overwrite the receiver's handle
-// with that new one and leak the old, which pins the storage forever; going through libtch
-// directly avoids both the leak and the handle swap.
-func inplace(call func(out *libtch.Ctensor)) error {
-	var out libtch.Ctensor
-	call(&out)
-	if err := ts.TorchErr(); err != nil {
-		return torchErr(err)
-	}
-	if out != nil {
-		libtch.AtFree(out)
-	}
-	return nil
-}
-
-// handle is t's C handle in the form libtch expects.
-func handle(t *ts.Tensor) libtch.Ctensor { return libtch.Ctensor(t.Ctensor()) }
-
 // setRequiresGrad flips requires_grad on t's storage without swapping t's handle.
 func setRequiresGrad(t *ts.Tensor, on bool) error {
 	flag := int32(0)
@@ -110,16 +70,6 @@ func setRequiresGrad(t *ts.Tensor, on bool) error {
 		flag = 1
 	}
 	return inplace(func(out *libtch.Ctensor) { libtch.AtgRequiresGrad_(out, handle(t), flag) })
-}
-
-// copyInto copies src into dst in place (converting dtype and device as needed) without
-// recording the copy in autograd. Shapes must already have been checked: libtorch would
-// broadcast a smaller source silently.
-func copyInto(dst, src *ts.Tensor) error {
-	return noGrad(func() error {
-		libtch.AtCopy_(handle(dst), handle(src))
-		return torchErr(ts.TorchErr())
-	})
 }
 
 // tensorBytes returns t's elements as raw bytes in host order (row-major, contiguous), copying
