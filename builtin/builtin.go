@@ -110,6 +110,20 @@ func ModelDir(ctx context.Context, cache string, spec Spec, progress Progress) (
 	return dir, nil
 }
 
+// ModelConfig is the built-in backbone's config without pre-training it (the vocabulary size
+// comes from the generated data).
+func ModelConfig(cache string, spec Spec) (model.Config, error) {
+	dataDir, err := DataDir(cache, spec.DataSeed)
+	if err != nil {
+		return model.Config{}, err
+	}
+	vocab, err := miniclue.Vocab(dataDir)
+	if err != nil {
+		return model.Config{}, fmt.Errorf("built-in vocabulary: %w", err)
+	}
+	return spec.Config(int64(len(vocab))), nil
+}
+
 func readLines(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -8,13 +8,14 @@ import (
 	"strings"
 
 	"github.com/clue-bench/clue-bench/methods"
+	"github.com/clue-bench/clue-bench/builtin"
 	"github.com/clue-bench/clue-bench/model"
 )
 
 func init() {
 	register(&command{
 		name:  "params",
-		usage: "--model DIR --method NAME [--set key=value]... [--labels N]",
+		usage: "--model DIR|builtin --method NAME [--set key=value]... [--labels N]",
 		summary: "print a tuning method's parameter accounting for a model as one JSON object\n\n" +
 			"Counts come from the model's config.json alone (no weights are read): trainable,\n" +
 			"trainable_backbone, head (classifier H·N + N), added, total, ratio, ratio_encoder_layers.",
@@ -30,7 +31,7 @@ func (kv *keyValues) Set(v string) error { *kv = append(*kv, v); return nil }
 
 func runParams(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("params", stderr)
-	modelDir := fs.String("model", "", "model directory holding config.json")
+	modelDir := fs.String("model", "", "model directory holding config.json, or builtin")
 	name := fs.String("method", "", "tuning method: "+strings.Join(methods.Names(), ", "))
 	var sets keyValues
 	fs.Var(&sets, "set", "method option as key=value (repeatable), e.g. units=8")
@@ -46,7 +47,13 @@ func runParams(args []string, stdout, stderr io.Writer) error {
 	case *labels < 1:
 		return &exitError{code: 2, msg: fmt.Sprintf("--labels must be at least 1, got %d", *labels)}
 	}
-	cfg, err := model.ReadConfig(filepath.Join(*modelDir, "config.json"))
+	var cfg model.Config
+	var err error
+	if *modelDir == "builtin" {
+		cfg, err = builtin.ModelConfig(builtin.CacheDir(), builtin.DefaultSpec())
+	} else {
+		cfg, err = model.ReadConfig(filepath.Join(*modelDir, "config.json"))
+	}
 	if err != nil {
 		return err
 	}
