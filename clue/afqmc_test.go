@@ -1,13 +1,16 @@
 package clue
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func TestAFQMC(t *testing.T) {
 	task := mustLookup(t, "afqmc")
 	ds := loadFixture(t, task, "full")
 	wantCounts(t, ds, 8, 3, 3)
 	first := Example{ID: "0", TextA: "花呗怎么提前还款", TextB: "花呗可以提前还清吗", Label: 1, Line: 1}
-	if ds.Train[0] != first {
+	if !reflect.DeepEqual(ds.Train[0], first) {
 		t.Errorf("first train example = %+v, want %+v", ds.Train[0], first)
 	}
 	if got := ds.Test[2]; got.ID != "2" || got.Label != -1 {

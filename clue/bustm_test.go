@@ -1,12 +1,15 @@
 package clue
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func TestBUSTM(t *testing.T) {
 	task := mustLookup(t, "bustm")
 	ds := loadFixture(t, task, "few:3")
 	wantCounts(t, ds, 2, 2, 2)
-	if want := (Example{ID: "2", TextA: "把音量调大一点", TextB: "声音再大一些", Label: 1, Line: 1}); ds.Train[0] != want {
+	if want := (Example{ID: "2", TextA: "把音量调大一点", TextB: "声音再大一些", Label: 1, Line: 1}); !reflect.DeepEqual(ds.Train[0], want) {
 		t.Errorf("few:3 first train example = %+v, want %+v", ds.Train[0], want)
 	}
 	runDecodeCases(t, task, []decodeCase{

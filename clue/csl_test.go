@@ -1,13 +1,16 @@
 package clue
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func TestCSL(t *testing.T) {
 	task := mustLookup(t, "csl")
 	ds := loadFixture(t, task, "full")
 	wantCounts(t, ds, 4, 2, 2)
 	const abst = "针对城市道路积水预测精度不足的问题，本文提出一种结合降雨雷达数据与排水管网模型的方法，实验表明该方法能提前半小时给出较准确的积水深度估计。"
-	if want := (Example{ID: "0", TextA: "积水预测；降雨雷达；排水管网", TextB: abst, Label: 1, Line: 1}); ds.Train[0] != want {
+	if want := (Example{ID: "0", TextA: "积水预测；降雨雷达；排水管网", TextB: abst, Label: 1, Line: 1}); !reflect.DeepEqual(ds.Train[0], want) {
 		t.Errorf("first train example = %+v, want %+v", ds.Train[0], want)
 	}
 	few := loadFixture(t, task, "few:4")

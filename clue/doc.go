@@ -1,6 +1,6 @@
-// Package clue reads the CLUE and FewCLUE classification tasks, formats their records into
-// model inputs, scores predictions and writes submission files. It is pure Go: tokenising and
-// encoding belong to the runner.
+// Package clue reads the CLUE and FewCLUE tasks, formats their records into model inputs,
+// scores predictions and writes submission files. It is pure Go: tokenising and encoding
+// belong to the runner and the task heads (package heads).
 //
 // # Tasks are declarations
 //
@@ -10,8 +10,16 @@
 // nothing else switches on task names. Lookup finds a task by name and suggests near misses.
 //
 // Registered tasks: afqmc, tnews, iflytek, ocnli, cmnli, csl, wsc (CLUEWSC2020 = WSC 1.1),
-// wsc10 (WSC 1.0), and the FewCLUE-only eprstmt and bustm. Each file's comment records the
-// format conventions it relies on.
+// wsc10 (WSC 1.0), the FewCLUE-only eprstmt and bustm, and cluener (named entities). Each
+// file's comment records the format conventions it relies on.
+//
+// # Kinds
+//
+// A task declares its Kind. Classification tasks carry a label index in Example.Label;
+// structured kinds carry their gold annotation in kind-specific Example fields (NER:
+// Entities) and may declare hooks for k-shot strata and their own submission format. The
+// runner predicts a Prediction per example and Evaluate scores it with the task's metrics,
+// looked up as "kind/name" first and then as "name".
 //
 // # Pipeline
 //
@@ -21,10 +29,11 @@
 //  2. Load resolves the task folder under a data dir, reads every file through one JSON-lines
 //     reader (UTF-8 BOM and blank lines tolerated; errors read "path:line: field ...: ..."),
 //     drops the rows a task discards by design (OCNLI/CMNLI "-") and counts them in Stats.
-//  3. The runner trains on Dataset.Train/Dev and predicts label indices.
-//  4. Score computes the task's metrics (accuracy, then macro-F1, in percent); each Metric says
-//     whether higher is better. WriteSubmission writes the official one-JSON-per-line file;
-//     ReadSubmission reads one back for offline scoring.
+//  3. The runner trains on Dataset.Train/Dev and predicts one Prediction per example.
+//  4. Evaluate computes the task's metrics (classification: accuracy, then macro-F1, in
+//     percent; Score does the same from label indices); each Metric says whether higher is
+//     better. WritePredictions writes the official one-JSON-per-line file; ReadPredictions
+//     reads one back for offline scoring.
 //
 // Labels are handled as indices into Task.Labels everywhere; the canonical strings appear only
 // at the edges (input files, submissions). Input files may write a label as a string or a

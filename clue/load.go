@@ -106,22 +106,28 @@ func readFile(t *Task, path string) (*File, error) {
 	return out, nil
 }
 
+// countLabels tallies the kept rows: by label, and for NER by entity type (each entity once).
 func countLabels(t *Task, exs []Example, st *FileStats) {
 	st.Labels = map[string]int{}
 	st.Unlabelled = 0
 	for _, ex := range exs {
-		if ex.Label < 0 {
+		if !ex.Labelled() {
 			st.Unlabelled++
 			continue
 		}
-		st.Labels[t.Labels[ex.Label]]++
+		if ex.Label >= 0 {
+			st.Labels[t.Labels[ex.Label]]++
+		}
+		for _, e := range ex.Entities {
+			st.Labels[t.Labels[e.Type]]++
+		}
 	}
 }
 
 // requireLabels rejects unlabelled rows in a split that is trained or scored on.
 func requireLabels(f *File) error {
 	for _, ex := range f.Examples {
-		if ex.Label < 0 {
+		if !ex.Labelled() {
 			return fmt.Errorf("%s:%d: field \"label\": missing (this split must be labelled)", f.Stats.Path, ex.Line)
 		}
 	}
@@ -215,7 +221,11 @@ func load(t *Task, dataDir string, sel Selection) (*Dataset, error) {
 	}
 
 	if sel.Regime == RegimeKShot {
-		sampled, short := sampleKShot(ds.Train, len(t.Labels), sel.K, sel.Seed)
+		strata, names := labelStrata(t, ds.Train)
+		if t.Strata != nil {
+			strata, names = t.Strata(ds.Train)
+		}
+		sampled, short := sampleKShot(ds.Train, strata, len(names), sel.K, sel.Seed)
 		st := ds.Stats.Files["train"]
 		st.SampledFrom = len(ds.Train)
 		st.Examples = len(sampled)
@@ -223,11 +233,11 @@ func load(t *Task, dataDir string, sel Selection) (*Dataset, error) {
 		if len(short) > 0 {
 			st.ShortClasses = map[string]int{}
 			for c, n := range short {
-				st.ShortClasses[t.Labels[c]] = n
+				st.ShortClasses[names[c]] = n
 			}
 			ds.Stats.Notes = append(ds.Stats.Notes, fmt.Sprintf(
 				"kshot: %d of %d classes have fewer than K=%d training examples; all of theirs were taken",
-				len(short), len(t.Labels), sel.K))
+				len(short), len(names), sel.K))
 		}
 		ds.Stats.Files["train"] = st
 		ds.Train = sampled
@@ -248,22 +258,31 @@ func resolveDir(dataDir string, names []string, probe string) (string, error) {
 	return "", fmt.Errorf("no data: none of %s exists", strings.Join(tried, ", "))
 }
 
-// sampleKShot picks up to k examples per class. Each example's rank is a hash of (seed, line,
-// id), so the choice depends only on the seed and the file, not on Go's random number
-// generators (whose streams may change between releases); a larger K with the same seed takes
-// a superset. Classes with fewer than k examples contribute all of them and are returned in
-// short (class → count). The sample keeps file order.
-func sampleKShot(train []Example, nLabels, k int, seed int64) (sample []Example, short map[int]int) {
+// labelStrata is the default k-shot stratification: one stratum per label.
+func labelStrata(t *Task, train []Example) ([]int, []string) {
+	strata := make([]int, len(train))
+	for i, ex := range train {
+		strata[i] = ex.Label
+	}
+	return strata, t.Labels
+}
+
+// sampleKShot picks up to k examples per stratum (per class, for classification). Each
+// example's rank is a hash of (seed, line, id), so the choice depends only on the seed and the
+// file, not on Go's random number generators (whose streams may change between releases); a
+// larger K with the same seed takes a superset. Strata with fewer than k examples contribute
+// all of them and are returned in short (stratum → count). Examples whose stratum is outside
+// [0, nStrata) are never picked. The sample keeps file order.
+func sampleKShot(train []Example, strata []int, nStrata, k int, seed int64) (sample []Example, short map[int]int) {
 	type ranked struct {
 		key uint64
 		i   int
 	}
-	byClass := make([][]ranked, nLabels)
+	byClass := make([][]ranked, nStrata)
 	for i, ex := range train {
-		if ex.Label < 0 || ex.Label >= nLabels {
-			continue
+		if c := strata[i]; c >= 0 && c < nStrata {
+			byClass[c] = append(byClass[c], ranked{rankKey(seed, ex), i})
 		}
-		byClass[ex.Label] = append(byClass[ex.Label], ranked{rankKey(seed, ex), i})
 	}
 	var picked []int
 	for c, rs := range byClass {

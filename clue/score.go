@@ -2,14 +2,64 @@ package clue
 
 import "fmt"
 
-// metricFuncs computes each metric a task may declare, by name, over label indices in
-// [0, nLabels). Results are percentages, as CLUE reports them.
-var metricFuncs = map[string]func(nLabels int, gold, pred []int) float64{
-	"accuracy": accuracy,
-	"macro_f1": macroF1,
+// metricFunc computes one metric over gold examples and aligned predictions, in percent.
+type metricFunc func(t *Task, gold []Example, pred []Prediction) (float64, error)
+
+// metricFuncs computes each metric a task may declare. A name valid for one kind only is
+// keyed "kind/name" ("ner/f1"), so kinds can share short names that tables abbreviate ("f1")
+// without sharing definitions; metricFor looks the kind's key up first.
+var metricFuncs = map[string]metricFunc{
+	"accuracy": labelMetric(accuracy),
+	"macro_f1": labelMetric(macroF1),
 }
 
-// Score computes the task's metrics ("accuracy", "macro_f1", ...) in [0, 100].
+// registerMetric adds a metric from a task file's init; a duplicate is a programming error.
+func registerMetric(key string, f metricFunc) {
+	if _, dup := metricFuncs[key]; dup {
+		panic("clue: duplicate metric " + key)
+	}
+	metricFuncs[key] = f
+}
+
+func metricFor(t *Task, name string) (metricFunc, bool) {
+	if f, ok := metricFuncs[t.Kind+"/"+name]; ok {
+		return f, true
+	}
+	f, ok := metricFuncs[name]
+	return f, ok
+}
+
+// Evaluate computes the task's metrics over gold examples and the predictions made for them,
+// in the same order. Every gold example must be labelled.
+func Evaluate(t *Task, gold []Example, pred []Prediction) (map[string]float64, error) {
+	if len(gold) != len(pred) {
+		return nil, fmt.Errorf("clue/%s: score: %d gold examples but %d predictions", t.Name, len(gold), len(pred))
+	}
+	if len(gold) == 0 {
+		return nil, fmt.Errorf("clue/%s: score: no examples", t.Name)
+	}
+	for i, ex := range gold {
+		if !ex.Labelled() {
+			return nil, fmt.Errorf("clue/%s: score: gold[%d] (id %s) is unlabelled", t.Name, i, ex.ID)
+		}
+	}
+	out := make(map[string]float64, len(t.Metrics))
+	for _, m := range t.Metrics {
+		f, ok := metricFor(t, m.Name)
+		if !ok {
+			return nil, fmt.Errorf("clue/%s: score: unknown metric %q", t.Name, m.Name)
+		}
+		v, err := f(t, gold, pred)
+		if err != nil {
+			return nil, fmt.Errorf("clue/%s: score: %s: %w", t.Name, m.Name, err)
+		}
+		out[m.Name] = v
+	}
+	return out, nil
+}
+
+// Score computes a label task's metrics ("accuracy", "macro_f1", ...) in [0, 100] from label
+// indices.
 func Score(t *Task, gold []int, pred []int) (map[string]float64, error) {
 	if len(gold) != len(pred) {
 		return nil, fmt.Errorf("clue/%s: score: %d gold labels but %d predictions", t.Name, len(gold), len(pred))
@@ -18,23 +68,33 @@ func Score(t *Task, gold []int, pred []int) (map[string]float64, error) {
 		return nil, fmt.Errorf("clue/%s: score: no examples", t.Name)
 	}
 	n := len(t.Labels)
+	exs := make([]Example, len(gold))
+	preds := make([]Prediction, len(pred))
 	for i := range gold {
 		if gold[i] < 0 || gold[i] >= n {
 			return nil, fmt.Errorf("clue/%s: score: gold[%d] = %d is not a label index in [0, %d)", t.Name, i, gold[i], n)
 		}
-		if pred[i] < 0 || pred[i] >= n {
-			return nil, fmt.Errorf("clue/%s: score: pred[%d] = %d is not a label index in [0, %d)", t.Name, i, pred[i], n)
-		}
+		exs[i], preds[i] = Example{Label: gold[i]}, Prediction{Label: pred[i]}
 	}
-	out := make(map[string]float64, len(t.Metrics))
-	for _, m := range t.Metrics {
-		f, ok := metricFuncs[m.Name]
-		if !ok {
-			return nil, fmt.Errorf("clue/%s: score: unknown metric %q", t.Name, m.Name)
+	return Evaluate(t, exs, preds)
+}
+
+// labelMetric adapts a metric over label indices, checking the indices first.
+func labelMetric(f func(nLabels int, gold, pred []int) float64) metricFunc {
+	return func(t *Task, gold []Example, pred []Prediction) (float64, error) {
+		n := len(t.Labels)
+		g, p := make([]int, len(gold)), make([]int, len(pred))
+		for i := range gold {
+			g[i], p[i] = gold[i].Label, pred[i].Label
+			if g[i] < 0 || g[i] >= n {
+				return 0, fmt.Errorf("gold[%d] = %d is not a label index in [0, %d)", i, g[i], n)
+			}
+			if p[i] < 0 || p[i] >= n {
+				return 0, fmt.Errorf("pred[%d] = %d is not a label index in [0, %d)", i, p[i], n)
+			}
 		}
-		out[m.Name] = f(n, gold, pred)
+		return f(n, g, p), nil
 	}
-	return out, nil
 }
 
 func accuracy(_ int, gold, pred []int) float64 {

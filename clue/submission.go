@@ -20,13 +20,9 @@ func WriteSubmission(w io.Writer, t *Task, ids []string, pred []int) error {
 		if pred[i] < 0 || pred[i] >= len(t.Labels) {
 			return fmt.Errorf("clue/%s: submission: prediction %d for id %q is not a label index in [0, %d)", t.Name, pred[i], id, len(t.Labels))
 		}
-		idJSON := id
-		if !isPlainInt(id) {
-			b, err := json.Marshal(id)
-			if err != nil {
-				return fmt.Errorf("clue/%s: submission: id %q: %w", t.Name, id, err)
-			}
-			idJSON = string(b)
+		idJSON, err := submissionID(id)
+		if err != nil {
+			return fmt.Errorf("clue/%s: submission: id %q: %w", t.Name, id, err)
 		}
 		label, err := json.Marshal(t.Labels[pred[i]])
 		if err != nil {
@@ -94,4 +90,50 @@ func ReadSubmission(r io.Reader, name string, t *Task) (ids []string, pred []int
 		return nil, nil, fmt.Errorf("clue/%s: %w", t.Name, err)
 	}
 	return ids, pred, nil
+}
+
+// SubmissionFormat writes and reads a structured task's submission file. Both functions see
+// predictions aligned with ids; Read's errors name "name:line: field ...".
+type SubmissionFormat struct {
+	Write func(w io.Writer, t *Task, ids []string, pred []Prediction) error
+	Read  func(r io.Reader, name string, t *Task) (ids []string, pred []Prediction, err error)
+}
+
+// WritePredictions writes predictions in the task's submission format: its own Format, or
+// one {"id", "label"} per line.
+func WritePredictions(w io.Writer, t *Task, ids []string, pred []Prediction) error {
+	if t.Format != nil {
+		return t.Format.Write(w, t, ids, pred)
+	}
+	labels := make([]int, len(pred))
+	for i, p := range pred {
+		labels[i] = p.Label
+	}
+	return WriteSubmission(w, t, ids, labels)
+}
+
+// ReadPredictions reads a submission file in the task's format (see WritePredictions).
+func ReadPredictions(r io.Reader, name string, t *Task) (ids []string, pred []Prediction, err error) {
+	if t.Format != nil {
+		return t.Format.Read(r, name, t)
+	}
+	ids, labels, err := ReadSubmission(r, name, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	pred = make([]Prediction, len(labels))
+	for i, l := range labels {
+		pred[i] = Prediction{Label: l}
+	}
+	return ids, pred, nil
+}
+
+// submissionID renders an id as ReadSubmission and the official scorers expect it: plain
+// integers as JSON numbers, anything else as a string.
+func submissionID(id string) (string, error) {
+	if isPlainInt(id) {
+		return id, nil
+	}
+	b, err := json.Marshal(id)
+	return string(b), err
 }

@@ -12,8 +12,30 @@ type Example struct {
 	ID    string // id used in submission files (the record's "id"/"idx" field; else its 0-based line index)
 	TextA string
 	TextB string // "" for single-text tasks
-	Label int    // index into Task.Labels; -1 when unlabelled (test files)
+	Label int    // index into Task.Labels; -1 when unlabelled (test files) and for kinds without one label
 	Line  int    // 1-based line in its file (for error messages)
+
+	// Structured kinds. Their gold annotation lives here instead of in Label; a nil slice
+	// means unlabelled, an empty non-nil one "annotated, with nothing in it" (a sentence
+	// without entities).
+	Entities []Entity // ner: gold entities of TextA, sorted by (Start, End, Type)
+}
+
+// Entity is a typed stretch of a text in characters (Unicode code points), with the end
+// inclusive as CLUENER writes it: Text == string([]rune(text)[Start:End+1]).
+type Entity struct {
+	Type       int // index into Task.Labels
+	Start, End int
+	Text       string
+}
+
+// Labelled reports whether ex carries gold annotation of any kind.
+func (ex Example) Labelled() bool { return ex.Label >= 0 || ex.Entities != nil }
+
+// Prediction is a model's answer for one example, in the terms of its task's kind.
+type Prediction struct {
+	Label    int      // classification: index into Task.Labels (-1 for other kinds)
+	Entities []Entity // ner
 }
 
 // Metric names one score a task reports. Reports read HigherIsBetter instead of assuming it,
@@ -28,7 +50,7 @@ type Metric struct {
 type Task struct {
 	Name        string // "afqmc"
 	Description string
-	Kind        string            // "classification" (structured kinds such as "ner", "span", "choice" come later)
+	Kind        string            // Classification or NER; the runner picks the head by it
 	Dirs        []string          // folder names tried under the data dir, e.g. {"afqmc_public", "afqmc"}; nil for FewCLUE-only tasks
 	Files       map[string]string // split → file: "train": "train.json", "dev": "dev.json", "test": "test.json"
 	Labels      []string          // canonical label strings, as written in submission files
@@ -43,10 +65,22 @@ type Task struct {
 	FewSubmission string   // FewCLUE submission file name ("tnewsf_predict.json"); "" if not in FewCLUE
 	Metrics       []Metric // first = headline (accuracy), then macro_f1
 	FewShotDir    []string // FewCLUE folder names if the task exists in FewCLUE, e.g. {"tnews"}, else nil
+
+	// Optional hooks for structured kinds; nil means the classification behaviour.
+	//
+	// Strata assigns every training example a stratum for kshot:K:SEED (K examples are drawn
+	// per stratum) and names the strata; nil stratifies by Label over Labels.
+	Strata func(train []Example) (stratum []int, names []string)
+	// Format writes and reads the task's submission file; nil is one {"id", "label"} per line.
+	Format *SubmissionFormat
 }
 
-// Classification is the Kind of every task in this package so far.
-const Classification = "classification"
+// Kinds a task can declare. The runner finds everything kind-specific (encoding, head, loss,
+// decoding) in a registry keyed by these names and never compares them itself.
+const (
+	Classification = "classification" // one label per example (Label)
+	NER            = "ner"            // typed character spans (Entities)
+)
 
 // classificationMetrics is what CLUE reports for classification (accuracy, the headline) plus
 // macro-F1, which exposes majority-class collapse that accuracy hides on unbalanced tasks.
@@ -137,7 +171,7 @@ func validate(t *Task) error {
 		return fmt.Errorf("task %s: no metrics", t.Name)
 	}
 	for _, m := range t.Metrics {
-		if _, ok := metricFuncs[m.Name]; !ok {
+		if _, ok := metricFor(t, m.Name); !ok {
 			return fmt.Errorf("task %s: unknown metric %q", t.Name, m.Name)
 		}
 	}

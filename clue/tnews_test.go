@@ -1,6 +1,9 @@
 package clue
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func TestTNEWS(t *testing.T) {
 	task := mustLookup(t, "tnews")
@@ -14,7 +17,7 @@ func TestTNEWS(t *testing.T) {
 	}
 	few := loadFixture(t, task, "few:1")
 	wantCounts(t, few, 2, 2, 2)
-	if want := (Example{ID: "13", TextA: "小微企业贷款利率连续三个月下调", Label: task.LabelIndex("104"), Line: 1}); few.Train[0] != want {
+	if want := (Example{ID: "13", TextA: "小微企业贷款利率连续三个月下调", Label: task.LabelIndex("104"), Line: 1}); !reflect.DeepEqual(few.Train[0], want) {
 		t.Errorf("few:1 first train example = %+v, want %+v", few.Train[0], want)
 	}
 	runDecodeCases(t, task, []decodeCase{
