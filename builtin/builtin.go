@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/clue-bench/clue-bench/miniclue"
 	"github.com/clue-bench/clue-bench/model"
@@ -77,6 +79,11 @@ func DataPath(cache string, seed int64) string {
 // DataDir returns the mini-CLUE directory for a seed, generating it if needed.
 func DataDir(cache string, seed int64) (string, error) {
 	dir := DataPath(cache, seed)
+	unlock, err := lockCache(context.Background(), dir)
+	if err != nil {
+		return "", fmt.Errorf("built-in data: %w", err)
+	}
+	defer unlock()
 	if _, err := miniclue.Generate(dir, miniclue.Options{Seed: seed, Scale: 1}); err != nil {
 		return "", fmt.Errorf("built-in data: %w", err)
 	}
@@ -100,6 +107,14 @@ func ModelDir(ctx context.Context, cache string, spec Spec, progress Progress) (
 	if _, err := model.OpenDir(dir); err == nil {
 		return dir, nil
 	}
+	unlock, err := lockCache(ctx, dir)
+	if err != nil {
+		return "", fmt.Errorf("built-in backbone: %w", err)
+	}
+	defer unlock()
+	if _, err := model.OpenDir(dir); err == nil {
+		return dir, nil // another process built it while we waited for the lock
+	}
 	corpus, err := readLines(filepath.Join(dataDir, "corpus.txt"))
 	if err != nil {
 		return "", fmt.Errorf("built-in corpus: %w", err)
@@ -122,6 +137,37 @@ func ModelConfig(cache string, spec Spec) (model.Config, error) {
 		return model.Config{}, fmt.Errorf("built-in vocabulary: %w", err)
 	}
 	return spec.Config(int64(len(vocab))), nil
+}
+
+// lockCache takes an exclusive lock on dir+".lock" for building dir, waiting for another
+// holder until ctx ends. Many workers (array tasks, pods, per-device processes) resolve the
+// built-in inputs at once; without it they would all pre-train the same backbone, and their
+// writers, atomic for readers, would trip over each other (pre-training saves through one
+// fixed temporary directory; miniclue moves a task directory aside to replace it).
+func lockCache(ctx context.Context, dir string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil // closing the file releases the lock
+		}
+		if err != syscall.EWOULDBLOCK && err != syscall.EINTR {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func readLines(path string) ([]string, error) {
