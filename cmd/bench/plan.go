@@ -15,7 +15,7 @@ import (
 func init() {
 	register(&command{
 		name:    "plan",
-		usage:   "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--json]",
+		usage:   "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--json] [--freeze PLAN]",
 		summary: "list every cell of the matrix with its id, status (done/stale/failed/running/pending) and estimated steps",
 		run:     runPlan,
 	})
@@ -38,11 +38,16 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	var only multiFlag
 	fs.Var(&only, "only", "only cells whose task/method/setting matches this glob (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON lines, one cell per line")
+	freeze := fs.String("freeze", "", "write the cells in order to this plan file for run-cell, instead of listing them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg, cells, err := loadPlan(*cfgPath, only)
 	if err != nil {
+		return err
+	}
+	if *freeze != "" {
+		_, err := freezePlan(*freeze, cfg, cells, *out, stdout)
 		return err
 	}
 	dir := cfg.Out

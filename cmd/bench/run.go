@@ -17,11 +17,12 @@ import (
 func init() {
 	register(&command{
 		name:  "run",
-		usage: "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--shard i/N] [--force] [--rerun-failed] [--limit STEPS] [--device D] [--threads N] [--pretrain-steps N]",
+		usage: "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--shard i/N] [--force] [--rerun-failed] [--limit STEPS] [--device D] [--devices 0,1,...] [--threads N] [--pretrain-steps N]",
 		summary: `train and evaluate every pending cell of the matrix, recording one result file per cell
 Done cells with the same config are skipped, stale ones (config changed) rerun. A cell that
 fails is recorded as failed and the matrix goes on; the exit status is 1 if any cell failed.
-Ctrl-C stops after the current step, keeping every finished result.`,
+Ctrl-C stops after the current step, keeping every finished result. --devices runs one worker
+process per GPU, each on its own shard of the cells; the exit status is the worst of theirs.`,
 		run: runRun,
 	})
 }
@@ -39,6 +40,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	device := fs.String("device", "", "device: auto, cpu, cuda or cuda:N (default: the config's device)")
 	threads := fs.Int("threads", -1, "libtorch threads (default: the config's threads; 0 = all cores)")
 	pretrainSteps := fs.Int("pretrain-steps", 0, "masked-LM steps for the built-in backbone (0 = its default; another value is another cached backbone)")
+	devices := fs.String("devices", "", "run one worker process per device, on disjoint cells: GPU numbers (0,1,2,3) or cuda:N")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +50,16 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	cfg, cells, err := loadPlan(*cfgPath, only)
 	if err != nil {
 		return err
+	}
+	if *devices != "" {
+		devs, err := parseDevices(*devices)
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		if *shard != "" || *device != "" {
+			return &exitError{code: 2, msg: "--devices sets each worker's --device and --shard; give neither with it"}
+		}
+		return runOnDevices(fs, only, devs, stderr)
 	}
 	if *shard != "" {
 		i, n, err := bench.ParseShard(*shard)

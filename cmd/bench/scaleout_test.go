@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/scale/fixture"
+)
+
+// asBench, set in the environment, makes this test binary behave as the bench binary: --devices
+// starts workers by re-running its own executable, which under go test is the test binary.
+const asBench = "CLUE_BENCH_TEST_AS_BENCH"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asBench) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func TestParseDevices(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{"0", []string{"cuda:0"}, ""},
+		{"0,1,3", []string{"cuda:0", "cuda:1", "cuda:3"}, ""},
+		{"cuda:2, 0", []string{"cuda:2", "cuda:0"}, ""},
+		{"cpu,cpu", []string{"cpu", "cpu"}, ""},
+		{"0,0", nil, "cuda:0 is listed twice"},
+		{"0,cuda:0", nil, "cuda:0 is listed twice"},
+		{"gpu0", nil, `"gpu0" is not a GPU number`},
+		{"-1", nil, `"-1" is not a GPU number`},
+		{"cuda:x", nil, `"cuda:x" is not`},
+		{"0,", nil, `"" is not`},
+	}
+	for _, tc := range tests {
+		got, err := parseDevices(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("parseDevices(%q): error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("parseDevices(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestRunDevices(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny models in worker processes")
+	}
+	t.Setenv(asBench, "1")
+	dir := t.TempDir()
+	p, err := fixture.Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, one := filepath.Join(dir, "two"), filepath.Join(dir, "one")
+	code, _, stderr := runBench(t, "run", "-c", p.Config, "--out", two, "--devices", "cpu,cpu", "--only", "afqmc/*/full")
+	if code != 0 {
+		t.Fatalf("--devices cpu,cpu: exit %d\n%s", code, stderr)
+	}
+	// Each worker ran its own half: three cells each, none twice.
+	for _, w := range []string{"[1 cpu] bench run: 3 ran (0 failed)", "[2 cpu] bench run: 3 ran (0 failed)", "--shard=1/2", "--shard=2/2", "--only=afqmc/*/full"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	// One process over the same cells gets the same numbers.
+	if code, _, stderr := runBench(t, "run", "-c", p.Config, "--out", one); code != 0 {
+		t.Fatalf("plain run: exit %d\n%s", code, stderr)
+	}
+	if err := fixture.Compare(two, one); err != nil {
+		t.Error(err)
+	}
+
+	// A failing worker makes the whole run fail.
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte(strings.Replace(fixture.Config, "fl-tuning: {options: {units: 8}}", "fl-tuning: {max_len: 1000, options: {units: 8}}", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runBench(t, "run", "-c", bad, "--out", filepath.Join(dir, "bad"), "--devices", "cpu,cpu")
+	if code != 1 || !strings.Contains(stderr, "cpu exit 1") {
+		t.Errorf("a failed cell in one worker: exit %d, want 1\n%s", code, stderr)
+	}
+}
+
+func TestRunDevicesBadInput(t *testing.T) {
+	p, err := fixture.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--devices", "0,0"}, "listed twice"},
+		{[]string{"--devices", "0,1", "--shard", "1/2"}, "give neither"},
+		{[]string{"--devices", "0,1", "--device", "cpu"}, "give neither"},
+	}
+	for _, tc := range tests {
+		code, _, stderr := runBench(t, append([]string{"run", "-c", p.Config}, tc.args...)...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, want 2 with %q\n%s", tc.args, code, tc.want, stderr)
+		}
+	}
+}
+
+// fakeTool puts an executable shell script named name first on the PATH.
+func fakeTool(t *testing.T, name, body string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+func TestSlurmCommandAndStatus(t *testing.T) {
+	dir := t.TempDir()
+	p, err := fixture.Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "res")
+	// sbatch and squeue stand-ins: the real ones run in make test-slurm.
+	fakeTool(t, "sbatch", `[ "$1" = --parsable ] && [ -f "$2" ] && echo "4242;local"`)
+	fakeTool(t, "squeue", `[ "$4" = 4242 ] || exit 1; echo "1 RUNNING 4242_1"; echo "2 PENDING 4242_2"`)
+	code, stdout, stderr := runBench(t, "slurm", "-c", p.Config, "--out", out, "--gpus-per-task", "0", "--cpus-per-task", "1",
+		"--time", "0:10", "--max-parallel", "2", "--bin", "/opt/bench", "--submit")
+	if code != 0 || strings.TrimSpace(stdout) != "4242" {
+		t.Fatalf("slurm --submit: exit %d, stdout %q\n%s", code, stdout, stderr)
+	}
+	script, err := os.ReadFile(filepath.Join(out, "slurm", "array.sbatch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"#SBATCH --array=0-5%2\n", "#SBATCH --time=0:10:00\n", "--output=" + out + "/slurm/%A_%a.log",
+		"exec /opt/bench run-cell --plan " + out + "/plan.json"} {
+		if !strings.Contains(string(script), w) {
+			t.Errorf("script lacks %q:\n%s", w, script)
+		}
+	}
+	plan, err := bench.ReadFrozen(filepath.Join(out, "plan.json"))
+	if err != nil || len(plan.Cells) != 6 || plan.Out != out {
+		t.Fatalf("frozen plan: %v %+v", err, plan)
+	}
+	if jobs, _ := os.ReadFile(filepath.Join(out, "slurm", "jobs")); string(jobs) != "4242\n" {
+		t.Errorf("jobs file: %q", jobs)
+	}
+
+	// One cell done, one failed, the rest pending; squeue knows two tasks.
+	store, err := bench.OpenStore(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range map[int]string{0: bench.ResultOK, 3: bench.ResultFailed} {
+		if err := store.Write(&bench.Result{Cell: plan.Cells[i], Status: st, Error: map[bool]string{true: "out of memory"}[st == bench.ResultFailed]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr = runBench(t, "status", "--results", out)
+	if code != 0 {
+		t.Fatalf("status: exit %d\n%s", code, stderr)
+	}
+	for _, w := range []string{"RUNNING 4242_1", "PENDING 4242_2", "out of memory", "6 cells in " + out + "/plan.json: 1 done, 1 failed, 4 pending"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("status lacks %q:\n%s", w, stdout)
+		}
+	}
+
+	// Bad flags fail before anything is written.
+	for _, args := range [][]string{{"--time", "4h"}, {"--max-parallel", "-1"}} {
+		code, _, stderr := runBench(t, append([]string{"slurm", "-c", p.Config, "--out", filepath.Join(dir, "never")}, args...)...)
+		if code != 2 || !strings.Contains(stderr, args[0]) {
+			t.Errorf("%v: exit %d\n%s", args, code, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "never")); err == nil {
+		t.Error("a rejected slurm command wrote files")
+	}
+}
+
+func TestStatusWithoutPlan(t *testing.T) {
+	dir := t.TempDir()
+	_, plan := tinyPlan(t)
+	store, err := bench.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Write(&bench.Result{Cell: plan.Cells[2], Status: bench.ResultOK}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := store.Claim(plan.Cells[4].Key()); !ok {
+		t.Fatal("claim failed")
+	}
+	code, stdout, stderr := runBench(t, "status", "--results", dir)
+	if code != 0 || !strings.Contains(stdout, "afqmc/fl-tuning/full") || !strings.Contains(stdout, "1 done, 1 running") {
+		t.Errorf("status: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runBench(t, "status", "--results", filepath.Join(dir, "nope")); code != 2 || !strings.Contains(stderr, "nope") {
+		t.Errorf("missing results dir: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestK8sCommand(t *testing.T) {
+	p, err := fixture.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runBench(t, "k8s", "-c", p.Config, "--image", "reg/bench:1", "--parallelism", "3", "--pvc", "res", "--gpus", "2")
+	if code != 0 {
+		t.Fatalf("k8s: exit %d\n%s", code, stderr)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(stdout))
+	var docs []map[string]any
+	for {
+		var d map[string]any
+		if err := dec.Decode(&d); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("manifest: %v\n%s", err, stdout)
+		}
+		docs = append(docs, d)
+	}
+	if len(docs) != 2 {
+		t.Fatalf("%d documents", len(docs))
+	}
+	spec := docs[1]["spec"].(map[string]any)
+	if spec["completions"] != 6 || spec["parallelism"] != 3 || spec["completionMode"] != "Indexed" {
+		t.Errorf("job spec: %v", spec)
+	}
+	// The plan in the ConfigMap is one run-cell reads, with results on the volume.
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	data := docs[0]["data"].(map[string]any)["plan.json"].(string)
+	if err := os.WriteFile(planFile, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := bench.ReadFrozen(planFile)
+	if err != nil || len(plan.Cells) != 6 || plan.Out != "/bench/results" {
+		t.Errorf("plan in the ConfigMap: %v %+v", err, plan)
+	}
+	if !strings.Contains(stderr, "pods read "+p.Model) {
+		t.Errorf("no warning about the backbone path:\n%s", stderr)
+	}
+	if code, _, stderr := runBench(t, "k8s", "-c", p.Config, "--name", "Bad_Name"); code != 2 || !strings.Contains(stderr, "--name") {
+		t.Errorf("bad name: exit %d\n%s", code, stderr)
+	}
+	var buf bytes.Buffer
+	if run([]string{"k8s", "-c", p.Config, "-o", filepath.Join(t.TempDir(), "job.yaml")}, &buf, io.Discard) != 0 || buf.Len() != 0 {
+		t.Errorf("-o FILE printed the manifest too: %q", buf.String())
+	}
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/clue-bench/clue-bench/bench"
+)
+
+func init() {
+	register(&command{
+		name:  "status",
+		usage: "[--results DIR] [--plan PLAN]",
+		summary: `show each cell of a frozen plan as done, failed, running, pending or stale, from the results
+The plan defaults to DIR/plan.json (written by bench slurm); without one, only cells with a
+result or a claim are listed. When squeue is on the PATH and DIR/slurm/jobs lists submitted
+arrays, each cell's Slurm task state is shown too.`,
+		run: runStatus,
+	})
+}
+
+type statusRow struct {
+	index int // -1 without a plan
+	name  string
+	seed  int64
+	state bench.Status
+	note  string
+}
+
+func runStatus(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("status", stderr)
+	results := fs.String("results", "", "results directory (default: the plan's out, else results)")
+	planPath := fs.String("plan", "", "frozen plan (default: RESULTS/plan.json when it exists)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("unexpected arguments %q", fs.Args())}
+	}
+	var plan *bench.Frozen
+	if *planPath == "" && *results == "" {
+		*results = "results"
+	}
+	if *planPath == "" {
+		if p := filepath.Join(*results, "plan.json"); fileExists(p) {
+			*planPath = p
+		}
+	}
+	if *planPath != "" {
+		var err error
+		if plan, err = bench.ReadFrozen(*planPath); err != nil {
+			return err
+		}
+		if *results == "" {
+			*results = plan.Out
+		}
+	}
+	if _, err := os.Stat(*results); err != nil && plan == nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("--results %s: %v", *results, err)}
+	}
+	store := &bench.Store{Dir: *results}
+	rows, err := statusRows(store, plan)
+	if err != nil {
+		return err
+	}
+	tasks, note := slurmTasks(filepath.Join(*results, "slurm", "jobs"))
+	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprint(tw, "#\tcell\tseed\tstate")
+	if tasks != nil {
+		fmt.Fprint(tw, "\tslurm")
+	}
+	fmt.Fprintln(tw, "\tnote")
+	var states []bench.Status
+	for _, r := range rows {
+		states = append(states, r.state)
+		idx := "-"
+		if r.index >= 0 {
+			idx = strconv.Itoa(r.index)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s", idx, r.name, r.seed, r.state)
+		if tasks != nil {
+			st := "-" // finished tasks leave squeue
+			if t, ok := tasks[r.index]; ok && r.index >= 0 {
+				st = t
+			}
+			fmt.Fprintf(tw, "\t%s", st)
+		}
+		fmt.Fprintf(tw, "\t%s\n", r.note)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	what := "cells in " + *planPath
+	if plan == nil {
+		what = "cells with a result or claim (no plan: pending cells are not listed)"
+	}
+	fmt.Fprintf(stdout, "%d %s: %s (results: %s)\n", len(rows), what, bench.Counts(states), *results)
+	if note != "" {
+		fmt.Fprintln(stdout, note)
+	}
+	return nil
+}
+
+// statusRows lists the plan's cells, or without a plan whatever the results directory holds.
+func statusRows(store *bench.Store, plan *bench.Frozen) ([]statusRow, error) {
+	var rows []statusRow
+	if plan != nil {
+		for i, c := range plan.Cells {
+			st, r := bench.CellStatus(store, c)
+			rows = append(rows, statusRow{index: i, name: c.Name(), seed: c.Seed, state: st, note: statusNote(store, c.Key(), st, r)})
+		}
+		return rows, nil
+	}
+	results, err := store.All()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, r := range results {
+		st := bench.StatusDone
+		switch {
+		case store.Claimed(r.Cell.Key()):
+			st = bench.StatusRunning // a rerun (stale or forced) is under way
+		case r.Status == bench.ResultFailed:
+			st = bench.StatusFailed
+		}
+		seen[r.Cell.Key()] = true
+		rows = append(rows, statusRow{index: -1, name: r.Cell.Name(), seed: r.Cell.Seed, state: st, note: statusNote(store, r.Cell.Key(), st, r)})
+	}
+	claims, _ := filepath.Glob(filepath.Join(store.Dir, "cells", "*.claim"))
+	sort.Strings(claims)
+	for _, p := range claims {
+		key := strings.TrimSuffix(filepath.Base(p), ".claim")
+		if seen[key] {
+			continue
+		}
+		st := bench.StatusPending
+		if store.Claimed(key) {
+			st = bench.StatusRunning
+		}
+		rows = append(rows, statusRow{index: -1, name: key, state: st, note: statusNote(store, key, st, nil)})
+	}
+	return rows, nil
+}
+
+// statusNote says what a state alone does not: why a cell failed, or that a pending cell has
+// the claim of a worker that died (the next run-cell takes it over).
+func statusNote(store *bench.Store, key string, st bench.Status, r *bench.Result) string {
+	switch {
+	case st == bench.StatusFailed && r != nil:
+		msg, _, _ := strings.Cut(r.Error, "\n")
+		if len(msg) > 80 {
+			msg = msg[:77] + "..."
+		}
+		return msg
+	case st == bench.StatusStale:
+		return "result from another config; reruns"
+	case st != bench.StatusRunning && fileExists(filepath.Join(store.Dir, "cells", key+".claim")):
+		return "claim of a worker that is gone; the next run takes it over"
+	}
+	return ""
+}
+
+// slurmTasks asks squeue for the tasks of the arrays listed in jobsFile (one id a line, the
+// latest last): task index → state. nil when there is nothing to ask or no squeue; the note
+// says why when that is worth knowing.
+func slurmTasks(jobsFile string) (map[int]string, string) {
+	b, err := os.ReadFile(jobsFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ""
+	}
+	if err != nil {
+		return nil, fmt.Sprintf("slurm: %v", err)
+	}
+	if _, err := exec.LookPath("squeue"); err != nil {
+		return nil, "slurm: squeue is not on the PATH; task states not shown"
+	}
+	tasks := map[int]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		id := strings.TrimSpace(sc.Text())
+		if id == "" {
+			continue
+		}
+		// One squeue per job: squeue fails for a job it no longer knows (finished a while
+		// ago), which must not hide the others. -r lists pending array tasks one by one.
+		out, err := exec.Command("squeue", "-h", "-r", "-j", id, "-o", "%K %T %A_%a").Output()
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 3 {
+				continue
+			}
+			if i, err := strconv.Atoi(f[0]); err == nil {
+				tasks[i] = f[1] + " " + f[2] // later arrays overwrite earlier ones
+			}
+		}
+	}
+	return tasks, ""
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
