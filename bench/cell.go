@@ -60,8 +60,9 @@ func trainCell(env cellEnv, cell Cell, res *Result) error {
 	if err != nil {
 		return err
 	}
-	if task.Kind != clue.Classification {
-		return fmt.Errorf("task %s: kind %q has no head yet", task.Name, task.Kind)
+	kind, err := heads.Lookup(task.Kind)
+	if err != nil {
+		return fmt.Errorf("task %s: %w", task.Name, err)
 	}
 	res.Metrics = make([]Metric, len(task.Metrics))
 	for i, m := range task.Metrics {
@@ -123,7 +124,8 @@ func trainCell(env cellEnv, cell Cell, res *Result) error {
 	if err := method.Attach(vs.Root().Sub(method.Name()), enc); err != nil {
 		return fmt.Errorf("attach %s: %w", method.Name(), err)
 	}
-	head, err := heads.NewClassifier(vs.Root().Sub("classifier"), dir.Config.HiddenSize, int64(len(task.Labels)), cell.Hyper.Pooler, cell.Hyper.HeadDropout)
+	opts := heads.Options{MaxLen: cell.Hyper.MaxLen, Pooler: cell.Hyper.Pooler, Dropout: cell.Hyper.HeadDropout}
+	head, err := kind.NewHead(vs.Root().Sub(kind.Prefix()), task, dir.Config.HiddenSize, opts)
 	if err != nil {
 		return err
 	}
@@ -136,22 +138,27 @@ func trainCell(env cellEnv, cell Cell, res *Result) error {
 	}
 	env.logf("initialised (not in checkpoint): %s", abbreviate(report.Initialised, 8))
 	trainable, _, err := model.SetTrainable(vs, func(name string) bool {
-		return strings.HasPrefix(name, heads.ClassifierPrefix) || method.Trains(name)
+		return strings.HasPrefix(name, kind.Prefix()+".") || method.Trains(name)
 	})
 	if err != nil {
 		return err
 	}
 	params, counts := collectParams(vs, trainable)
-	res.Params = paramCounts(dir.Config, method, counts, heads.ClassifierParams(dir.Config.HiddenSize, int64(len(task.Labels))))
+	res.Params = paramCounts(dir.Config, method, counts, kind.Params(task, dir.Config.HiddenSize))
 	if want := res.Params.TrainableBackbone + res.Params.Head; counts != want {
 		return fmt.Errorf("parameter accounting: %s says %d trainable (backbone %d + head %d) but %d are marked trainable", method.Name(), want, res.Params.TrainableBackbone, res.Params.Head, counts)
 	}
 	opt := optim.NewAdamW(params, cell.Hyper.WeightDecay)
 	defer opt.Close()
 
-	s := &session{ctx: env.ctx, cell: cell, task: task, enc: enc, head: head, opt: opt,
-		train: encodeSplit(tok, ds.Train, cell.Hyper.MaxLen), dev: encodeSplit(tok, ds.Dev, cell.Hyper.MaxLen),
-		pad: tok.PAD(), device: device, limit: env.limit, progress: env.progress, logf: env.logf}
+	s := &session{ctx: env.ctx, cell: cell, task: task, kind: kind, opts: opts, tok: tok, enc: enc, head: head, opt: opt,
+		device: device, limit: env.limit, progress: env.progress, logf: env.logf}
+	if s.train, err = s.encode(ds.Train); err != nil {
+		return err
+	}
+	if s.dev, err = s.encode(ds.Dev); err != nil {
+		return err
+	}
 	res.Time.SetupS = time.Since(setupStart).Seconds()
 	env.logf("cell %s (%s): %d train / %d dev / %d test; trainable %d of %d (%.3f%%)", cell.Name(), cell.ID, len(ds.Train), len(ds.Dev), len(ds.Test), res.Params.Trainable, res.Params.Total, 100*res.Params.Ratio)
 	err = s.trainLoop()
@@ -173,18 +180,21 @@ func trainCell(env cellEnv, cell Cell, res *Result) error {
 	if err != nil {
 		return fmt.Errorf("final dev evaluation: %w", err)
 	}
-	if collapsed(devPred, s.dev.labels) {
+	if collapsed(devPred, ds.Dev) {
 		res.Flags = append(res.Flags, "majority-class")
 		env.logf("warning: the best model predicts a single class on dev")
 	}
 	if len(ds.Test) > 0 {
-		test := encodeSplit(tok, ds.Test, cell.Hyper.MaxLen)
+		test, err := s.encode(ds.Test)
+		if err != nil {
+			return err
+		}
 		_, pred, err := s.evaluate(test)
 		if err != nil {
 			return fmt.Errorf("test prediction: %w", err)
 		}
 		path := filepath.Join(env.store.PredDir(cell.Key()), task.SubmissionFile(sel))
-		if err := writeSubmission(path, task, test.exampleIDs, pred); err != nil {
+		if err := writeSubmission(path, task, ds.Test, pred); err != nil {
 			return err
 		}
 		res.Predictions = relPath(env.store.Dir, path)
@@ -226,28 +236,36 @@ func paramCounts(cfg model.Config, m methods.Method, trainable, head int64) Para
 	return Params{Trainable: trainable, TrainableBackbone: c.TrainableBackbone, Head: head, Total: c.Total, Ratio: float64(trainable) / float64(c.Total), RatioEncoderLayers: c.RatioEncoderLayers}
 }
 
-func collapsed(pred, gold []int) bool {
+// collapsed reports whether every prediction has the same label while gold has several. Only
+// labels count: kinds without one (NER) never collapse in this sense.
+func collapsed(pred []clue.Prediction, gold []clue.Example) bool {
 	if len(pred) < 2 {
 		return false
 	}
 	classes := map[int]bool{}
 	for _, g := range gold {
-		classes[g] = true
+		if g.Label >= 0 {
+			classes[g.Label] = true
+		}
 	}
 	for _, p := range pred[1:] {
-		if p != pred[0] {
+		if p.Label != pred[0].Label {
 			return false
 		}
 	}
 	return len(classes) > 1
 }
 
-func writeSubmission(path string, task *clue.Task, ids []string, pred []int) error {
+func writeSubmission(path string, task *clue.Task, exs []clue.Example, pred []clue.Prediction) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
+	ids := make([]string, len(exs))
+	for i, ex := range exs {
+		ids[i] = ex.ID
+	}
 	var sb strings.Builder
-	if err := clue.WriteSubmission(&sb, task, ids, pred); err != nil {
+	if err := clue.WritePredictions(&sb, task, ids, pred); err != nil {
 		return err
 	}
 	return WriteFileAtomic(path, []byte(sb.String()))

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/optim"
+	"github.com/clue-bench/clue-bench/tokenizer"
 )
 
 // session is everything one cell's training loop needs, built by runCell.
@@ -22,11 +22,13 @@ type session struct {
 	ctx        context.Context
 	cell       Cell
 	task       *clue.Task
+	kind       heads.Kind
+	opts       heads.Options
+	tok        *tokenizer.Tokenizer
 	enc        *model.Encoder
-	head       *heads.Classifier
+	head       heads.Head
 	opt        *optim.AdamW
-	train, dev encoded
-	pad        int64
+	train, dev split
 	device     gotch.Device
 	limit      int // cap on optimiser steps (--limit), 0 = none
 	progress   cellProgress
@@ -84,7 +86,7 @@ func lrAt(h Hyper, done, total int) float64 {
 // weights (by the task's headline metric) in snapshots, restored at the end.
 func (s *session) trainLoop() error {
 	h := s.cell.Hyper
-	perEpoch, total, evalEvery := plan(h, s.train.len(), s.limit)
+	perEpoch, total, evalEvery := plan(h, s.train.data.Len(), s.limit)
 	headline := s.task.Metrics[0]
 	snap, err := newSnapshot(s.opt.Params())
 	if err != nil {
@@ -94,7 +96,7 @@ func (s *session) trainLoop() error {
 	s.progress.start(total)
 	lossSum, lossN, sinceBest := 0.0, 0, 0
 	for epoch := 0; s.steps < total; epoch++ {
-		order := s.train.order(true, s.cell.Seed, epoch)
+		order := order(s.train.data.Len(), true, s.cell.Seed, epoch)
 		for at := 0; at < len(order) && s.steps < total; {
 			if err := s.ctx.Err(); err != nil {
 				return err
@@ -159,17 +161,18 @@ func (s *session) trainLoop() error {
 // microStep runs forward and backward on one micro-batch; the loss is divided by accum so
 // that accumulated gradients equal those of one large batch. Returns the unscaled loss.
 func (s *session) microStep(idx []int, accum float64) (float64, error) {
-	b, err := s.train.makeBatch(idx, s.pad, s.device)
+	b, err := s.train.data.Batch(idx, s.device)
 	if err != nil {
 		return 0, err
 	}
-	defer b.drop()
-	logits, err := s.forward(b, true)
+	defer b.Drop()
+	out, err := s.enc.Forward(b.In, true)
 	if err != nil {
 		return 0, err
 	}
-	defer logits.MustDrop()
-	loss, err := logits.CrossEntropyLoss(b.labels, ts.NewTensor(), 1, -100, 0, false) // mean
+	defer out.Hidden.MustDrop()
+	defer out.Pooled.MustDrop()
+	loss, err := s.head.Loss(out, b)
 	if err != nil {
 		return 0, err
 	}
@@ -189,51 +192,6 @@ func (s *session) microStep(idx []int, accum float64) (float64, error) {
 		return v, scaled.Backward()
 	}
 	return v, loss.Backward()
-}
-
-func (s *session) forward(b *batch, train bool) (*ts.Tensor, error) {
-	out, err := s.enc.Forward(b.in, train)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Hidden.MustDrop()
-	defer out.Pooled.MustDrop()
-	return s.head.Forward(out, train)
-}
-
-// evaluate predicts every example of e in eval mode without gradients and scores labelled data.
-func (s *session) evaluate(e encoded) (map[string]float64, []int, error) {
-	preds := make([]int, 0, e.len())
-	order := e.order(false, 0, 0)
-	var err error
-	noGradErr := tsx.NoGrad(func() error {
-		for at := 0; at < len(order) && err == nil; at += s.cell.Hyper.EvalBatchSize {
-			end := min(at+s.cell.Hyper.EvalBatchSize, len(order))
-			var b *batch
-			if b, err = e.makeBatch(order[at:end], s.pad, s.device); err != nil {
-				return nil
-			}
-			var logits, am *ts.Tensor
-			if logits, err = s.forward(b, false); err == nil {
-				if am, err = logits.Argmax([]int64{1}, false, true); err == nil {
-					for _, p := range am.Int64Values() {
-						preds = append(preds, int(p))
-					}
-					am.MustDrop()
-				}
-			}
-			b.drop()
-		}
-		return nil
-	})
-	if err = errors.Join(err, noGradErr); err != nil {
-		return nil, nil, err
-	}
-	if len(e.labels) == 0 || e.labels[0] < 0 {
-		return nil, preds, nil
-	}
-	m, err := clue.Score(s.task, e.labels, preds)
-	return m, preds, err
 }
 
 // snapshot keeps a device copy of the trainable tensors at the best evaluation.

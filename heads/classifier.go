@@ -1,16 +1,90 @@
-// Package heads holds the task heads that sit on the encoder. A task declares its kind; the
-// kind decides the head. Heads always train, whatever the tuning method.
 package heads
 
 import (
 	"fmt"
 
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
+	"github.com/clue-bench/clue-bench/tokenizer"
 )
+
+func init() { Register(classification{}) }
+
+// classification is the kind of single-label tasks: [CLS] a [SEP] (b [SEP]) → one label.
+type classification struct{}
+
+var _ Kind = classification{}
+
+func (classification) Name() string   { return clue.Classification }
+func (classification) Prefix() string { return "classifier" }
+
+func (classification) Params(task *clue.Task, hidden int64) int64 {
+	return ClassifierParams(hidden, int64(len(task.Labels)))
+}
+
+func (classification) NewHead(p *nn.Path, task *clue.Task, hidden int64, o Options) (Head, error) {
+	return NewClassifier(p, hidden, int64(len(task.Labels)), o.Pooler, o.Dropout)
+}
+
+// Encode tokenises single texts as [CLS] a [SEP] and pairs as [CLS] a [SEP] b [SEP].
+func (classification) Encode(tok *tokenizer.Tokenizer, _ *clue.Task, exs []clue.Example, o Options) (Data, error) {
+	d := &labelData{labels: make([]int, len(exs)), pad: tok.PAD()}
+	for i, ex := range exs {
+		if ex.TextB == "" {
+			d.add(tok.Encode(ex.TextA, o.MaxLen))
+		} else {
+			d.add(tok.EncodePair(ex.TextA, ex.TextB, o.MaxLen))
+		}
+		d.labels[i] = ex.Label
+	}
+	return d, nil
+}
+
+// labelData is one row and one label per unit.
+type labelData struct {
+	rows
+	labels []int
+	pad    int64
+}
+
+func (d *labelData) Len() int        { return len(d.ids) }
+func (d *labelData) Notes() []string { return nil }
+
+func (d *labelData) Batch(idx []int, dev gotch.Device) (*Batch, error) {
+	b := &Batch{Units: len(idx)}
+	_, err := d.padRows(idx, d.pad, dev, b)
+	if err == nil {
+		labels := make([]int64, len(idx))
+		for k, i := range idx {
+			labels[k] = int64(max(d.labels[i], 0)) // unlabelled (test) rows never reach a loss
+		}
+		b.Target, err = upload(labels, []int64{int64(len(idx))}, dev)
+	}
+	if err != nil {
+		b.Drop()
+		return nil, fmt.Errorf("make batch: %w", err)
+	}
+	return b, nil
+}
+
+func (d *labelData) Decode(guesses []Guess) ([]clue.Prediction, error) {
+	if len(guesses) != d.Len() {
+		return nil, fmt.Errorf("classification: %d guesses for %d examples", len(guesses), d.Len())
+	}
+	out := make([]clue.Prediction, len(guesses))
+	for i, g := range guesses {
+		if len(g) != 1 {
+			return nil, fmt.Errorf("classification: unit %d: %d guesses, want 1", i, len(g))
+		}
+		out[i] = clue.Prediction{Label: g[0].Label}
+	}
+	return out, nil
+}
 
 // Classifier maps the [CLS] representation to label logits: dropout → Linear(H, n).
 // With Pooler it reads the encoder's pooler output (tanh(dense([CLS])), as HF's
@@ -43,7 +117,36 @@ func NewClassifier(p *nn.Path, hidden, labels int64, pooler bool, dropout float6
 // ClassifierParams counts the head's parameters.
 func ClassifierParams(hidden, labels int64) int64 { return labels*hidden + labels }
 
-// Forward returns (B, n) logits. It does not drop out.
+// Loss is the mean cross-entropy of the logits, with dropout.
+func (c *Classifier) Loss(out model.Output, b *Batch) (*ts.Tensor, error) {
+	logits, err := c.Forward(out, true)
+	if err != nil {
+		return nil, err
+	}
+	defer logits.MustDrop()
+	return logits.CrossEntropyLoss(b.Target, ts.NewTensor(), 1, -100, 0, false) // reduction 1 = mean
+}
+
+// Predict returns the arg-max label of each row.
+func (c *Classifier) Predict(out model.Output, _ *Batch) ([]Guess, error) {
+	logits, err := c.Forward(out, false)
+	if err != nil {
+		return nil, err
+	}
+	defer logits.MustDrop()
+	am, err := logits.Argmax([]int64{1}, false, false)
+	if err != nil {
+		return nil, err
+	}
+	defer am.MustDrop()
+	var gs []Guess
+	for _, p := range am.Int64Values() {
+		gs = append(gs, Guess{{Label: int(p)}})
+	}
+	return gs, nil
+}
+
+// Forward returns (B, n) logits, with dropout when train.
 func (c *Classifier) Forward(out model.Output, train bool) (*ts.Tensor, error) {
 	var x *ts.Tensor
 	var err error
