@@ -11,10 +11,13 @@ import (
 
 func init() {
 	register(&command{
-		name:    "score",
-		usage:   "--task NAME --gold FILE --pred FILE",
-		summary: "score a submission-format prediction file against a labelled data file, matching by id",
-		run:     runScore,
+		name:  "score",
+		usage: "--task NAME --gold FILE --pred FILE",
+		summary: "score a submission-format prediction file against a labelled data file, matching by id\n\n" +
+			"Prints every metric the task declares, in percent. cluener: f1 (the headline), precision\n" +
+			"and recall over exact (type, start, end) entities, and official_f1 as CLUENER's score.py\n" +
+			"defines it (per-type sets of entity strings, F1 macro-averaged over the types).",
+		run: runScore,
 	})
 }
 
@@ -34,7 +37,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("score", stderr)
 	taskName := fs.String("task", "", "task name: "+strings.Join(clue.Names(), ", "))
 	goldPath := fs.String("gold", "", "labelled file in the task's data format (e.g. dev.json, test_public.json)")
-	predPath := fs.String("pred", "", `predictions, one {"id": ..., "label": "..."} per line`)
+	predPath := fs.String("pred", "", `predictions in the task's submission format: one {"id": ..., "label": ...} per line`)
 	if err := parseClueFlags(fs.Parse(args), fs.Args()); err != nil {
 		return err
 	}
@@ -51,7 +54,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	}
 	byID := make(map[string]int, len(gold.Examples))
 	for i, ex := range gold.Examples {
-		if ex.Label < 0 {
+		if !ex.Labelled() {
 			return fmt.Errorf("%s:%d: field \"label\": missing (the gold file must be labelled)", *goldPath, ex.Line)
 		}
 		if j, dup := byID[ex.ID]; dup {
@@ -69,21 +72,19 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer f.Close()
-	ids, preds, err := clue.ReadSubmission(f, *predPath, task)
+	ids, preds, err := clue.ReadPredictions(f, *predPath, task)
 	if err != nil {
 		return err
 	}
-	pred := make([]int, len(gold.Examples))
-	for i := range pred {
-		pred[i] = -1
-	}
+	pred := make([]clue.Prediction, len(gold.Examples))
+	have := make([]bool, len(gold.Examples))
 	var extra []string
 	ignored := 0
 	for k, id := range ids {
 		i, ok := byID[id]
 		switch {
 		case ok:
-			pred[i] = preds[k]
+			pred[i], have[i] = preds[k], true
 		case dropped[id]:
 			ignored++
 		default:
@@ -91,10 +92,8 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	var missing []string
-	goldLabels := make([]int, len(gold.Examples))
 	for i, ex := range gold.Examples {
-		goldLabels[i] = ex.Label
-		if pred[i] < 0 {
+		if !have[i] {
 			missing = append(missing, ex.ID)
 		}
 	}
@@ -108,7 +107,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("%s: %s", *predPath, strings.Join(parts, "; "))
 	}
-	metrics, err := clue.Score(task, goldLabels, pred)
+	metrics, err := clue.Evaluate(task, gold.Examples, pred)
 	if err != nil {
 		return err
 	}
