@@ -135,11 +135,12 @@ func nerLabel(r record, types []string, check func(field, entity string, s, e in
 			}
 		}
 	}
-	return sortEntities(out), nil
+	return SortEntities(out), nil
 }
 
-// sortEntities orders entities by (Start, End, Type) and drops repeats of the same triple.
-func sortEntities(es []Entity) []Entity {
+// SortEntities orders entities by (Start, End, Type) and drops repeats of the same triple,
+// in place; it returns the shortened slice.
+func SortEntities(es []Entity) []Entity {
 	sort.Slice(es, func(i, j int) bool {
 		a, b := es[i], es[j]
 		if a.Start != b.Start {
@@ -224,7 +225,7 @@ func writeNER(w io.Writer, t *Task, ids []string, pred []Prediction) error {
 			return fmt.Errorf("clue/%s: submission: id %q: %w", t.Name, id, err)
 		}
 		line := nerSubmissionLine{ID: json.RawMessage(idJSON), Label: map[string]map[string][][2]int{}}
-		for _, e := range sortEntities(append([]Entity(nil), pred[i].Entities...)) {
+		for _, e := range SortEntities(append([]Entity(nil), pred[i].Entities...)) {
 			if e.Type < 0 || e.Type >= len(t.Labels) || e.End < e.Start || runeLen(e.Text) != e.End-e.Start+1 {
 				return fmt.Errorf("clue/%s: submission: id %s: bad entity %+v", t.Name, id, e)
 			}

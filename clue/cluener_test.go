@@ -190,7 +190,7 @@ func TestCLUENERSubmission(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range pred {
-		pred[i].Entities = sortEntities(pred[i].Entities)
+		pred[i].Entities = SortEntities(pred[i].Entities)
 		if pred[i].Entities == nil {
 			pred[i].Entities = []Entity{}
 		}
