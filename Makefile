@@ -17,7 +17,7 @@ export GOTCH_CACHE ?= $(CURDIR)/build/gotch-cache
 # Built-in data and the pre-trained built-in backbone are cached here (keyed by their spec).
 export CLUE_BENCH_CACHE ?= $(CURDIR)/build/cache
 
-.PHONY: help setup deps gotch build test vet bench bench-smoke clean
+.PHONY: help setup deps gotch build test test-slurm vet bench bench-smoke clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,7 +41,8 @@ deps: ## Debian's libtorch-dev, OpenBLAS selected as the system BLAS, python3-to
 
 gotch: deps ## prepare build/gotch for this libtorch and point go.work at it (no-op when current)
 	@GOWORK=off $(GO) run ./cmd/gotchprep -out build/gotch
-	@printf 'go 1.26\n\nuse .\n\nreplace github.com/sugarme/gotch v0.9.1 => ./build/gotch\n' > go.work.tmp
+	@# go.work must name at least go.mod's go version, or every go command refuses to run.
+	@printf 'go %s\n\nuse .\n\nreplace github.com/sugarme/gotch v0.9.1 => ./build/gotch\n' "$$(sed -n 's/^go //p' go.mod)" > go.work.tmp
 	@cmp -s go.work.tmp go.work 2>/dev/null && rm go.work.tmp || mv go.work.tmp go.work
 
 build: gotch ## build bin/bench
@@ -63,6 +64,9 @@ bench-smoke: build ## a one-minute version of `make bench`: one seed, a few step
 	$(BIN) run -c $(CONFIG) --out $(OUT)-smoke --only '*/*/*/s1' --limit 5 --pretrain-steps 20
 	$(BIN) report --results $(OUT)-smoke > /dev/null
 	@echo "report: $(OUT)-smoke/report/index.md"
+
+test-slurm: build ## run the tiny plan as Slurm job arrays on a throwaway localhost cluster (root, Debian; ~1 min)
+	scale/testdata/test-slurm.sh
 
 clean: ## remove build outputs (keeps results)
 	rm -rf bin build go.work go.work.sum

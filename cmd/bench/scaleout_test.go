@@ -140,7 +140,11 @@ func TestSlurmCommandAndStatus(t *testing.T) {
 	out := filepath.Join(dir, "res")
 	// sbatch and squeue stand-ins: the real ones run in make test-slurm.
 	fakeTool(t, "sbatch", `[ "$1" = --parsable ] && [ -f "$2" ] && echo "4242;local"`)
-	fakeTool(t, "squeue", `[ "$4" = 4242 ] || exit 1; echo "1 RUNNING 4242_1"; echo "2 PENDING 4242_2"`)
+	fakeTool(t, "squeue", `case "$4" in
+4242) echo "1 RUNNING 4242_1"; echo "2 PENDING 4242_2";;
+4243) echo "1 PENDING 4243_1"; echo "2 PENDING 4243_2";;
+*) exit 1;;
+esac`)
 	code, stdout, stderr := runBench(t, "slurm", "-c", p.Config, "--out", out, "--gpus-per-task", "0", "--cpus-per-task", "1",
 		"--time", "0:10", "--max-parallel", "2", "--bin", "/opt/bench", "--submit")
 	if code != 0 || strings.TrimSpace(stdout) != "4242" {
@@ -164,7 +168,12 @@ func TestSlurmCommandAndStatus(t *testing.T) {
 		t.Errorf("jobs file: %q", jobs)
 	}
 
-	// One cell done, one failed, the rest pending; squeue knows two tasks.
+	// A resubmitted array (4243) and one squeue no longer knows (4241).
+	if err := os.WriteFile(filepath.Join(out, "slurm", "jobs"), []byte("4241\n4242\n4243\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// One cell done, one failed, the rest pending; squeue knows two tasks of each live array,
+	// and the running one wins over a newer pending one.
 	store, err := bench.OpenStore(out)
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +187,7 @@ func TestSlurmCommandAndStatus(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("status: exit %d\n%s", code, stderr)
 	}
-	for _, w := range []string{"RUNNING 4242_1", "PENDING 4242_2", "out of memory", "6 cells in " + out + "/plan.json: 1 done, 1 failed, 4 pending"} {
+	for _, w := range []string{"RUNNING 4242_1", "PENDING 4243_2", "out of memory", "6 cells in " + out + "/plan.json: 1 done, 1 failed, 4 pending"} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("status lacks %q:\n%s", w, stdout)
 		}

@@ -195,7 +195,7 @@ func slurmTasks(jobsFile string) (map[int]string, string) {
 		}
 		// One squeue per job: squeue fails for a job it no longer knows (finished a while
 		// ago), which must not hide the others. -r lists pending array tasks one by one.
-		out, err := exec.Command("squeue", "-h", "-r", "-j", id, "-o", "%K %T %A_%a").Output()
+		out, err := exec.Command("squeue", "-h", "-r", "-j", id, "-o", "%K %T %i").Output()
 		if err != nil {
 			continue
 		}
@@ -204,8 +204,14 @@ func slurmTasks(jobsFile string) (map[int]string, string) {
 			if len(f) != 3 {
 				continue
 			}
-			if i, err := strconv.Atoi(f[0]); err == nil {
-				tasks[i] = f[1] + " " + f[2] // later arrays overwrite earlier ones
+			i, err := strconv.Atoi(f[0])
+			if err != nil {
+				continue
+			}
+			// A cell can have a task in several arrays (resubmissions): show the one that
+			// runs, else the latest.
+			if prev, ok := tasks[i]; !ok || !strings.HasPrefix(prev, "RUNNING") {
+				tasks[i] = f[1] + " " + f[2]
 			}
 		}
 	}
