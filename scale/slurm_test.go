@@ -49,7 +49,7 @@ func TestSlurmScriptGolden(t *testing.T) {
 	}
 }
 
-// TestSlurmScriptLines checks the directives the brief of each flag promises, independent of
+// TestSlurmScriptLines checks the directive that each flag promises, independent of
 // the golden files' layout.
 func TestSlurmScriptLines(t *testing.T) {
 	tests := []struct {
