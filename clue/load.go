@@ -60,14 +60,46 @@ func ReadFile(t *Task, path string) (*File, error) {
 	return f, nil
 }
 
+// readSplit reads a split's files: a Files entry may join several with "+" (C3's d- and m-
+// files), which are read in order into one File.
+func readSplit(t *Task, dir, names string) (*File, error) {
+	var out *File
+	for _, name := range strings.Split(names, "+") {
+		f, err := readFile(t, filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = f
+			continue
+		}
+		out.Examples = append(out.Examples, f.Examples...)
+		out.Dropped = append(out.Dropped, f.Dropped...)
+		out.Stats.Path += "+" + f.Stats.Path
+		for r, n := range f.Stats.DropReasons {
+			if out.Stats.DropReasons == nil {
+				out.Stats.DropReasons = map[string]int{}
+			}
+			out.Stats.DropReasons[r] += n
+		}
+	}
+	out.Stats.Dropped, out.Stats.Examples = len(out.Dropped), len(out.Examples)
+	countLabels(t, out.Examples, &out.Stats)
+	return out, nil
+}
+
 func readFile(t *Task, path string) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
+	records := readJSONL
+	if t.Records != nil {
+		records = t.Records
+	}
 	out := &File{Stats: FileStats{Path: path, Labels: map[string]int{}}}
-	err = readJSONL(fh, path, func(line int, raw []byte) error {
+	err = records(fh, path, func(line int, raw []byte) error {
 		ex, err := t.Decode(raw)
 		if reason, dropped := IsDrop(err); dropped {
 			ex.Line = line
@@ -174,17 +206,17 @@ func load(t *Task, dataDir string, sel Selection) (*Dataset, error) {
 	default:
 		return nil, fmt.Errorf("selection %q: unknown regime", sel.Regime)
 	}
-	dir, err := resolveDir(dataDir, dirs, trainName)
+	dir, err := resolveDir(dataDir, dirs, strings.Split(trainName, "+")[0])
 	if err != nil {
 		return nil, err
 	}
 	ds := &Dataset{Stats: Stats{Task: t.Name, Selection: sel.String(), Dir: dir, Files: map[string]FileStats{}}}
 
-	train, err := readFile(t, filepath.Join(dir, trainName))
+	train, err := readSplit(t, dir, trainName)
 	if err != nil {
 		return nil, err
 	}
-	dev, err := readFile(t, filepath.Join(dir, devName))
+	dev, err := readSplit(t, dir, devName)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +232,7 @@ func load(t *Task, dataDir string, sel Selection) (*Dataset, error) {
 	testPath := ""
 	if testName != "" {
 		testPath = filepath.Join(dir, testName)
-		test, err = readFile(t, testPath)
+		test, err = readSplit(t, dir, testName)
 	}
 	switch {
 	case testName == "" || errors.Is(err, fs.ErrNotExist):

@@ -2,6 +2,7 @@ package clue
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -19,6 +20,10 @@ type Example struct {
 	// means unlabelled, an empty non-nil one "annotated, with nothing in it" (a sentence
 	// without entities).
 	Entities []Entity // ner: gold entities of TextA, sorted by (Start, End, Type)
+
+	// Choices holds one formatted input pair per candidate answer of a multiple-choice task;
+	// Label indexes it (and Task.Labels, "0", "1", ...).
+	Choices [][2]string
 }
 
 // Entity is a typed stretch of a text in characters (Unicode code points), with the end
@@ -50,9 +55,9 @@ type Metric struct {
 type Task struct {
 	Name        string // "afqmc"
 	Description string
-	Kind        string            // Classification or NER; the runner picks the head by it
+	Kind        string            // Classification, NER or MultipleChoice; the runner picks the head by it
 	Dirs        []string          // folder names tried under the data dir, e.g. {"afqmc_public", "afqmc"}; nil for FewCLUE-only tasks
-	Files       map[string]string // split → file: "train": "train.json", "dev": "dev.json", "test": "test.json"
+	Files       map[string]string // split → file: "train": "train.json", ...; "d-train.json+m-train.json" reads both
 	Labels      []string          // canonical label strings, as written in submission files
 
 	// Decode turns one JSON line into an Example with formatting applied. It leaves Line unset
@@ -73,6 +78,9 @@ type Task struct {
 	Strata func(train []Example) (stratum []int, names []string)
 	// Format writes and reads the task's submission file; nil is one {"id", "label"} per line.
 	Format *SubmissionFormat
+	// Records splits a data file into records for Decode, calling fn with each record and
+	// the line it starts on; nil reads JSON lines. Errors read "name:line: ...".
+	Records func(r io.Reader, name string, fn func(line int, raw []byte) error) error
 }
 
 // Kinds a task can declare. The runner finds everything kind-specific (encoding, head, loss,
@@ -80,6 +88,7 @@ type Task struct {
 const (
 	Classification = "classification" // one label per example (Label)
 	NER            = "ner"            // typed character spans (Entities)
+	MultipleChoice = "choice"         // one of several candidate inputs (Choices, Label)
 )
 
 // classificationMetrics is what CLUE reports for classification (accuracy, the headline) plus

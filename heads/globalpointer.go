@@ -212,7 +212,11 @@ func (g *GlobalPointer) Predict(out model.Output, b *Batch) ([]Guess, error) {
 	if vals.Numel() == 0 {
 		return gs, nil // gotch cannot copy out an empty tensor
 	}
-	idx, score := where.Int64Values(), vals.Float64Values()
+	score, err := floats(vals)
+	if err != nil {
+		return nil, err
+	}
+	idx := where.Int64Values()
 	if len(idx) != 4*len(score) {
 		return nil, fmt.Errorf("global pointer: %d cells but %d scores", len(idx)/4, len(score))
 	}

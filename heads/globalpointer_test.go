@@ -9,48 +9,9 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
-
-func TestHeadParamsMatchVariables(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	afqmc, err := clue.Lookup("afqmc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		task   *clue.Task
-		hidden int64
-		want   int64
-	}{
-		{afqmc, 32, 2*32 + 2},
-		{cluener(t), 32, 10*2*64*32 + 10*2*64},
-		{cluener(t), 768, 984320},
-	} {
-		kind, err := Lookup(tc.task.Kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vs := nn.NewVarStore(gotch.CPU)
-		if _, err := kind.NewHead(vs.Root().Sub(kind.Prefix()), tc.task, tc.hidden, Options{}); err != nil {
-			t.Fatal(err)
-		}
-		var n int64
-		for name, v := range vs.Variables() {
-			if len(name) <= len(kind.Prefix()) || name[:len(kind.Prefix())+1] != kind.Prefix()+"." {
-				t.Errorf("%s: variable %s outside the prefix %s", tc.task.Name, name, kind.Prefix())
-			}
-			n += int64(v.Numel())
-		}
-		vs.Destroy()
-		if n != tc.want || kind.Params(tc.task, tc.hidden) != tc.want {
-			t.Errorf("%s, H=%d: %d variables, Params %d, want %d", tc.task.Name, tc.hidden, n, kind.Params(tc.task, tc.hidden), tc.want)
-		}
-	}
-}
 
 // gpFixture is a GlobalPointer over random hidden states of B sentences of T tokens, where
 // the first and last token of each row are special and row 1 has two padding tokens.

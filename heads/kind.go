@@ -180,6 +180,21 @@ func upload(data []int64, shape []int64, dev gotch.Device) (*ts.Tensor, error) {
 	return y.ToDevice(dev, gotch.Int64, true, false, true)
 }
 
+// floats copies a tensor's values out as float64. (gotch's Float64Values leaks the converted
+// copy it makes.)
+func floats(t *ts.Tensor) ([]float64, error) {
+	d, err := t.Totype(gotch.Double, false)
+	if err != nil {
+		return nil, err
+	}
+	defer d.MustDrop()
+	out := make([]float64, d.Numel())
+	if len(out) == 0 {
+		return out, nil
+	}
+	return out, d.CopyData(out, d.Numel())
+}
+
 // steps runs a chain of tensor operations, remembering the first error and every
 // intermediate so that all of them are dropped on every path. After an error, later steps do
 // not run (their receivers would be nil).

@@ -25,14 +25,7 @@ func testTokenizer(t *testing.T, extra ...string) *tokenizer.Tokenizer {
 	return tok
 }
 
-func cluener(t *testing.T) *clue.Task {
-	t.Helper()
-	task, err := clue.Lookup("cluener")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return task
-}
+func cluener(t *testing.T) *clue.Task { return lookupTask(t, "cluener") }
 
 // The text "刘洋在 abcd南湖" tokenises to [CLS] 刘 洋 在 ab ##cd 南 湖 [SEP]: characters 0-2 are
 // tokens 1-3, the space has no token, "abcd" (characters 4-7) is two word pieces.
@@ -137,17 +130,5 @@ func TestNERDecodeRejects(t *testing.T) {
 	}
 	if _, err := (ner{}).Encode(tok, task, []clue.Example{{TextA: "刘洋", Entities: []clue.Entity{{Start: 1, End: 2}}}}, Options{}); err == nil {
 		t.Error("entity past the text: want an error")
-	}
-}
-
-func TestEveryTaskKindHasAHead(t *testing.T) {
-	for _, name := range clue.Names() {
-		task, _ := clue.Lookup(name)
-		if _, err := Lookup(task.Kind); err != nil {
-			t.Errorf("task %s: %v", name, err)
-		}
-	}
-	if _, err := Lookup("tagging"); err == nil || !strings.Contains(err.Error(), "known: classification, ner") {
-		t.Errorf("unknown kind: err = %v", err)
 	}
 }

@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/clue-bench/clue-bench/clue"
+)
+
+// writeTinyC3 writes a C3-layout task over the tiny model's characters: the right choice is
+// the one character that occurs in the context. Questions have 2 to 4 choices.
+func writeTinyC3(t *testing.T, dir string, seed int64) {
+	t.Helper()
+	d := filepath.Join(dir, "c3_public")
+	must(t, os.MkdirAll(d, 0o755))
+	r := rand.New(rand.NewSource(seed))
+	write := func(name string, docs int, labelled bool) {
+		var all []any
+		for i := 0; i < docs; i++ {
+			perm := r.Perm(len(tinyChars))
+			ctx := []rune{tinyChars[perm[0]]}
+			var qs []any
+			for q := 0; q < 2; q++ {
+				n := 2 + r.Intn(3)
+				choices := make([]string, n)
+				for c := range choices {
+					choices[c] = string(tinyChars[perm[1+q*4+c]])
+				}
+				a := r.Intn(n)
+				ctx = append(ctx, []rune(choices[a])...)
+				qa := map[string]any{"question": "好", "choice": choices}
+				if labelled {
+					qa["answer"] = choices[a]
+				} else {
+					qa["id"] = i*2 + q
+				}
+				qs = append(qs, qa)
+			}
+			all = append(all, []any{[]string{string(ctx)}, qs, name + "-" + string(rune('a'+i))})
+		}
+		b, _ := json.MarshalIndent(all, "", " ")
+		must(t, os.WriteFile(filepath.Join(d, name), b, 0o644))
+	}
+	write("d-train.json", 8, true)
+	write("m-train.json", 8, true)
+	write("d-dev.json", 4, true)
+	write("m-dev.json", 4, true)
+	write("test1.1.json", 3, false)
+}
+
+func TestRunC3EndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a tiny model")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
+	writeTinyModel(t, modelDir)
+	writeTinyC3(t, dataDir, 4)
+	cell := Cell{Task: "c3", Method: "fl-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{"units": 8}`),
+		Hyper: Hyper{MaxLen: 16, BatchSize: 8, EvalBatchSize: 8, Epochs: 2, LR: 3e-3, WeightDecay: 0.01, Accumulate: 2, HeadDropout: 0.1, Clip: 1}}
+	cell.computeID()
+	sum, err := Run(context.Background(), RunOptions{Cells: []Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res := CellStatus(&Store{Dir: out}, cell)
+	if sum.Ran != 1 || sum.Failed != 0 || res == nil {
+		if res != nil {
+			t.Logf("error: %s", res.Error)
+		}
+		t.Fatalf("summary %+v", sum)
+	}
+	if len(res.Metrics) != 1 || res.Metrics[0].Name != "accuracy" || res.Data.Train != 32 || res.Data.Test != 6 {
+		t.Errorf("metrics %+v, data %+v", res.Metrics, res.Data)
+	}
+	if v, ok := res.Best["accuracy"]; !ok || v < 0 || v > 100 {
+		t.Errorf("best dev accuracy %v (present %v)", v, ok)
+	}
+	// 32 questions, batches of 8, two per step: 2 steps per epoch.
+	if res.Params.Head != 33 || res.Steps != 4 || len(res.Curve) != 2 {
+		t.Errorf("head params %d, steps %d, curve %d; want 33, 4, 2", res.Params.Head, res.Steps, len(res.Curve))
+	}
+	if filepath.Base(res.Predictions) != "c311_predict.json" {
+		t.Fatalf("predictions file %q", res.Predictions)
+	}
+	f, err := os.Open(filepath.Join(out, res.Predictions))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	task, _ := clue.Lookup("c3")
+	ids, _, err := clue.ReadPredictions(f, res.Predictions, task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ids, ",") != "0,1,2,3,4,5" {
+		t.Errorf("submission ids %v", ids)
+	}
+}
