@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/builtin"
+	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/model"
 )
 
