@@ -24,6 +24,16 @@ type Example struct {
 	// Choices holds one formatted input pair per candidate answer of a multiple-choice task;
 	// Label indexes it (and Task.Labels, "0", "1", ...).
 	Choices [][2]string
+	// Answers are the gold answers of a span-extraction question (TextA) in its context
+	// (TextB).
+	Answers []Answer
+}
+
+// Answer is a gold answer: its text and where it starts in the context, in characters (−1
+// when the text does not occur there).
+type Answer struct {
+	Text  string
+	Start int
 }
 
 // Entity is a typed stretch of a text in characters (Unicode code points), with the end
@@ -35,12 +45,13 @@ type Entity struct {
 }
 
 // Labelled reports whether ex carries gold annotation of any kind.
-func (ex Example) Labelled() bool { return ex.Label >= 0 || ex.Entities != nil }
+func (ex Example) Labelled() bool { return ex.Label >= 0 || ex.Entities != nil || ex.Answers != nil }
 
 // Prediction is a model's answer for one example, in the terms of its task's kind.
 type Prediction struct {
-	Label    int      // classification: index into Task.Labels (-1 for other kinds)
+	Label    int      // classification and multiple choice: index into Task.Labels (-1 for other kinds)
 	Entities []Entity // ner
+	Answer   string   // span extraction
 }
 
 // Metric names one score a task reports. Reports read HigherIsBetter instead of assuming it,
@@ -55,7 +66,7 @@ type Metric struct {
 type Task struct {
 	Name        string // "afqmc"
 	Description string
-	Kind        string            // Classification, NER or MultipleChoice; the runner picks the head by it
+	Kind        string            // Classification, NER, MultipleChoice or Span; the runner picks the head by it
 	Dirs        []string          // folder names tried under the data dir, e.g. {"afqmc_public", "afqmc"}; nil for FewCLUE-only tasks
 	Files       map[string]string // split → file: "train": "train.json", ...; "d-train.json+m-train.json" reads both
 	Labels      []string          // canonical label strings, as written in submission files
@@ -89,6 +100,7 @@ const (
 	Classification = "classification" // one label per example (Label)
 	NER            = "ner"            // typed character spans (Entities)
 	MultipleChoice = "choice"         // one of several candidate inputs (Choices, Label)
+	Span           = "span"           // an answer cut from a context (Answers)
 )
 
 // classificationMetrics is what CLUE reports for classification (accuracy, the headline) plus

@@ -45,6 +45,7 @@ func TestHeadParamsMatchVariables(t *testing.T) {
 		{cluener(t), 32, 10*2*64*32 + 10*2*64},
 		{cluener(t), 768, 984320},
 		{c3, 32, 32 + 1},
+		{lookupTask(t, "cmrc2018"), 32, 2*32 + 2},
 	} {
 		kind, err := Lookup(tc.task.Kind)
 		if err != nil {
