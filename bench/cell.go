@@ -264,6 +264,7 @@ func writeSubmission(path string, task *clue.Task, exs []clue.Example, pred []cl
 	for i, ex := range exs {
 		ids[i] = ex.ID
 	}
+	clue.Resolve(task, exs, pred) // joint decisions (CHID's assignment) are what gets submitted
 	var sb strings.Builder
 	if err := clue.WritePredictions(&sb, task, ids, pred); err != nil {
 		return err

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand"
 	"os"
@@ -103,5 +104,87 @@ func TestRunC3EndToEnd(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "0,1,2,3,4,5" {
 		t.Errorf("submission ids %v", ids)
+	}
+}
+
+// writeTinyCHID writes a CHID-layout task: each record has two passages with one blank each,
+// the candidates are two-character "idioms" of the tiny vocabulary, and the answer to a blank
+// is the candidate whose first character starts its passage.
+func writeTinyCHID(t *testing.T, dir string, seed int64) {
+	t.Helper()
+	d := filepath.Join(dir, "chid_public")
+	must(t, os.MkdirAll(d, 0o755))
+	r := rand.New(rand.NewSource(seed))
+	tag := 0
+	write := func(name string, n int, labelled bool) {
+		var lines strings.Builder
+		answers := map[string]int{}
+		for i := 0; i < n; i++ {
+			perm := r.Perm(8)
+			cands := make([]string, 4)
+			for c := range cands {
+				cands[c] = string([]rune{tinyChars[perm[c]], tinyChars[8+c%4]})
+			}
+			var content []string
+			for p := 0; p < 2; p++ {
+				tag++
+				a := r.Intn(4)
+				key := fmt.Sprintf("#idiom%06d#", tag)
+				content = append(content, string([]rune(cands[a])[:1])+"好"+key+"坏")
+				answers[key] = a
+			}
+			line, _ := json.Marshal(map[string]any{"candidates": cands, "content": content})
+			lines.Write(line)
+			lines.WriteByte('\n')
+		}
+		must(t, os.WriteFile(filepath.Join(d, name+".json"), []byte(lines.String()), 0o644))
+		if labelled {
+			b, _ := json.Marshal(answers)
+			must(t, os.WriteFile(filepath.Join(d, name+"_answer.json"), b, 0o644))
+		}
+	}
+	write("train", 12, true)
+	write("dev", 4, true)
+	write("test1.1", 2, false)
+}
+
+func TestRunCHIDEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a tiny model")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
+	writeTinyModel(t, modelDir)
+	writeTinyCHID(t, dataDir, 8)
+	cell := Cell{Task: "chid", Method: "fine-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{}`),
+		Hyper: Hyper{MaxLen: 12, BatchSize: 8, EvalBatchSize: 8, Epochs: 1, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
+	cell.computeID()
+	sum, err := Run(context.Background(), RunOptions{Cells: []Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res := CellStatus(&Store{Dir: out}, cell)
+	if sum.Ran != 1 || sum.Failed != 0 || res == nil {
+		if res != nil {
+			t.Logf("error: %s", res.Error)
+		}
+		t.Fatalf("summary %+v", sum)
+	}
+	if _, ok := res.Best["assignment_accuracy"]; !ok || res.Data.Train != 24 {
+		t.Errorf("best %v, data %+v", res.Best, res.Data)
+	}
+	b, err := os.ReadFile(filepath.Join(out, res.Predictions))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sub map[string]int
+	if err := json.Unmarshal(b, &sub); err != nil || len(sub) != 4 || filepath.Base(res.Predictions) != "chid11_predict.json" {
+		t.Fatalf("submission %s: %v %v", res.Predictions, sub, err)
+	}
+	// The two blanks of a record share its candidates: the submitted assignment never gives
+	// both the same one.
+	if sub["#idiom000033#"] == sub["#idiom000034#"] || sub["#idiom000035#"] == sub["#idiom000036#"] {
+		t.Errorf("one candidate assigned to two blanks of a record: %v", sub)
 	}
 }

@@ -10,7 +10,7 @@
 // nothing else switches on task names. Lookup finds a task by name and suggests near misses.
 //
 // Registered tasks: afqmc, tnews, iflytek, ocnli, cmnli, csl, wsc (CLUEWSC2020 = WSC 1.1),
-// wsc10 (WSC 1.0), the FewCLUE-only eprstmt and bustm, cluener (named entities), c3
+// wsc10 (WSC 1.0), the FewCLUE-only eprstmt and bustm, cluener (named entities), c3 and chid
 // (multiple choice) and cmrc2018 (span extraction). Each file's comment records the format
 // conventions it relies on.
 //
@@ -19,9 +19,10 @@
 // A task declares its Kind. Classification tasks carry a label index in Example.Label;
 // structured kinds carry their gold annotation in kind-specific Example fields (NER:
 // Entities; multiple choice: Choices, with Label the right one; span: Answers) and may
-// declare hooks for k-shot strata, their own submission format and files that are not JSON
-// lines. The runner predicts a Prediction per example and Evaluate scores it with the task's metrics,
-// looked up as "kind/name" first and then as "name".
+// declare hooks for k-shot strata, their own submission format, files that are not JSON
+// lines and joint decisions over groups of examples (Resolve). The runner predicts a
+// Prediction per example and Evaluate scores it with the task's metrics, looked up as
+// "kind/name" first and then as "name".
 //
 // # Pipeline
 //

@@ -43,6 +43,8 @@ func Evaluate(t *Task, gold []Example, pred []Prediction) (map[string]float64, e
 			return nil, fmt.Errorf("clue/%s: score: gold[%d] (id %s) is unlabelled", t.Name, i, ex.ID)
 		}
 	}
+	pred = append([]Prediction(nil), pred...) // Resolve writes Assigned; the caller's stay as given
+	Resolve(t, gold, pred)
 	out := make(map[string]float64, len(t.Metrics))
 	for _, m := range t.Metrics {
 		f, ok := metricFor(t, m.Name)

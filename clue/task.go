@@ -22,8 +22,12 @@ type Example struct {
 	Entities []Entity // ner: gold entities of TextA, sorted by (Start, End, Type)
 
 	// Choices holds one formatted input pair per candidate answer of a multiple-choice task;
-	// Label indexes it (and Task.Labels, "0", "1", ...).
+	// Label indexes it (and Task.Labels, "0", "1", ...). The second text may hold ClozeMark
+	// once: the gap the candidate fills.
 	Choices [][2]string
+	// Group names the examples whose answers constrain each other (CHID's blanks sharing one
+	// candidate list); "" for none.
+	Group string
 	// Answers are the gold answers of a span-extraction question (TextA) in its context
 	// (TextB).
 	Answers []Answer
@@ -52,6 +56,27 @@ type Prediction struct {
 	Label    int      // classification and multiple choice: index into Task.Labels (-1 for other kinds)
 	Entities []Entity // ner
 	Answer   string   // span extraction
+
+	// Multiple choice: every candidate's score, and the answer after the task's joint
+	// decision over a Group (Task.Resolve; Label otherwise).
+	Scores   []float64
+	Assigned int
+}
+
+// ClozeMark marks the gap in a multiple-choice text. The head's encoding writes it as the
+// vocabulary's [unused1] token and truncates around it, so the gap is never cut off.
+const ClozeMark = "[unused1]"
+
+// Resolve applies the task's joint decision over groups of predictions (CHID's assignment of
+// candidates to blanks), in place; without one, Assigned is Label.
+func Resolve(t *Task, gold []Example, pred []Prediction) {
+	if t.Resolve != nil && len(gold) == len(pred) {
+		t.Resolve(gold, pred)
+		return
+	}
+	for i := range pred {
+		pred[i].Assigned = pred[i].Label
+	}
 }
 
 // Metric names one score a task reports. Reports read HigherIsBetter instead of assuming it,
@@ -92,6 +117,8 @@ type Task struct {
 	// Records splits a data file into records for Decode, calling fn with each record and
 	// the line it starts on; nil reads JSON lines. Errors read "name:line: ...".
 	Records func(r io.Reader, name string, fn func(line int, raw []byte) error) error
+	// Resolve sets Prediction.Assigned from the predictions of a Group together.
+	Resolve func(gold []Example, pred []Prediction)
 }
 
 // Kinds a task can declare. The runner finds everything kind-specific (encoding, head, loss,

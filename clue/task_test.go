@@ -8,7 +8,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"afqmc", "bustm", "c3", "cluener", "cmnli", "cmrc2018", "csl", "eprstmt", "iflytek", "ocnli", "tnews", "wsc", "wsc10"}
+	want := []string{"afqmc", "bustm", "c3", "chid", "cluener", "cmnli", "cmrc2018", "csl", "eprstmt", "iflytek", "ocnli", "tnews", "wsc", "wsc10"}
 	if got := Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
@@ -24,7 +24,7 @@ func TestLookup(t *testing.T) {
 		{"afqcm", "afqmc"},
 		{"cluewsc2020", "wsc"},
 		{"cluewsc10", "wsc10"},
-		{"chid", ""},
+		{"drcd", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
@@ -33,7 +33,7 @@ func TestLookup(t *testing.T) {
 				t.Fatalf("Lookup(%q) = %s, want an error", tc.query, task.Name)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, "known: afqmc, bustm, c3, cluener, cmnli, cmrc2018, csl, eprstmt, iflytek, ocnli, tnews, wsc, wsc10") {
+			if !strings.Contains(msg, "known: afqmc, bustm, c3, chid, cluener, cmnli, cmrc2018, csl, eprstmt, iflytek, ocnli, tnews, wsc, wsc10") {
 				t.Errorf("error does not list the tasks: %s", msg)
 			}
 			hint := fmt.Sprintf("did you mean %q", tc.suggest)

@@ -2,6 +2,7 @@ package heads
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
@@ -14,7 +15,7 @@ import (
 
 func init() { Register(choice{}) }
 
-// choice is the kind of multiple-choice tasks (C3): every candidate is its own row,
+// choice is the kind of multiple-choice tasks (C3, CHID): every candidate is its own row,
 // [CLS] a [SEP] b [SEP] with the pair the task formatted, scored by Linear(H, 1) on [CLS]
 // (or the pooler output); a softmax over the candidates of one question gives the loss.
 // Questions with fewer candidates than the task's Labels are padded with copies of their
@@ -49,7 +50,7 @@ func (choice) Encode(tok *tokenizer.Tokenizer, task *clue.Task, exs []clue.Examp
 		var first tokenizer.Encoding
 		for c := 0; c < n; c++ {
 			if c < len(ex.Choices) {
-				e := tok.EncodePair(ex.Choices[c][0], ex.Choices[c][1], o.MaxLen)
+				e := encodeChoice(tok, ex.Choices[c][0], ex.Choices[c][1], o.MaxLen)
 				if c == 0 {
 					first = e
 				}
@@ -61,6 +62,42 @@ func (choice) Encode(tok *tokenizer.Tokenizer, task *clue.Task, exs []clue.Examp
 		d.labels[i], d.real[i] = ex.Label, len(ex.Choices)
 	}
 	return d, nil
+}
+
+// encodeChoice is EncodePair, except for a second text holding clue.ClozeMark: that row is
+// [CLS] a [SEP] left [unused1] right [SEP], cut from the far ends of left and right (whichever
+// is longer first) so that the gap and its surroundings stay, as the FL-tuning authors
+// format CHID.
+func encodeChoice(tok *tokenizer.Tokenizer, a, b string, maxLen int) tokenizer.Encoding {
+	at := strings.Index(b, clue.ClozeMark)
+	if at < 0 {
+		return tok.EncodePair(a, b, maxLen)
+	}
+	mark, ok := tok.Vocab().ID(clue.ClozeMark)
+	if !ok {
+		mark = tok.MASK()
+	}
+	ida, _ := tok.TokenizeIDs(a)
+	left, _ := tok.TokenizeIDs(b[:at])
+	right, _ := tok.TokenizeIDs(b[at+len(clue.ClozeMark):])
+	if maxLen > 0 {
+		ida = ida[:min(len(ida), max(0, maxLen-4))]
+		for budget := maxLen - len(ida) - 4; len(left)+len(right) > max(budget, 0); {
+			if len(left) > len(right) {
+				left = left[1:]
+			} else {
+				right = right[:len(right)-1]
+			}
+		}
+	}
+	var e tokenizer.Encoding
+	e.IDs = append(append([]int64{tok.CLS()}, ida...), tok.SEP())
+	e.TypeIDs = make([]int64, len(e.IDs))
+	e.IDs = append(append(append(append(e.IDs, left...), mark), right...), tok.SEP())
+	for len(e.TypeIDs) < len(e.IDs) {
+		e.TypeIDs = append(e.TypeIDs, 1)
+	}
+	return e
 }
 
 // choiceData holds slots rows per unit, unit k's rows at k·slots … k·slots+slots−1.
@@ -115,12 +152,14 @@ func (d *choiceData) Decode(guesses []Guess) ([]clue.Prediction, error) {
 			return nil, fmt.Errorf("choice: unit %d: %d scores for %d slots", i, len(g), d.slots)
 		}
 		best := 0
-		for c := 1; c < d.real[i]; c++ {
+		scores := make([]float64, d.real[i])
+		for c := range scores {
+			scores[c] = g[c].Score
 			if g[c].Score > g[best].Score {
 				best = c
 			}
 		}
-		out[i] = clue.Prediction{Label: best}
+		out[i] = clue.Prediction{Label: best, Scores: scores}
 	}
 	return out, nil
 }

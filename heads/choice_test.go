@@ -122,3 +122,33 @@ func TestChoiceLoss(t *testing.T) {
 		t.Errorf("loss %.6f, want %.6f", v, want)
 	}
 }
+
+// A cloze row keeps the gap: [CLS] idiom [SEP] left [unused1] right [SEP], cut from the far
+// end of the longer side.
+func TestEncodeChoiceCloze(t *testing.T) {
+	tok := testTokenizer(t, "[unused1]", "甲", "乙", "丙", "丁", "戊", "己")
+	id := func(s string) int64 { v, _ := tok.Vocab().ID(s); return v }
+	cls, sep, mark, mask := tok.CLS(), tok.SEP(), id("[unused1]"), tok.MASK()
+	tests := []struct {
+		name   string
+		maxLen int
+		text   string
+		want   []int64
+	}{
+		{"fits", 0, "乙丙" + clue.ClozeMark + "丁", []int64{cls, id("甲"), sep, id("乙"), id("丙"), mark, id("丁"), sep}},
+		{"left side cut first", 8, "乙丙丁戊" + clue.ClozeMark + "己", []int64{cls, id("甲"), sep, id("丁"), id("戊"), mark, id("己"), sep}},
+		{"then alternately", 7, "乙丙" + clue.ClozeMark + "丁戊", []int64{cls, id("甲"), sep, id("丙"), mark, id("丁"), sep}},
+		{"other blanks stay [MASK]", 0, "[MASK]" + clue.ClozeMark, []int64{cls, id("甲"), sep, mask, mark, sep}},
+	}
+	for _, tc := range tests {
+		e := encodeChoice(tok, "甲", tc.text, tc.maxLen)
+		if !reflect.DeepEqual(e.IDs, tc.want) || len(e.TypeIDs) != len(e.IDs) || e.TypeIDs[2] != 0 || e.TypeIDs[3] != 1 {
+			t.Errorf("%s: ids %v types %v, want ids %v", tc.name, e.IDs, e.TypeIDs, tc.want)
+		}
+	}
+	// Without [unused1] in the vocabulary the gap is a [MASK].
+	plain := testTokenizer(t, "甲")
+	if e := encodeChoice(plain, "甲", clue.ClozeMark, 0); len(e.IDs) != 5 || e.IDs[3] != plain.MASK() {
+		t.Errorf("ids %v, want the gap as [MASK]", e.IDs)
+	}
+}
