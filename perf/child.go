@@ -1,0 +1,129 @@
+package perf
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ReferenceScript is perf/reference.py, carried in the binary so that `bench perf` runs from
+// any directory.
+//
+//go:embed reference.py
+var ReferenceScript []byte
+
+// Runner starts the two sides' child processes.
+type Runner struct {
+	// Self is the bench binary; RunOurs runs in `Self perf --child ours '<workload>'`.
+	Self string
+	// Python is the interpreter with torch (Debian's python3-torch: /usr/bin/python3).
+	Python string
+	// Script is where reference.py was written.
+	Script string
+	// Env is added to both children's environment (thread counts for OpenMP and OpenBLAS).
+	Env []string
+	// Log receives the children's stderr.
+	Log *os.File
+}
+
+// WriteScript writes the reference script into dir and remembers its path.
+func (r *Runner) WriteScript(dir string) error {
+	r.Script = filepath.Join(dir, "reference.py")
+	if err := os.WriteFile(r.Script, ReferenceScript, 0o644); err != nil {
+		return fmt.Errorf("write reference script: %w", err)
+	}
+	return nil
+}
+
+// ThreadEnv is the environment that pins both sides to n threads: libtorch's OpenMP pool is
+// set by each side itself, and OpenBLAS keeps a pool of its own that only the environment sets.
+func ThreadEnv(n int) []string {
+	s := strconv.Itoa(n)
+	return []string{"OMP_NUM_THREADS=" + s, "OPENBLAS_NUM_THREADS=" + s}
+}
+
+// Ours runs w in a child bench process.
+func (r *Runner) Ours(ctx context.Context, w Workload) (Measurement, error) {
+	b, err := json.Marshal(w)
+	if err != nil {
+		return Measurement{}, err
+	}
+	return r.run(ctx, exec.CommandContext(ctx, r.Self, "perf", "--child", "ours", string(b)))
+}
+
+// Reference runs w in reference.py.
+func (r *Runner) Reference(ctx context.Context, w Workload) (Measurement, error) {
+	w.CPUProfile = ""
+	b, err := json.Marshal(w)
+	if err != nil {
+		return Measurement{}, err
+	}
+	return r.run(ctx, exec.CommandContext(ctx, r.Python, r.Script, string(b)))
+}
+
+// run starts cmd and decodes the measurement it prints as its last stdout line.
+func (r *Runner) run(ctx context.Context, cmd *exec.Cmd) (Measurement, error) {
+	cmd.Env = append(os.Environ(), r.Env...)
+	var out, errBuf bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errBuf
+	err := cmd.Run()
+	if r.Log != nil && errBuf.Len() > 0 {
+		_, _ = r.Log.Write(errBuf.Bytes())
+	}
+	name := filepath.Base(cmd.Path)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Measurement{}, ctx.Err()
+		}
+		return Measurement{}, fmt.Errorf("%s: %w: %s", name, err, lastLines(errBuf.String(), 5))
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var m Measurement
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
+		return Measurement{}, fmt.Errorf("%s: reading its measurement: %w (output %q)", name, err, lastLines(out.String(), 3))
+	}
+	if m.Steps < 1 || !(m.StepsPerS > 0) {
+		return Measurement{}, fmt.Errorf("%s: measurement has %d steps at %g steps/s", name, m.Steps, m.StepsPerS)
+	}
+	return m, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// procStatusKB reads a kB field (VmRSS, VmHWM, …) of a /proc/<pid>/status file.
+func procStatusKB(path, field string) (float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			fs := strings.Fields(v)
+			if len(fs) == 0 {
+				break
+			}
+			return strconv.ParseFloat(fs[0], 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s: %s: %w", path, field, errNoField)
+}

@@ -1,0 +1,173 @@
+package perf
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/clue-bench/clue-bench/internal/torchrt"
+)
+
+// Pair is one size × method measured on both sides, repetitions kept.
+type Pair struct {
+	Size      string        `json:"size"`
+	Method    string        `json:"method"`
+	Workload  Workload      `json:"workload"`
+	Ours      []Measurement `json:"ours"`
+	Reference []Measurement `json:"reference"`
+	Summary   PairSummary   `json:"summary"`
+}
+
+// PairSummary holds the medians over repetitions.
+type PairSummary struct {
+	OursStepsPerS float64            `json:"ours_steps_per_s"`
+	RefStepsPerS  float64            `json:"reference_steps_per_s"`
+	Ratio         float64            `json:"ratio"` // ours / reference
+	OursRSSMiB    float64            `json:"ours_peak_rss_mib"`
+	RefRSSMiB     float64            `json:"reference_peak_rss_mib"`
+	OursPhaseMS   map[string]float64 `json:"ours_phase_ms"`
+	RefPhaseMS    map[string]float64 `json:"reference_phase_ms"`
+}
+
+// CompareOptions selects what Compare measures.
+type CompareOptions struct {
+	Sizes   []Size
+	Methods []string
+	Threads int
+	// ProfileDir, when set, gets a CPU profile of our side's first repetition per workload.
+	ProfileDir string
+	Progress   io.Writer
+}
+
+// Compare measures every size × method on both sides. Repetitions alternate which side goes
+// first (ABBA…), so that load that drifts during the run falls on both sides alike.
+func Compare(ctx context.Context, r *Runner, o CompareOptions) ([]Pair, error) {
+	var out []Pair
+	for _, s := range o.Sizes {
+		pairs := make([]Pair, len(o.Methods))
+		for i, m := range o.Methods {
+			pairs[i] = Pair{Size: s.Name, Method: m, Workload: s.Workload(m, o.Threads)}
+		}
+		for rep := 0; rep < s.Reps; rep++ {
+			for i := range pairs {
+				p := &pairs[i]
+				w := p.Workload
+				if rep == 0 && o.ProfileDir != "" {
+					w.CPUProfile = filepath.Join(o.ProfileDir, fmt.Sprintf("cpu-%s-%s.pprof", s.Name, p.Method))
+				}
+				sides := []string{"ours", "reference"}
+				if (rep+i)%2 == 1 {
+					sides[0], sides[1] = sides[1], sides[0]
+				}
+				for _, side := range sides {
+					var m Measurement
+					var err error
+					if side == "ours" {
+						m, err = r.Ours(ctx, w)
+					} else {
+						m, err = r.Reference(ctx, w)
+					}
+					if err != nil {
+						return nil, fmt.Errorf("%s/%s rep %d %s: %w", s.Name, p.Method, rep+1, side, err)
+					}
+					if side == "ours" {
+						p.Ours = append(p.Ours, m)
+					} else {
+						p.Reference = append(p.Reference, m)
+					}
+					if o.Progress != nil {
+						fmt.Fprintf(o.Progress, "perf: %s/%s rep %d/%d %-9s %7.2f steps/s  %6.0f MiB\n",
+							s.Name, p.Method, rep+1, s.Reps, side, m.StepsPerS, m.PeakRSSMiB)
+					}
+				}
+				if err := comparable(p.Ours[len(p.Ours)-1], p.Reference[len(p.Reference)-1]); err != nil {
+					return nil, fmt.Errorf("%s/%s: %w", s.Name, p.Method, err)
+				}
+			}
+		}
+		for i := range pairs {
+			pairs[i].Summary = summarise(pairs[i])
+		}
+		out = append(out, pairs...)
+	}
+	return out, nil
+}
+
+// IncomparableError says why two measurements cannot be compared.
+type IncomparableError struct{ Reason string }
+
+func (e *IncomparableError) Error() string { return "refusing to compare: " + e.Reason }
+
+// comparable refuses measurements taken with different BLAS libraries or thread counts: a
+// ratio between them would measure the setup, not the harness. It also checks that both
+// sides trained the same number of parameters, i.e. built the same model.
+func comparable(ours, ref Measurement) error {
+	a, b := blasSet(ours.BLAS), blasSet(ref.BLAS)
+	if !slices.Equal(a, b) {
+		return &IncomparableError{fmt.Sprintf("different BLAS libraries: ours %s [%s], reference %s [%s]",
+			strings.Join(a, ", "), torchrt.BLASKind(strings.Join(a, " ")), strings.Join(b, ", "), torchrt.BLASKind(strings.Join(b, " ")))}
+	}
+	if ours.Threads != ref.Threads {
+		return &IncomparableError{fmt.Sprintf("different thread counts: ours %d, reference %d", ours.Threads, ref.Threads)}
+	}
+	if ours.Trainable != ref.Trainable {
+		return &IncomparableError{fmt.Sprintf("different models: ours trains %d parameters, reference %d", ours.Trainable, ref.Trainable)}
+	}
+	return nil
+}
+
+// blasSet is the sorted set of library paths, so that mapping order does not matter.
+func blasSet(libs []string) []string {
+	out := slices.Clone(libs)
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+func summarise(p Pair) PairSummary {
+	s := PairSummary{
+		OursStepsPerS: median(field(p.Ours, func(m Measurement) float64 { return m.StepsPerS })),
+		RefStepsPerS:  median(field(p.Reference, func(m Measurement) float64 { return m.StepsPerS })),
+		OursRSSMiB:    median(field(p.Ours, func(m Measurement) float64 { return m.PeakRSSMiB })),
+		RefRSSMiB:     median(field(p.Reference, func(m Measurement) float64 { return m.PeakRSSMiB })),
+		OursPhaseMS:   phaseMedians(p.Ours),
+		RefPhaseMS:    phaseMedians(p.Reference),
+	}
+	if s.RefStepsPerS > 0 {
+		s.Ratio = s.OursStepsPerS / s.RefStepsPerS
+	}
+	return s
+}
+
+func field(ms []Measurement, f func(Measurement) float64) []float64 {
+	out := make([]float64, len(ms))
+	for i, m := range ms {
+		out[i] = f(m)
+	}
+	return out
+}
+
+func phaseMedians(ms []Measurement) map[string]float64 {
+	out := map[string]float64{}
+	for _, ph := range []string{"forward", "backward", "optimizer"} {
+		out[ph] = median(field(ms, func(m Measurement) float64 { return m.PhaseMS[ph] }))
+	}
+	return out
+}
+
+// median of xs (0 for none); the mean of the middle two for an even count.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

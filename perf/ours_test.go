@@ -1,0 +1,77 @@
+package perf
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/clue-bench/clue-bench/heads"
+	"github.com/clue-bench/clue-bench/methods"
+	"github.com/clue-bench/clue-bench/model"
+)
+
+// tinyWorkload is a workload of a few milliseconds per step.
+func tinyWorkload(method string) Workload {
+	s := Size{Name: "tiny", Config: model.Config{HiddenSize: 32, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 64,
+		MaxPositionEmbeddings: 64, TypeVocabSize: 2, VocabSize: 50, LayerNormEps: 1e-12, HiddenDropoutProb: 0.1,
+		AttentionProbsDropoutProb: 0.1, HiddenAct: "gelu", InitializerRange: 0.02},
+		Batch: 4, Seq: 8, Warmup: 1, Steps: 2, Reps: 1,
+		Options: map[string][]string{"p-tuning-v2": {"prefix_len=3"}, "fl-tuning": {"units=5"}},
+		LR:      map[string]float64{"fine-tuning": 1e-3, "p-tuning-v2": 1e-2, "fl-tuning": 1e-3}}
+	return s.Workload(method, 1)
+}
+
+// TestRunOurs runs every method's step loop and checks that it trains exactly the method's
+// parameters plus the head, as the runner's accounting says.
+func TestRunOurs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	for _, name := range Methods {
+		w := tinyWorkload(name)
+		m, err := RunOurs(w)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		meth, err := methods.FromSettings(name, w.Options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, backbone := meth.Count(w.Config)
+		want := backbone + heads.ClassifierParams(w.Config.HiddenSize, w.Labels)
+		if m.Trainable != want || m.Steps != w.Steps || len(m.StepMS) != w.Steps || !(m.StepsPerS > 0) || m.Threads != 1 || len(m.BLAS) == 0 {
+			t.Errorf("%s: %+v; want %d trainable, %d steps, 1 thread, a BLAS", name, m, want, w.Steps)
+		}
+	}
+}
+
+// TestReferenceBuildsTheSameModel runs reference.py on the tiny workload: it must train as many
+// parameters as our side for every method, or the comparison would be between two models.
+func TestReferenceBuildsTheSameModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model in Python")
+	}
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
+		t.Skip("Debian's python3-torch is not installed")
+	}
+	r := &Runner{Python: py, Env: ThreadEnv(1), Log: os.Stderr}
+	if err := r.WriteScript(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Methods {
+		w := tinyWorkload(name)
+		ref, err := r.Reference(context.Background(), w)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ours, err := RunOurs(w)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := comparable(ours, ref); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

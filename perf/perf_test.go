@@ -1,0 +1,193 @@
+package perf
+
+import (
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/clue-bench/clue-bench/bench"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 3},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := median(c.in); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestComparable(t *testing.T) {
+	blas := []string{"/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so", "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"}
+	ok := Measurement{BLAS: blas, Threads: 2, Trainable: 100}
+	for _, c := range []struct {
+		name string
+		ref  Measurement
+		fail bool
+	}{
+		{"same", ok, false},
+		{"same libraries in another order", Measurement{BLAS: []string{blas[1], blas[0]}, Threads: 2, Trainable: 100}, false},
+		{"reference BLAS", Measurement{BLAS: []string{"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"}, Threads: 2, Trainable: 100}, true},
+		{"threads", Measurement{BLAS: blas, Threads: 1, Trainable: 100}, true},
+		{"model", Measurement{BLAS: blas, Threads: 2, Trainable: 99}, true},
+	} {
+		err := comparable(ok, c.ref)
+		var ie *IncomparableError
+		if c.fail != (err != nil) || (err != nil && !errors.As(err, &ie)) {
+			t.Errorf("%s: comparable = %v, want failure %v", c.name, err, c.fail)
+		}
+	}
+}
+
+func samplesOf(rss ...float64) []RSSSample {
+	var s []RSSSample
+	for i, x := range rss {
+		s = append(s, RSSSample{Step: 250 * (i + 1), RSSMiB: x})
+	}
+	return s
+}
+
+func TestJudgeMemory(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		rss     []float64
+		flat    bool
+		maxDev  float64
+		hasBase bool
+	}{
+		// Warm-up to step 1000: the first three samples do not count, whatever they are.
+		{"flat after warm-up", []float64{50, 80, 99, 100, 101, 99, 102, 100}, true, 0.02, true},
+		{"slow leak", []float64{100, 100, 100, 100, 102, 104, 106, 108}, false, 0.08, true},
+		{"drop counts too", []float64{100, 100, 100, 100, 100, 90}, false, 0.10, true},
+		{"too few samples", []float64{100, 100, 100, 100}, false, 0, false},
+	} {
+		got := judgeMemory("c", samplesOf(c.rss...), 1000, 0.05)
+		if got.Flat != c.flat || math.Abs(got.MaxDev-c.maxDev) > 1e-9 || (got.Baseline.Step != 0) != c.hasBase {
+			t.Errorf("%s: flat %v maxDev %.3f baseline %+v, want flat %v maxDev %.3f", c.name, got.Flat, got.MaxDev, got.Baseline, c.flat, c.maxDev)
+		}
+	}
+	leak := judgeMemory("c", samplesOf(100, 100, 100, 100, 102, 104, 106, 108), 1000, 0.05)
+	if math.Abs(leak.SlopeMiBPer1k-8) > 1e-9 { // 2 MiB per 250 steps
+		t.Errorf("slope %.3f MiB/1k steps, want 8", leak.SlopeMiBPer1k)
+	}
+}
+
+func TestEvalLine(t *testing.T) {
+	// The plain-progress line bench run prints after each dev evaluation, and its other lines.
+	for _, c := range []struct {
+		line, cell, step string
+	}{
+		{"  tnews/fine-tuning/full s1: step 250/5000 dev acc 12.00", "tnews/fine-tuning/full s1", "250"},
+		{"  tnews/fine-tuning/full s1: step 260/5000 loss 2.7000 dev acc 12.00", "", ""},
+		{"[1/3] tnews/fine-tuning/full s1: start", "", ""},
+	} {
+		m := evalLine.FindStringSubmatch(c.line)
+		if (m == nil) != (c.cell == "") || (m != nil && (m[1] != c.cell || m[2] != c.step)) {
+			t.Errorf("%q: match %q, want cell %q step %q", c.line, m, c.cell, c.step)
+		}
+	}
+}
+
+func TestOverheadShares(t *testing.T) {
+	res := []*bench.Result{
+		{Cell: bench.Cell{Task: "tnews", Method: "fl-tuning", Setting: "full", Seed: 1}, Status: bench.ResultOK, Steps: 90,
+			Time: bench.Timing{WallS: 10, TrainS: 9, EvalS: 0.6, SetupS: 0.3, MeanStepMS: 100}},
+		{Cell: bench.Cell{Task: "tnews", Method: "p-tuning-v2", Setting: "full", Seed: 1}, Status: bench.ResultOK, Steps: 10,
+			Time: bench.Timing{WallS: 30, TrainS: 27, EvalS: 2, SetupS: 0.5}},
+	}
+	var ov Overhead
+	if err := ov.add(res); err != nil {
+		t.Fatal(err)
+	}
+	if got := ov.Cells[0].Share; math.Abs(got-0.1) > 1e-12 {
+		t.Errorf("cell share %v, want 0.1", got)
+	}
+	if got := ov.Cells[0].OtherS; math.Abs(got-0.1) > 1e-12 {
+		t.Errorf("cell other %v, want 0.1", got)
+	}
+	// Shares pool time, not cells: 1 − 36/40.
+	if got := ov.Total.Share; math.Abs(got-0.1) > 1e-12 || ov.Total.Steps != 100 || math.Abs(ov.Total.MeanStepMS-360) > 1e-9 {
+		t.Errorf("total %+v, want share 0.1, 100 steps, 360 ms/step", ov.Total)
+	}
+	res[1].Status, res[1].Error = bench.ResultFailed, "boom"
+	if err := (&Overhead{}).add(res); err == nil {
+		t.Error("a failed cell was accepted")
+	}
+}
+
+// fixedReport is a report with every part filled in, for the target and golden tests.
+func fixedReport() *Report {
+	pair := func(size, method string, ours, ref float64) Pair {
+		w := Sizes()[size].Workload(method, 2)
+		return Pair{Size: size, Method: method, Workload: w,
+			Ours:      []Measurement{{StepsPerS: ours}},
+			Reference: []Measurement{{StepsPerS: ref}},
+			Summary: PairSummary{OursStepsPerS: ours, RefStepsPerS: ref, Ratio: ours / ref, OursRSSMiB: 300, RefRSSMiB: 400,
+				OursPhaseMS: map[string]float64{"forward": 10, "backward": 20, "optimizer": 3},
+				RefPhaseMS:  map[string]float64{"forward": 11, "backward": 21, "optimizer": 2}}}
+	}
+	r := &Report{Machine: Machine{CPU: "Test CPU (2 logical cores)", Cores: 2, Threads: 2, BLAS: "/x/libopenblasp-r0.3.21.so",
+		Libtorch: "1.13.0", Go: "go1.26", Load1: 1.5, Load1End: 2.5, Started: "2026-01-01T00:00:00Z", Finished: "2026-01-01T00:10:00Z"}}
+	r.Throughput = []Pair{pair("builtin", "fine-tuning", 4, 3), pair("builtin", "p-tuning-v2", 5, 5), pair("builtin", "fl-tuning", 6, 4)}
+	r.Overhead = &Overhead{Config: "experiments.yaml", Only: []string{"tnews/*/full/s1"}, RunWallS: 41}
+	_ = r.Overhead.add([]*bench.Result{{Cell: bench.Cell{Task: "tnews", Method: "fl-tuning", Setting: "full", Seed: 1},
+		Status: bench.ResultOK, Steps: 94, Time: bench.Timing{WallS: 40, TrainS: 38, EvalS: 1.5, SetupS: 0.4}}})
+	r.Memory = &Memory{Steps: 2000, WarmupTo: 400, Tolerance: 0.05, Cells: []MemoryCell{
+		judgeMemory("tnews/fl-tuning/full s1", samplesOf(90, 100, 101, 100, 102, 101, 100, 101), 400, 0.05)}}
+	r.Targets = r.targets()
+	return r
+}
+
+func TestTargets(t *testing.T) {
+	want := map[string]bool{
+		"builtin fine-tuning: ours/reference steps/s ≥ 1.20":      true,  // 4/3
+		"builtin p-tuning-v2: ours/reference steps/s ≥ 1.20":      false, // 1.0
+		"builtin fl-tuning: ours/reference steps/s ≥ 1.20":        true,  // 1.5
+		"builtin p-tuning-v2: step time / fine-tuning's ≤ 0.75":   false, // 4/5 = 0.8
+		"builtin fl-tuning: step time / fine-tuning's ≤ 0.75":     true,  // 4/6
+		"bench run time outside training steps ≤ 3%":              false, // 5%
+		"tnews/fl-tuning/full s1: RSS within ±5% over 2000 steps": true,
+	}
+	got := fixedReport().Targets
+	if len(got) != len(want) {
+		t.Fatalf("%d targets, want %d: %+v", len(got), len(want), got)
+	}
+	for _, tg := range got {
+		pass, ok := want[tg.Name]
+		if !ok || pass != tg.Pass {
+			t.Errorf("target %q pass %v (value %.3f), want known target passing %v", tg.Name, tg.Pass, tg.Value, pass)
+		}
+		if tg.Check != (tg.Name == "tnews/fl-tuning/full s1: RSS within ±5% over 2000 steps") {
+			t.Errorf("target %q: check %v", tg.Name, tg.Check)
+		}
+	}
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	got := fixedReport().Markdown()
+	path := filepath.Join("testdata", "report.golden.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./perf -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("markdown differs from %s (go test ./perf -update rewrites it):\n%s", path, got)
+	}
+}

@@ -1,0 +1,247 @@
+"""PyTorch eager reference for `bench perf`.
+
+Trains the same BERT encoder with the same tuning methods as the Go harness, on the same
+libtorch (Debian's python3-torch), with the same shapes, thread count, dtype, dropout, loss,
+clipping and AdamW, so that the two step rates can be compared. It is a plain eager PyTorch
+program written the way one would write it by hand: nn.Linear/nn.LayerNorm modules,
+torch.optim.AdamW over the trainable parameters (weight decay on weights only), and
+clip_grad_norm_.
+
+Usage: /usr/bin/python3 perf/reference.py '<workload JSON>'   (the JSON that bench perf passes)
+Prints one JSON object on stdout: the measurement, in the layout of perf.Measurement.
+"""
+
+import json
+import math
+import os
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Layer(nn.Module):
+    """One post-LN transformer layer with P-tuning v2 prefixes and an FL-tuning FFN branch."""
+
+    def __init__(self, c, fl_units):
+        super().__init__()
+        h, i = c["hidden_size"], c["intermediate_size"]
+        self.nh = c["num_attention_heads"]
+        self.d = h // self.nh
+        self.query, self.key, self.value = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
+        self.attn_out = nn.Linear(h, h)
+        self.attn_ln = nn.LayerNorm(h, eps=c["layer_norm_eps"])
+        self.inter, self.out = nn.Linear(h, i), nn.Linear(i, h)
+        self.out_ln = nn.LayerNorm(h, eps=c["layer_norm_eps"])
+        self.p_hidden = c["hidden_dropout_prob"]
+        self.p_attn = c["attention_probs_dropout_prob"]
+        self.fl = None
+        if fl_units:
+            self.fl = nn.Sequential(nn.Linear(h, fl_units), nn.GELU(), nn.Linear(fl_units, h))
+
+    def heads(self, x):
+        b, t, _ = x.shape
+        return x.view(b, t, self.nh, self.d).permute(0, 2, 1, 3)
+
+    def forward(self, x, mask, prefix):
+        b, t, h = x.shape
+        q, k, v = self.heads(self.query(x)), self.heads(self.key(x)), self.heads(self.value(x))
+        if prefix is not None:
+            k = torch.cat([prefix[0], k], dim=2)
+            v = torch.cat([prefix[1], v], dim=2)
+        scores = q.matmul(k.transpose(-1, -2)) / math.sqrt(self.d) + mask
+        probs = F.dropout(scores.softmax(-1), self.p_attn, self.training)
+        ctx = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, t, h)
+        a = self.attn_ln(x + F.dropout(self.attn_out(ctx), self.p_hidden, self.training))
+        o = self.out(F.gelu(self.inter(a)))
+        if self.fl is not None:
+            o = o + self.fl(a)
+        return self.out_ln(a + F.dropout(o, self.p_hidden, self.training))
+
+
+class Model(nn.Module):
+    """BERT encoder + P-tuning v2 prefix table + classifier on [CLS] (no pooler in the loss)."""
+
+    def __init__(self, c, labels, method, opts):
+        super().__init__()
+        h = c["hidden_size"]
+        self.c = c
+        self.word = nn.Embedding(c["vocab_size"], h, padding_idx=c.get("pad_token_id", 0))
+        self.pos = nn.Embedding(c["max_position_embeddings"], h)
+        self.typ = nn.Embedding(c["type_vocab_size"], h)
+        self.emb_ln = nn.LayerNorm(h, eps=c["layer_norm_eps"])
+        fl_units = int(opts.get("units", 160)) if method == "fl-tuning" else 0
+        self.layers = nn.ModuleList(Layer(c, fl_units) for _ in range(c["num_hidden_layers"]))
+        self.pooler = nn.Linear(h, h)
+        self.classifier = nn.Linear(h, labels)
+        self.plen = 0
+        if method == "p-tuning-v2":
+            self.plen = int(opts.get("prefix_len", 160))
+            self.prefix = nn.Parameter(torch.randn(self.plen, 2 * c["num_hidden_layers"] * h) * 0.02)
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=c["initializer_range"])
+            if isinstance(m, nn.Linear):
+                nn.init.zeros_(m.bias)
+
+    def prefix_kv(self, layer, b):
+        c = self.c
+        h, nh = c["hidden_size"], c["num_attention_heads"]
+        kv = self.prefix[:, 2 * layer * h:2 * (layer + 1) * h]
+        kv = kv.reshape(self.plen, 2, nh, h // nh).permute(1, 2, 0, 3).unsqueeze(1)
+        kv = kv.expand(2, b, nh, self.plen, h // nh)
+        return F.dropout(kv, c["hidden_dropout_prob"], self.training)
+
+    def forward(self, ids, types, mask):
+        c = self.c
+        b, t = ids.shape
+        pos = torch.arange(t)
+        x = self.word(ids) + self.typ(types) + self.pos(pos)
+        x = F.dropout(self.emb_ln(x), c["hidden_dropout_prob"], self.training)
+        vis = mask.to(x.dtype)
+        if self.plen:
+            vis = torch.cat([torch.ones(b, self.plen, dtype=x.dtype), vis], dim=1)
+        add = ((vis - 1) * torch.finfo(x.dtype).max).view(b, 1, 1, -1)
+        for i, layer in enumerate(self.layers):
+            x = layer(x, add, self.prefix_kv(i, b) if self.plen else None)
+        self.pooled = torch.tanh(self.pooler(x[:, 0]))  # computed, as the Go encoder does
+        cls = F.dropout(x[:, 0], self.head_dropout, self.training)
+        return self.classifier(cls)
+
+
+def trains(method, name):
+    """Which parameters train under each method; the classifier always does."""
+    if name.startswith("classifier."):
+        return True
+    if method == "fine-tuning":
+        return True
+    if method == "p-tuning-v2":
+        return name == "prefix"
+    if method == "fl-tuning":
+        return ".fl." in name
+    raise ValueError("unknown method " + method)
+
+
+def blas_libraries():
+    """The BLAS libraries mapped into this process, resolved, as torchrt.BLAS reports them."""
+    libs = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) < 6:
+                continue
+            p = fields[-1]
+            base = os.path.basename(p).lower()
+            if not ("blas" in base or "mkl_" in base or "libmkl" in base) or p in libs:
+                continue
+            libs.append(p)
+    out = []
+    for p in libs:
+        r = os.path.realpath(p)
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def cpu_time():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def status_kb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return float(line.split()[1])
+    return 0.0
+
+
+def options(kv):
+    out = {}
+    for s in kv or []:
+        k, _, v = s.partition("=")
+        out[k] = v
+    return out
+
+
+def main():
+    w = json.loads(sys.argv[1])
+    torch.set_num_threads(w["threads"])
+    torch.manual_seed(w["seed"])
+    c = w["config"]
+    opts = options(w.get("options"))
+    t_setup = time.perf_counter()
+    model = Model(c, w["labels"], w["method"], opts)
+    model.head_dropout = w["head_dropout"]
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        on = trains(w["method"], name)
+        p.requires_grad_(on)
+        if on:
+            (no_decay if name.endswith(".bias") or "_ln." in name or name.startswith("emb_ln") else decay).append(p)
+    params = decay + no_decay
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": w["weight_decay"]},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=w["lr"])
+    model.train()
+    g = torch.Generator().manual_seed(w["seed"])
+    b, t = w["batch"], w["seq"]
+    batches = []
+    for _ in range(4):
+        ids = torch.randint(1, c["vocab_size"], (b, t), generator=g)
+        batches.append((ids, torch.zeros(b, t, dtype=torch.long), torch.ones(b, t, dtype=torch.long),
+                        torch.randint(0, w["labels"], (b,), generator=g)))
+    setup_s = time.perf_counter() - t_setup
+
+    phases = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
+    step_ms, losses = [], []
+    total = w["warmup"] + w["steps"]
+    t_run, cpu0 = 0.0, 0.0
+    for step in range(total):
+        if step == w["warmup"]:
+            cpu0 = cpu_time()
+        ids, types, mask, labels = batches[step % len(batches)]
+        t0 = time.perf_counter()
+        logits = model(ids, types, mask)
+        loss = F.cross_entropy(logits, labels)
+        losses.append(loss.item())
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        if w["clip"] > 0:
+            torch.nn.utils.clip_grad_norm_(params, w["clip"])
+        for grp in opt.param_groups:
+            grp["lr"] = w["lr"] * (1 - step / total)
+        opt.step()
+        opt.zero_grad()
+        t3 = time.perf_counter()
+        if step >= w["warmup"]:
+            phases["forward"] += t1 - t0
+            phases["backward"] += t2 - t1
+            phases["optimizer"] += t3 - t2
+            step_ms.append(1000 * (t3 - t0))
+            t_run += t3 - t0
+    cpu = cpu_time() - cpu0
+    n = w["steps"]
+    trainable = sum(p.numel() for p in params)
+    print(json.dumps({
+        "side": "reference",
+        "steps": n,
+        "steps_per_s": n / t_run,
+        "step_ms": step_ms,
+        "phase_ms": {k: 1000 * v / n for k, v in phases.items()},
+        "cpu_ms": 1000 * cpu / n,
+        "setup_s": setup_s,
+        "peak_rss_mib": status_kb("VmHWM") / 1024,
+        "final_loss": losses[-1],
+        "trainable": trainable,
+        "blas": blas_libraries(),
+        "threads": torch.get_num_threads(),
+        "version": "torch " + torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+package perf
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/libtch"
+
+	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/internal/torchrt"
+)
+
+// Targets.
+const (
+	// TargetRatio: our steps/s at least 1.2× the reference's, per method and size.
+	TargetRatio = 1.2
+	// TargetTunedShare: P-tuning v2's and FL-tuning's step time at most 0.75× fine-tuning's.
+	TargetTunedShare = 0.75
+	// TargetOverhead: at most 3% of bench run's wall time outside the training steps.
+	TargetOverhead = 0.03
+)
+
+// Machine describes where the numbers were taken.
+type Machine struct {
+	CPU      string  `json:"cpu"`
+	Cores    int     `json:"cores"`
+	Threads  int     `json:"threads"`
+	BLAS     string  `json:"blas"`
+	Libtorch string  `json:"libtorch"`
+	Go       string  `json:"go"`
+	Load1    float64 `json:"load1_start"` // 1-minute load average before and after: the
+	Load1End float64 `json:"load1_end"`   // machine may be shared, and this says how busy it was
+	Started  string  `json:"started"`
+	Finished string  `json:"finished"`
+}
+
+// Target is one goal with the measured value and whether it was met.
+type Target struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Limit float64 `json:"limit"`
+	Pass  bool    `json:"pass"`
+	// Check marks a correctness check (memory flatness) rather than a speed goal: failing it
+	// fails bench perf even without --strict.
+	Check bool `json:"check,omitempty"`
+}
+
+// Report is everything bench perf measured.
+type Report struct {
+	Machine    Machine   `json:"machine"`
+	Throughput []Pair    `json:"throughput,omitempty"`
+	Overhead   *Overhead `json:"overhead,omitempty"`
+	Memory     *Memory   `json:"memory,omitempty"`
+	Targets    []Target  `json:"targets"`
+}
+
+// NewReport starts a report on this machine with the given thread count.
+func NewReport(threads int) *Report {
+	dev := torchrt.DeviceName(gotch.CPU)
+	return &Report{Machine: Machine{CPU: dev, Cores: runtime.NumCPU(), Threads: threads,
+		BLAS: torchrt.BLAS(), Libtorch: libtch.PreparedLibtorchVersion, Go: runtime.Version(),
+		Load1: load1(), Started: time.Now().Format(time.RFC3339)}}
+}
+
+// Finish records the end of the run and evaluates the targets.
+func (r *Report) Finish(end time.Time) {
+	r.Machine.Finished = end.Format(time.RFC3339)
+	r.Machine.Load1End = load1()
+	r.Targets = r.targets()
+}
+
+func (r *Report) targets() []Target {
+	var ts []Target
+	bySize := map[string]map[string]PairSummary{}
+	var sizes []string
+	for _, p := range r.Throughput {
+		ts = append(ts, Target{Name: fmt.Sprintf("%s %s: ours/reference steps/s ≥ %.2f", p.Size, p.Method, TargetRatio),
+			Value: p.Summary.Ratio, Limit: TargetRatio, Pass: p.Summary.Ratio >= TargetRatio})
+		if bySize[p.Size] == nil {
+			bySize[p.Size] = map[string]PairSummary{}
+			sizes = append(sizes, p.Size)
+		}
+		bySize[p.Size][p.Method] = p.Summary
+	}
+	for _, s := range sizes {
+		ft, ok := bySize[s]["fine-tuning"]
+		if !ok || ft.OursStepsPerS == 0 {
+			continue
+		}
+		for _, m := range []string{"p-tuning-v2", "fl-tuning"} {
+			if x, ok := bySize[s][m]; ok && x.OursStepsPerS > 0 {
+				share := ft.OursStepsPerS / x.OursStepsPerS // step time relative to fine-tuning
+				ts = append(ts, Target{Name: fmt.Sprintf("%s %s: step time / fine-tuning's ≤ %.2f", s, m, TargetTunedShare),
+					Value: share, Limit: TargetTunedShare, Pass: share <= TargetTunedShare})
+			}
+		}
+	}
+	if r.Overhead != nil {
+		v := r.Overhead.Total.Share
+		ts = append(ts, Target{Name: fmt.Sprintf("bench run time outside training steps ≤ %.0f%%", 100*TargetOverhead),
+			Value: v, Limit: TargetOverhead, Pass: v <= TargetOverhead})
+	}
+	if r.Memory != nil {
+		for _, c := range r.Memory.Cells {
+			ts = append(ts, Target{Name: fmt.Sprintf("%s: RSS within ±%.0f%% over %d steps", c.Cell, 100*r.Memory.Tolerance, r.Memory.Steps),
+				Value: c.MaxDev, Limit: r.Memory.Tolerance, Pass: c.Flat, Check: true})
+		}
+	}
+	return ts
+}
+
+// Write stores results.json and results.md in dir.
+func (r *Report) Write(dir, markdown string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("perf report: %w", err)
+	}
+	if err := bench.WriteFileAtomic(filepath.Join(dir, "results.json"), append(b, '\n')); err != nil {
+		return fmt.Errorf("perf report: %w", err)
+	}
+	if err := bench.WriteFileAtomic(filepath.Join(dir, "results.md"), []byte(markdown)); err != nil {
+		return fmt.Errorf("perf report: %w", err)
+	}
+	return nil
+}
+
+func passMiss(ok bool) string {
+	if ok {
+		return "pass"
+	}
+	return "**miss**"
+}
+
+// Markdown renders the report as tables.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "# bench perf\n\n%s, %d threads, BLAS %s, libtorch %s, %s; %s – %s; load average %.1f → %.1f\n",
+		m.CPU, m.Threads, torchrt.BLASKind(m.BLAS), m.Libtorch, m.Go, m.Started, m.Finished, m.Load1, m.Load1End)
+	if len(r.Throughput) > 0 {
+		b.WriteString("\n## Training throughput: ours vs PyTorch eager (same libtorch)\n\n")
+		b.WriteString("| size | method | batch×seq | reps | ours steps/s | reference steps/s | ours/ref | ≥1.2 | step vs FT (ours) | ≤0.75 | ours fwd/bwd/opt ms | ref fwd/bwd/opt ms | ours peak RSS MiB | ref peak RSS MiB |\n")
+		b.WriteString("|---|---|---|---|---:|---:|---:|---|---:|---|---|---|---:|---:|\n")
+		ft := map[string]float64{}
+		for _, p := range r.Throughput {
+			if p.Method == "fine-tuning" {
+				ft[p.Size] = p.Summary.OursStepsPerS
+			}
+		}
+		for _, p := range r.Throughput {
+			s := p.Summary
+			rel, relOK := "", ""
+			if f := ft[p.Size]; f > 0 && p.Method != "fine-tuning" {
+				x := f / s.OursStepsPerS
+				rel, relOK = fmt.Sprintf("%.2f", x), passMiss(x <= TargetTunedShare)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %d×%d | %d | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s | %.0f | %.0f |\n",
+				p.Size, p.Method, p.Workload.Batch, p.Workload.Seq, len(p.Ours), s.OursStepsPerS, s.RefStepsPerS, s.Ratio,
+				passMiss(s.Ratio >= TargetRatio), rel, relOK, phases(s.OursPhaseMS), phases(s.RefPhaseMS), s.OursRSSMiB, s.RefRSSMiB)
+		}
+		b.WriteString("\nMedians over repetitions; each repetition is a fresh process per side, sides alternating (ABBA). " +
+			"Peak RSS is each process's VmHWM (model, optimiser state, activations).\n")
+	}
+	if ov := r.Overhead; ov != nil {
+		fmt.Fprintf(&b, "\n## Runner overhead: `bench run -c %s --only %s`\n\n", ov.Config, strings.Join(ov.Only, " --only "))
+		b.WriteString("| cell | steps | wall s | train s | eval s | setup s | other s | outside training |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, c := range append(append([]CellOverhead{}, ov.Cells...), ov.Total) {
+			fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f%% |\n", c.Cell, c.Steps, c.WallS, c.TrainS, c.EvalS, c.SetupS, c.OtherS, 100*c.Share)
+		}
+		fmt.Fprintf(&b, "\nOutside training = 1 − train_s/wall_s (evaluation, set-up, saving, logging). Whole process: %.1f s.\n", ov.RunWallS)
+	}
+	if mem := r.Memory; mem != nil {
+		fmt.Fprintf(&b, "\n## Memory: RSS of `bench run` over %d steps per cell (tiny backbone), after %d warm-up steps\n\n", mem.Steps, mem.WarmupTo)
+		b.WriteString("| cell | RSS at warm-up end MiB | min | max | last | max deviation | slope MiB/1k steps | flat (±5%) |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, c := range mem.Cells {
+			fmt.Fprintf(&b, "| %s | %.1f (step %d) | %.1f | %.1f | %.1f | %.2f%% | %+.2f | %s |\n", c.Cell, c.Baseline.RSSMiB, c.Baseline.Step,
+				c.MinMiB, c.MaxMiB, c.LastMiB, 100*c.MaxDev, c.SlopeMiBPer1k, passMiss(c.Flat))
+		}
+	}
+	if len(r.Targets) > 0 {
+		b.WriteString("\n## Targets\n\n| target | value | result |\n|---|---:|---|\n")
+		for _, t := range r.Targets {
+			fmt.Fprintf(&b, "| %s | %.3f | %s |\n", t.Name, t.Value, passMiss(t.Pass))
+		}
+	}
+	return b.String()
+}
+
+func phases(ph map[string]float64) string {
+	return fmt.Sprintf("%.1f / %.1f / %.1f", ph["forward"], ph["backward"], ph["optimizer"])
+}
+
+// load1 is the 1-minute load average (0 if unknown).
+func load1() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var x float64
+	_, _ = fmt.Sscanf(string(b), "%f", &x)
+	return x
+}
