@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/tsx"
@@ -32,14 +33,14 @@ type AdamW struct {
 	Beta1, Beta2, Eps, WeightDecay float64
 
 	params []Param
-	m, v   []*ts.Tensor // first and second moments, allocated lazily, one per param
+	m, v   []handle // first and second moments, allocated lazily, one per param
 	step   int64
 }
 
 // NewAdamW returns an optimiser over params. State is kept for these tensors only.
 func NewAdamW(params []Param, weightDecay float64) *AdamW {
 	return &AdamW{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay, params: params,
-		m: make([]*ts.Tensor, len(params)), v: make([]*ts.Tensor, len(params))}
+		m: make([]handle, len(params)), v: make([]handle, len(params))}
 }
 
 // Params returns the optimised parameters.
@@ -73,63 +74,63 @@ func (o *AdamW) Step(lr float64) error {
 	})
 }
 
+// update is PyTorch's single-tensor AdamW step for parameter i, operation for operation, so
+// that results match to float32 rounding.
 func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
-	g, err := p.Tensor.Grad(false)
-	if err != nil {
+	g, err := gradOf(p.Tensor)
+	if err != nil || g == nil {
 		return err
 	}
-	defer g.MustDrop()
-	if !g.MustDefined() {
-		return nil
-	}
+	defer free(g)
+	pt := tsx.Handle(p.Tensor)
 	if o.m[i] == nil {
-		if o.m[i], err = p.Tensor.ZerosLike(false); err != nil {
+		if o.m[i], err = newHandle(func(out *libtch.Ctensor) { libtch.AtgZerosLike(out, pt) }); err != nil {
 			return err
 		}
-		if o.v[i], err = p.Tensor.ZerosLike(false); err != nil {
+		if o.v[i], err = newHandle(func(out *libtch.Ctensor) { libtch.AtgZerosLike(out, pt) }); err != nil {
 			return err
 		}
 	}
 	m, v := o.m[i], o.v[i]
 	if p.Decay && o.WeightDecay != 0 {
-		if err := tsx.MulScalar(p.Tensor, 1-lr*o.WeightDecay); err != nil {
+		if err := mulScalar(pt, 1-lr*o.WeightDecay); err != nil {
 			return err
 		}
 	}
 	// m ← β1·m + (1-β1)·g ; v ← β2·v + (1-β2)·g²
-	if err := tsx.Lerp(m, g, 1-o.Beta1); err != nil {
+	if err := lerp(m, g, 1-o.Beta1); err != nil {
 		return err
 	}
-	g2, err := g.Square(false)
+	g2, err := newHandle(func(out *libtch.Ctensor) { libtch.AtgSquare(out, g) })
 	if err != nil {
 		return err
 	}
-	err = tsx.Lerp(v, g2, 1-o.Beta2)
-	g2.MustDrop()
+	err = lerp(v, g2, 1-o.Beta2)
+	free(g2)
 	if err != nil {
 		return err
 	}
 	// p ← p - lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps)
-	denom, err := v.Sqrt(false)
+	denom, err := newHandle(func(out *libtch.Ctensor) { libtch.AtgSqrt(out, v) })
 	if err != nil {
 		return err
 	}
-	defer denom.MustDrop()
-	if err := tsx.MulScalar(denom, 1/math.Sqrt(bc2)); err != nil {
+	defer free(denom)
+	if err := mulScalar(denom, 1/math.Sqrt(bc2)); err != nil {
 		return err
 	}
-	if err := tsx.AddScalar(denom, o.Eps); err != nil {
+	if err := addScalar(denom, o.Eps); err != nil {
 		return err
 	}
-	upd, err := m.Div(denom, false)
+	upd, err := newHandle(func(out *libtch.Ctensor) { libtch.AtgDiv(out, m, denom) })
 	if err != nil {
 		return err
 	}
-	defer upd.MustDrop()
-	if err := tsx.MulScalar(upd, lr/bc1); err != nil {
+	defer free(upd)
+	if err := mulScalar(upd, lr/bc1); err != nil {
 		return err
 	}
-	return tsx.Sub(p.Tensor, upd)
+	return inplace(func(out *libtch.Ctensor) { libtch.AtgSub_(out, pt, upd) })
 }
 
 // ZeroGrad clears the gradients of all parameters.
@@ -145,56 +146,46 @@ func (o *AdamW) ZeroGrad() error {
 // Close frees the optimiser state.
 func (o *AdamW) Close() {
 	for i := range o.m {
-		if o.m[i] != nil {
-			o.m[i].MustDrop()
-			o.v[i].MustDrop()
-			o.m[i], o.v[i] = nil, nil
-		}
+		free(o.m[i], o.v[i])
+		o.m[i], o.v[i] = nil, nil
 	}
 }
 
 // ZeroGrad zeroes t's gradient if it has one, without leaking the gradient handle.
 func ZeroGrad(t *ts.Tensor) error {
-	g, err := t.Grad(false)
-	if err != nil {
+	g, err := gradOf(t)
+	if err != nil || g == nil {
 		return err
 	}
-	defer g.MustDrop()
-	if !g.MustDefined() {
-		return nil
-	}
-	if err := tsx.Detach(g); err != nil {
+	defer free(g)
+	if err := inplace(func(out *libtch.Ctensor) { libtch.AtgDetach_(out, g) }); err != nil {
 		return err
 	}
-	return tsx.Zero(g)
+	return inplace(func(out *libtch.Ctensor) { libtch.AtgZero_(out, g) })
 }
 
 // ClipGradNorm rescales the gradients so that their global L2 norm is at most maxNorm, as
 // torch.nn.utils.clip_grad_norm_ does, and returns the norm before clipping.
 func ClipGradNorm(params []Param, maxNorm float64) (float64, error) {
 	var sq float64
-	var grads []*ts.Tensor
-	defer func() {
-		for _, g := range grads {
-			g.MustDrop()
-		}
-	}()
+	var grads []handle
+	defer func() { free(grads...) }()
 	for _, p := range params {
-		g, err := p.Tensor.Grad(false)
+		g, err := gradOf(p.Tensor)
 		if err != nil {
 			return 0, err
 		}
-		if !g.MustDefined() {
-			g.MustDrop()
+		if g == nil {
 			continue
 		}
 		grads = append(grads, g)
-		n, err := g.Norm(false)
+		n, err := newHandle(func(out *libtch.Ctensor) { libtch.AtgNorm(out, g) })
 		if err != nil {
 			return 0, err
 		}
-		x, err := n.Float64Value([]int64{})
-		n.MustDrop()
+		x := libtch.AtDoubleValueAtIndexes(n, nil, 0)
+		err = tsx.Err(ts.TorchErr())
+		free(n)
 		if err != nil {
 			return 0, err
 		}
@@ -208,7 +199,7 @@ func ClipGradNorm(params []Param, maxNorm float64) (float64, error) {
 	if coef < 1 {
 		err := tsx.NoGrad(func() error {
 			for _, g := range grads {
-				if err := tsx.MulScalar(g, coef); err != nil {
+				if err := mulScalar(g, coef); err != nil {
 					return err
 				}
 			}
