@@ -246,7 +246,9 @@ func fmtMetrics(m map[string]float64) string {
 	return s
 }
 
-// EstimateSteps is the number of optimiser steps a cell will take on nTrain examples.
+// EstimateSteps is the number of optimiser steps a cell will take on nTrain training units.
+// Units are examples, except for span extraction, whose sliding windows outnumber the
+// questions: an estimate from the question count is low there.
 func EstimateSteps(h Hyper, nTrain int) int {
 	_, total, _ := plan(h, nTrain, 0)
 	return total

@@ -188,6 +188,9 @@ func decodeCHID(raw []byte) (Example, error) {
 	// The target blank becomes the cloze mark and every other one four [MASK]s. FewCLUE's
 	// passages have one blank, so replacing the first occurrence of the tag is exact there too.
 	target := strings.Index(passage, tag)
+	if target < 0 || !idiomTag.MatchString(tag) {
+		return Example{}, fmt.Errorf("field \"tag\": %q is not a blank of the passage", tag)
+	}
 	others := idiomTag.ReplaceAllString(passage[target+len(tag):], "[MASK][MASK][MASK][MASK]")
 	ex.TextA = idiomTag.ReplaceAllString(passage[:target], "[MASK][MASK][MASK][MASK]") + ClozeMark + others
 	for _, c := range cands {

@@ -139,8 +139,12 @@ func (c *Classifier) Predict(out model.Output, _ *Batch) ([]Guess, error) {
 		return nil, err
 	}
 	defer am.MustDrop()
+	labels, err := ints(am)
+	if err != nil {
+		return nil, err
+	}
 	var gs []Guess
-	for _, p := range am.Int64Values() {
+	for _, p := range labels {
 		gs = append(gs, Guess{{Label: int(p)}})
 	}
 	return gs, nil

@@ -216,7 +216,10 @@ func (g *GlobalPointer) Predict(out model.Output, b *Batch) ([]Guess, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := where.Int64Values()
+	idx, err := ints(where)
+	if err != nil {
+		return nil, err
+	}
 	if len(idx) != 4*len(score) {
 		return nil, fmt.Errorf("global pointer: %d cells but %d scores", len(idx)/4, len(score))
 	}

@@ -181,7 +181,7 @@ func upload(data []int64, shape []int64, dev gotch.Device) (*ts.Tensor, error) {
 }
 
 // floats copies a tensor's values out as float64. (gotch's Float64Values leaks the converted
-// copy it makes.)
+// copy it makes, and exits the process on an error.)
 func floats(t *ts.Tensor) ([]float64, error) {
 	d, err := t.Totype(gotch.Double, false)
 	if err != nil {
@@ -189,6 +189,20 @@ func floats(t *ts.Tensor) ([]float64, error) {
 	}
 	defer d.MustDrop()
 	out := make([]float64, d.Numel())
+	if len(out) == 0 {
+		return out, nil
+	}
+	return out, d.CopyData(out, d.Numel())
+}
+
+// ints copies an integer tensor's values out as int64, without gotch's exiting Must* path.
+func ints(t *ts.Tensor) ([]int64, error) {
+	d, err := t.Totype(gotch.Int64, false)
+	if err != nil {
+		return nil, err
+	}
+	defer d.MustDrop()
+	out := make([]int64, d.Numel())
 	if len(out) == 0 {
 		return out, nil
 	}
