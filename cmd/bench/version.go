@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
 )
@@ -11,7 +12,7 @@ import (
 func init() {
 	register(&command{
 		name:    "version",
-		usage:   "[--json] [--device auto|cpu|cuda:N]",
+		usage:   "[--json] [--device auto|cpu|cuda:N] [--threads N]",
 		summary: "print Go, gotch and libtorch versions, the BLAS library, thread count and device",
 		run:     runVersion,
 	})
@@ -21,10 +22,16 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("version", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	device := fs.String("device", "auto", "device to describe: auto, cpu, cuda or cuda:N")
+	threads := fs.Int("threads", 0, "libtorch threads to report, set as bench run sets them (0 = all logical cores)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	torchrt.LockThread()
+	n := *threads
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	torchrt.SetNumThreads(n)
 	in, err := torchrt.Describe(*device)
 	if err != nil {
 		return err
