@@ -17,7 +17,7 @@ export GOTCH_CACHE ?= $(CURDIR)/build/gotch-cache
 # Built-in data and the pre-trained built-in backbone are cached here (keyed by their spec).
 export CLUE_BENCH_CACHE ?= $(CURDIR)/build/cache
 
-.PHONY: help setup deps gotch build test test-slurm vet bench bench-smoke clean
+.PHONY: help setup deps gotch build test test-slurm vet bench bench-smoke gate baseline clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,6 +64,15 @@ bench-smoke: build ## a one-minute version of `make bench`: one seed, a few step
 	$(BIN) run -c $(CONFIG) --out $(OUT)-smoke --only '*/*/*/s1' --limit 5 --pretrain-steps 20
 	$(BIN) report --results $(OUT)-smoke > /dev/null
 	@echo "report: $(OUT)-smoke/report/index.md"
+
+BASELINE ?= baselines/builtin.json
+
+gate: build ## compare $(OUT) with the committed baseline of the built-in suite; exit 1 on a regression
+	$(BIN) compare --baseline $(BASELINE) --results $(OUT)
+
+baseline: build ## record $(OUT) as the committed baseline of the built-in suite (gate: drop > max(5 points, 3 x pooled seed std))
+	@mkdir -p $(dir $(BASELINE))
+	$(BIN) baseline --results $(OUT) --out $(BASELINE) --z 3 --floor 5
 
 test-slurm: build ## run the tiny plan as Slurm job arrays on a throwaway localhost cluster (root, Debian; ~1 min)
 	scale/testdata/test-slurm.sh
