@@ -5,39 +5,58 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
 )
 
-// activations maps transformers' ACT2FN names to libtorch ops. Each returns a new tensor and
-// leaves its input alone.
-var activations = map[string]func(*ts.Tensor) (*ts.Tensor, error){
+// activations maps transformers' ACT2FN names to libtorch ops on handles (the encoder calls
+// them in every layer; see handles.go). Each makes a new tensor, tracked by s, and leaves its
+// input alone.
+var activations = map[string]func(s *hscope, x raw) (raw, error){
 	// transformers' "gelu" is the exact erf form; the tanh forms differ by up to ~1e-3.
-	"gelu":              func(x *ts.Tensor) (*ts.Tensor, error) { return x.Gelu("none", false) },
-	"gelu_new":          func(x *ts.Tensor) (*ts.Tensor, error) { return x.Gelu("tanh", false) },
-	"gelu_fast":         func(x *ts.Tensor) (*ts.Tensor, error) { return x.Gelu("tanh", false) },
-	"gelu_pytorch_tanh": func(x *ts.Tensor) (*ts.Tensor, error) { return x.Gelu("tanh", false) },
-	"relu":              func(x *ts.Tensor) (*ts.Tensor, error) { return x.Relu(false) },
-	"silu":              func(x *ts.Tensor) (*ts.Tensor, error) { return x.Silu(false) },
-	"swish":             func(x *ts.Tensor) (*ts.Tensor, error) { return x.Silu(false) },
-	"tanh":              func(x *ts.Tensor) (*ts.Tensor, error) { return x.Tanh(false) },
-	"sigmoid":           func(x *ts.Tensor) (*ts.Tensor, error) { return x.Sigmoid(false) },
+	"gelu":              geluOf("none"),
+	"gelu_new":          geluOf("tanh"),
+	"gelu_fast":         geluOf("tanh"),
+	"gelu_pytorch_tanh": geluOf("tanh"),
+	"relu":              unary(libtch.AtgRelu),
+	"silu":              unary(libtch.AtgSilu),
+	"swish":             unary(libtch.AtgSilu),
+	"tanh":              unary(libtch.AtgTanh),
+	"sigmoid":           unary(libtch.AtgSigmoid),
 	"quick_gelu":        quickGelu,
 }
 
-// quickGelu is x·sigmoid(1.702·x).
-func quickGelu(x *ts.Tensor) (*ts.Tensor, error) {
-	scaled, err := x.MulScalar(ts.FloatScalar(1.702), false)
-	if err != nil {
-		return nil, err
+func geluOf(approximate string) func(*hscope, raw) (raw, error) {
+	return func(s *hscope, x raw) (raw, error) {
+		return s.op(func(out *libtch.Ctensor) { libtch.AtgGelu(out, x, approximate) })
 	}
-	gate, err := scaled.Sigmoid(true)
-	if err != nil {
-		return nil, err
-	}
-	return gate.Mul(x, true) // drops gate, keeps x
 }
 
-func activation(name string) (func(*ts.Tensor) (*ts.Tensor, error), error) {
+func unary(f func(out *libtch.Ctensor, self libtch.Ctensor)) func(*hscope, raw) (raw, error) {
+	return func(s *hscope, x raw) (raw, error) {
+		return s.op(func(out *libtch.Ctensor) { f(out, x) })
+	}
+}
+
+// quickGelu is x·sigmoid(1.702·x).
+func quickGelu(s *hscope, x raw) (raw, error) {
+	var scaled raw
+	var err error
+	withFloat(1.702, func(c libtch.Cscalar) {
+		scaled, err = s.op(func(out *libtch.Ctensor) { libtch.AtgMulScalar(out, x, c) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	gate, err := s.op(func(out *libtch.Ctensor) { libtch.AtgSigmoid(out, scaled) })
+	if err != nil {
+		return nil, err
+	}
+	return s.op(func(out *libtch.Ctensor) { libtch.AtgMul(out, gate, x) })
+}
+
+// rawActivation returns the named activation on handles, with the name in its errors.
+func rawActivation(name string) (func(*hscope, raw) (raw, error), error) {
 	f, ok := activations[name]
 	if !ok {
 		names := make([]string, 0, len(activations))
@@ -47,12 +66,29 @@ func activation(name string) (func(*ts.Tensor) (*ts.Tensor, error), error) {
 		sort.Strings(names)
 		return nil, fmt.Errorf("unknown activation %q (have %s)", name, strings.Join(names, ", "))
 	}
-	return func(x *ts.Tensor) (*ts.Tensor, error) {
-		y, err := f(x)
+	return func(s *hscope, x raw) (raw, error) {
+		y, err := f(s, x)
 		if err != nil {
-			return nil, fmt.Errorf("activation %s: %w", name, torchErr(err))
+			return nil, fmt.Errorf("activation %s: %w", name, err)
 		}
 		return y, nil
+	}, nil
+}
+
+// activation is the named activation on gotch tensors, for callers outside the encoder.
+func activation(name string) (func(*ts.Tensor) (*ts.Tensor, error), error) {
+	f, err := rawActivation(name)
+	if err != nil {
+		return nil, err
+	}
+	return func(x *ts.Tensor) (*ts.Tensor, error) {
+		var s hscope
+		defer s.free()
+		y, err := f(&s, handle(x))
+		if err != nil {
+			return nil, err
+		}
+		return wrap(s.keep(y)), nil
 	}, nil
 }
 

@@ -62,7 +62,7 @@ type Encoder struct {
 	embLN          layerNorm
 	layers         []layer
 	pooler         linear
-	act            func(*ts.Tensor) (*ts.Tensor, error)
+	act            func(*hscope, raw) (raw, error)
 	device         gotch.Device
 
 	prefix Prefix
@@ -80,7 +80,7 @@ func NewEncoder(p *nn.Path, cfg Config) (*Encoder, error) {
 	if path := p.Paths(); len(path) != 1 || path[0] != "bert" {
 		return nil, fmt.Errorf("new encoder: path must be vs.Root().Sub(\"bert\"), got %q", fullName(p, ""))
 	}
-	act, err := activation(cfg.HiddenAct)
+	act, err := rawActivation(cfg.HiddenAct)
 	if err != nil {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
@@ -194,30 +194,31 @@ func (e *Encoder) Forward(b Batch, train bool) (Output, error) {
 		return Output{}, fmt.Errorf("forward: positions %d…%d exceed max_position_embeddings %d",
 			start, start+seq-1, e.Cfg.MaxPositionEmbeddings)
 	}
-	mask, err := e.additiveMask(b.Mask, bsz, seq, plen)
-	if err != nil {
-		return Output{}, fmt.Errorf("forward: attention mask: %w", err)
+	var s hscope // holds the mask and the hidden state between layers
+	defer s.free()
+	var mask raw
+	if b.Mask != nil {
+		if mask, err = e.additiveMask(&s, handle(b.Mask), bsz, seq, plen); err != nil {
+			return Output{}, fmt.Errorf("forward: attention mask: %w", err)
+		}
 	}
-	defer dropAll(mask)
-
-	hidden, err := e.embed(b, bsz, seq, start, train)
+	hidden, err := e.embed(&s, b, bsz, seq, start, train)
 	if err != nil {
 		return Output{}, fmt.Errorf("forward: embeddings: %w", err)
 	}
 	for i := range e.layers {
-		next, err := e.layerForward(i, hidden, mask, bsz, seq, plen, train)
-		dropAll(hidden)
+		next, err := e.layerForward(&s, i, hidden, mask, bsz, seq, plen, train)
 		if err != nil {
 			return Output{}, fmt.Errorf("forward: layer %d: %w", i, err)
 		}
+		freeHandles(s.keep(hidden)) // activations saved for backward keep their own references
 		hidden = next
 	}
-	pooled, err := e.pool(hidden)
+	pooled, err := e.pool(&s, hidden)
 	if err != nil {
-		dropAll(hidden)
 		return Output{}, fmt.Errorf("forward: pooler: %w", err)
 	}
-	return Output{Hidden: hidden, Pooled: pooled}, nil
+	return Output{Hidden: wrap(s.keep(hidden)), Pooled: wrap(s.keep(pooled))}, nil
 }
 
 // checkBatch validates the batch tensors and returns (B, T).
@@ -253,86 +254,99 @@ func (e *Encoder) checkBatch(b Batch) (int64, int64, error) {
 	return shape[0], shape[1], nil
 }
 
-// embed returns LayerNorm(word + type + position), with dropout in training: (B, T, H).
-func (e *Encoder) embed(b Batch, bsz, seq, start int64, train bool) (*ts.Tensor, error) {
-	var s scope
-	defer s.drop()
-	words, err := s.track(ts.Embedding(e.word, b.InputIDs, e.Cfg.PadTokenID, false, false))
+// embed returns LayerNorm(word + type + position), with dropout in training: (B, T, H),
+// tracked by s.
+func (e *Encoder) embed(s *hscope, b Batch, bsz, seq, start int64, train bool) (raw, error) {
+	var t hscope
+	defer t.free()
+	words, err := t.embedding(e.word, handle(b.InputIDs), e.Cfg.PadTokenID)
 	if err != nil {
 		return nil, err
 	}
-	typeIDs := b.TypeIDs
-	if typeIDs == nil {
-		if typeIDs, err = s.track(ts.Zeros([]int64{bsz, seq}, gotch.Int64, e.device)); err != nil {
-			return nil, err
-		}
+	var typeIDs raw
+	if b.TypeIDs != nil {
+		typeIDs = handle(b.TypeIDs)
+	} else if typeIDs, err = t.filled(false, []int64{bsz, seq}, gotch.Int64, e.device); err != nil {
+		return nil, err
 	}
-	types, err := s.track(ts.Embedding(e.typ, typeIDs, -1, false, false))
+	types, err := t.embedding(e.typ, typeIDs, -1)
 	if err != nil {
 		return nil, err
 	}
-	posIDs, err := s.track(ts.ArangeStart(ts.IntScalar(start), ts.IntScalar(start+seq), gotch.Int64, e.device))
+	from, to := libtch.AtsInt(start), libtch.AtsInt(start+seq)
+	posIDs, err := t.op(func(out *libtch.Ctensor) {
+		libtch.AtgArangeStart(out, from, to, gotch.Int64.CInt(), e.device.CInt())
+	})
+	libtch.AtsFree(from)
+	libtch.AtsFree(to)
 	if err != nil {
 		return nil, err
 	}
-	pos, err := s.track(ts.Embedding(e.pos, posIDs, -1, false, false)) // (T, H), broadcast over B
+	pos, err := t.embedding(e.pos, posIDs, -1) // (T, H), broadcast over B
 	if err != nil {
 		return nil, err
 	}
 	// Same summation order as transformers: (word + type) + position.
-	sum, err := s.track(words.Add(types, false))
+	sum, err := t.add(words, types)
 	if err != nil {
 		return nil, err
 	}
-	if sum, err = s.track(sum.Add(pos, false)); err != nil {
+	if sum, err = t.add(sum, pos); err != nil {
 		return nil, err
 	}
-	normed, err := s.track(e.embLN.forward(sum))
+	normed, err := t.layerNorm(e.embLN, sum)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.track(dropout(normed, e.Cfg.HiddenDropoutProb, train))
+	out, err := t.dropout(normed, e.Cfg.HiddenDropoutProb, train)
 	if err != nil {
 		return nil, err
 	}
-	s.release(out)
+	s.held = append(s.held, t.keep(out))
 	return out, nil
 }
 
 // additiveMask turns a (B, T) 1/0 mask into (B, 1, 1, P+T) scores to add: 0 where a key is
 // visible, the dtype's most negative finite value where it is padding (transformers' choice,
-// which keeps fully padded rows finite). Prefix keys are always visible. nil mask → nil.
-func (e *Encoder) additiveMask(m *ts.Tensor, bsz, seq, plen int64) (*ts.Tensor, error) {
-	if m == nil {
-		return nil, nil
-	}
-	var s scope
-	defer s.drop()
+// which keeps fully padded rows finite). Prefix keys are always visible. The result is
+// tracked by s.
+func (e *Encoder) additiveMask(s *hscope, m raw, bsz, seq, plen int64) (raw, error) {
+	var t hscope
+	defer t.free()
 	dtype := e.word.DType()
-	vis, err := s.track(m.Totype(dtype, false))
+	vis, err := t.op(func(out *libtch.Ctensor) { libtch.AtgTotype(out, m, dtype.CInt()) })
 	if err != nil {
 		return nil, err
 	}
 	if plen > 0 {
-		ones, err := s.track(ts.Ones([]int64{bsz, plen}, dtype, e.device))
+		ones, err := t.filled(true, []int64{bsz, plen}, dtype, e.device)
 		if err != nil {
 			return nil, err
 		}
-		if vis, err = s.track(ts.Cat([]*ts.Tensor{ones, vis}, 1)); err != nil {
+		if vis, err = t.cat([]raw{ones, vis}, 1); err != nil {
 			return nil, err
 		}
 	}
 	// (m − 1)·max: 0 for visible keys, −max for padding.
-	shifted, err := s.track(vis.SubScalar(ts.FloatScalar(1), false))
+	var shifted, scaled raw
+	withFloat(1, func(c libtch.Cscalar) {
+		shifted, err = t.op(func(out *libtch.Ctensor) { libtch.AtgSubScalar(out, vis, c) })
+	})
 	if err != nil {
 		return nil, err
 	}
-	scaled, err := s.track(shifted.MulScalar(ts.FloatScalar(maxFinite(dtype)), false))
+	withFloat(maxFinite(dtype), func(c libtch.Cscalar) {
+		scaled, err = t.op(func(out *libtch.Ctensor) { libtch.AtgMulScalar(out, shifted, c) })
+	})
 	if err != nil {
 		return nil, err
 	}
-	out, err := scaled.View([]int64{bsz, 1, 1, plen + seq}, false)
-	return out, torchErr(err)
+	out, err := t.view(scaled, []int64{bsz, 1, 1, plen + seq})
+	if err != nil {
+		return nil, err
+	}
+	s.held = append(s.held, t.keep(out))
+	return out, nil
 }
 
 // maxFinite is the largest finite value of a floating dtype.
@@ -349,18 +363,22 @@ func maxFinite(d gotch.DType) float64 {
 	}
 }
 
-// pool returns tanh(dense(hidden[:, 0])): (B, H).
-func (e *Encoder) pool(hidden *ts.Tensor) (*ts.Tensor, error) {
-	var s scope
-	defer s.drop()
-	cls, err := s.track(hidden.Select(1, 0, false))
+// pool returns tanh(dense(hidden[:, 0])): (B, H), tracked by s.
+func (e *Encoder) pool(s *hscope, hidden raw) (raw, error) {
+	var t hscope
+	defer t.free()
+	cls, err := t.op(func(out *libtch.Ctensor) { libtch.AtgSelect(out, hidden, 1, 0) })
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.track(e.pooler.forward(cls))
+	d, err := t.linear(e.pooler, cls)
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.Tanh(false)
-	return out, torchErr(err)
+	out, err := t.op(func(out *libtch.Ctensor) { libtch.AtgTanh(out, d) })
+	if err != nil {
+		return nil, err
+	}
+	s.held = append(s.held, t.keep(out))
+	return out, nil
 }

@@ -4,44 +4,50 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
 )
 
-// layerForward runs layer i on x (B, T, H) and returns a new (B, T, H) tensor; x is not dropped.
-// mask is the additive (B, 1, 1, P+T) mask or nil.
-func (e *Encoder) layerForward(i int, x, mask *ts.Tensor, bsz, seq, plen int64, train bool) (*ts.Tensor, error) {
-	a, err := e.attention(i, x, mask, bsz, seq, plen, train)
+// Functions here take the caller's scope s and add only their result to it; their
+// intermediates live in a scope of their own, freed on return.
+
+// layerForward runs layer i on x (B, T, H) and returns a new (B, T, H) tensor tracked by s;
+// x is left alone. mask is the additive (B, 1, 1, P+T) mask or nil.
+func (e *Encoder) layerForward(s *hscope, i int, x, mask raw, bsz, seq, plen int64, train bool) (raw, error) {
+	var t hscope
+	defer t.free()
+	a, err := e.attention(&t, i, x, mask, bsz, seq, plen, train)
 	if err != nil {
 		return nil, fmt.Errorf("attention: %w", err)
 	}
-	defer dropAll(a)
-	out, err := e.feedForward(i, a, train)
+	out, err := e.feedForward(&t, i, a, train)
 	if err != nil {
 		return nil, fmt.Errorf("feed-forward: %w", err)
 	}
+	s.held = append(s.held, t.keep(out))
 	return out, nil
 }
 
 // attention is the self-attention block: LayerNorm(x + dropout(dense(softmax(QKᵀ/√d + mask)·V))),
 // with attention-prob dropout, and prefix keys/values concatenated in front of K and V.
-func (e *Encoder) attention(i int, x, mask *ts.Tensor, bsz, seq, plen int64, train bool) (*ts.Tensor, error) {
+func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64, train bool) (raw, error) {
 	l := &e.layers[i]
 	c := e.Cfg
 	nh, d := c.NumAttentionHeads, c.HeadDim()
-	var s scope
-	defer s.drop()
+	var t hscope
+	defer t.free()
 
 	// (B, T, H) → (B, heads, T, d)
-	heads := func(lin linear) (*ts.Tensor, error) {
-		y, err := s.track(lin.forward(x))
+	heads := func(lin linear) (raw, error) {
+		y, err := t.linear(lin, x)
 		if err != nil {
 			return nil, err
 		}
-		v, err := s.track(y.View([]int64{bsz, seq, nh, d}, false))
+		v, err := t.view(y, []int64{bsz, seq, nh, d})
 		if err != nil {
 			return nil, err
 		}
-		return s.track(v.Permute([]int64{0, 2, 1, 3}, false))
+		return t.permute(v, []int64{0, 2, 1, 3})
 	}
 	q, err := heads(l.query)
 	if err != nil {
@@ -56,134 +62,145 @@ func (e *Encoder) attention(i int, x, mask *ts.Tensor, bsz, seq, plen int64, tra
 		return nil, err
 	}
 	if e.prefix != nil && plen > 0 {
-		if k, v, err = e.withPrefix(&s, i, k, v, bsz, plen, train); err != nil {
+		if k, v, err = e.withPrefix(&t, i, k, v, bsz, plen, train); err != nil {
 			return nil, err
 		}
 	}
-	kt, err := s.track(k.Transpose(-1, -2, false))
+	kt, err := t.op(func(out *libtch.Ctensor) { libtch.AtgTranspose(out, k, -1, -2) })
 	if err != nil {
 		return nil, err
 	}
-	scores, err := s.track(q.Matmul(kt, false)) // (B, heads, T, P+T)
+	scores, err := t.matmul(q, kt) // (B, heads, T, P+T)
 	if err != nil {
 		return nil, err
 	}
-	if scores, err = s.track(scores.DivScalar(ts.FloatScalar(math.Sqrt(float64(d))), false)); err != nil {
+	withFloat(math.Sqrt(float64(d)), func(sc libtch.Cscalar) {
+		scores, err = t.op(func(out *libtch.Ctensor) { libtch.AtgDivScalar(out, scores, sc) })
+	})
+	if err != nil {
 		return nil, err
 	}
 	if mask != nil {
-		if scores, err = s.track(scores.Add(mask, false)); err != nil {
+		if scores, err = t.add(scores, mask); err != nil {
 			return nil, err
 		}
 	}
-	probs, err := s.track(scores.Softmax(-1, scores.DType(), false))
+	dtype := int32(libtch.AtScalarType(scores))
+	probs, err := t.op(func(out *libtch.Ctensor) { libtch.AtgSoftmax(out, scores, -1, dtype) })
 	if err != nil {
 		return nil, err
 	}
-	if probs, err = s.track(dropout(probs, c.AttentionProbsDropoutProb, train)); err != nil {
+	if probs, err = t.dropout(probs, c.AttentionProbsDropoutProb, train); err != nil {
 		return nil, err
 	}
-	ctx, err := s.track(probs.Matmul(v, false)) // (B, heads, T, d)
+	ctx, err := t.matmul(probs, v) // (B, heads, T, d)
 	if err != nil {
 		return nil, err
 	}
-	if ctx, err = s.track(ctx.Permute([]int64{0, 2, 1, 3}, false)); err != nil {
+	if ctx, err = t.permute(ctx, []int64{0, 2, 1, 3}); err != nil {
 		return nil, err
 	}
-	if ctx, err = s.track(ctx.Reshape([]int64{bsz, seq, c.HiddenSize}, false)); err != nil {
+	if ctx, err = t.reshape(ctx, []int64{bsz, seq, c.HiddenSize}); err != nil {
 		return nil, err
 	}
-	return e.residual(&s, l.attnOut, l.attnLN, ctx, x, nil, train)
+	return e.residual(s, &t, l.attnOut, l.attnLN, ctx, x, nil, train)
 }
 
 // withPrefix fetches layer i's prefix and puts it in front of k and v (B, heads, T, d), giving
-// (B, heads, P+T, d). The prefix tensors are tracked by s and so dropped after use.
-func (e *Encoder) withPrefix(s *scope, i int, k, v *ts.Tensor, bsz, plen int64, train bool) (*ts.Tensor, *ts.Tensor, error) {
+// (B, heads, P+T, d) tracked by t. The hook's tensors are dropped after use.
+func (e *Encoder) withPrefix(t *hscope, i int, k, v raw, bsz, plen int64, train bool) (raw, raw, error) {
 	pk, pv, err := e.prefix.KV(i, bsz, train)
-	_, _ = s.track(pk, nil)
-	_, _ = s.track(pv, nil)
+	defer dropAll(pk, pv)
 	if err != nil {
 		return nil, nil, fmt.Errorf("prefix: %w", err)
 	}
 	want := []int64{bsz, e.Cfg.NumAttentionHeads, plen, e.Cfg.HeadDim()}
-	for _, t := range []struct {
+	for _, p := range []struct {
 		name string
 		x    *ts.Tensor
 	}{{"keys", pk}, {"values", pv}} {
-		if t.x == nil {
-			return nil, nil, fmt.Errorf("prefix %s are nil", t.name)
+		if p.x == nil {
+			return nil, nil, fmt.Errorf("prefix %s are nil", p.name)
 		}
-		got, err := t.x.Size()
+		got, err := p.x.Size()
 		if err != nil {
-			return nil, nil, fmt.Errorf("prefix %s: %w", t.name, torchErr(err))
+			return nil, nil, fmt.Errorf("prefix %s: %w", p.name, torchErr(err))
 		}
 		if !sameShape(got, want) {
-			return nil, nil, fmt.Errorf("prefix %s have shape %v, want %v", t.name, got, want)
+			return nil, nil, fmt.Errorf("prefix %s have shape %v, want %v", p.name, got, want)
 		}
 	}
-	k, err = s.track(ts.Cat([]*ts.Tensor{pk, k}, 2))
+	k, err = t.cat([]raw{handle(pk), k}, 2)
 	if err != nil {
 		return nil, nil, err
 	}
-	v, err = s.track(ts.Cat([]*ts.Tensor{pv, v}, 2))
+	v, err = t.cat([]raw{handle(pv), v}, 2)
 	if err != nil {
 		return nil, nil, err
 	}
 	return k, v, nil
 }
 
-// feedForward is LayerNorm(a + dropout(dense₂(act(dense₁(a))) + branch(a))).
-func (e *Encoder) feedForward(i int, a *ts.Tensor, train bool) (*ts.Tensor, error) {
+// feedForward is LayerNorm(a + dropout(dense₂(act(dense₁(a))) + branch(a))), tracked by s.
+func (e *Encoder) feedForward(s *hscope, i int, a raw, train bool) (raw, error) {
 	l := &e.layers[i]
-	var s scope
-	defer s.drop()
-	h, err := s.track(l.inter.forward(a))
+	var t hscope
+	defer t.free()
+	h, err := t.linear(l.inter, a)
 	if err != nil {
 		return nil, err
 	}
-	if h, err = s.track(e.act(h)); err != nil {
+	if h, err = e.act(&t, h); err != nil {
 		return nil, err
 	}
-	var extra *ts.Tensor
+	var extra raw
 	if e.branch != nil {
-		br, err := e.branch.Forward(i, a, train)
-		_, _ = s.track(br, nil)
+		xa, err := borrow(a)
+		if err != nil {
+			return nil, err
+		}
+		br, err := e.branch.Forward(i, xa, train)
+		dropAll(xa)
+		defer dropAll(br)
 		if err != nil {
 			return nil, fmt.Errorf("FFN branch: %w", err)
 		}
-		extra = br
+		if br != nil {
+			extra = handle(br)
+		}
 	}
-	return e.residual(&s, l.out, l.outLN, h, a, extra, train)
+	return e.residual(s, &t, l.out, l.outLN, h, a, extra, train)
 }
 
-// residual computes LayerNorm(res + dropout(dense(h) + extra)) for the end of both blocks.
-// extra may be nil; if set it must have the dense output's shape.
-func (e *Encoder) residual(s *scope, dense linear, ln layerNorm, h, res, extra *ts.Tensor, train bool) (*ts.Tensor, error) {
-	o, err := s.track(dense.forward(h))
+// residual computes LayerNorm(res + dropout(dense(h) + extra)) for the end of both blocks,
+// tracked by s; intermediates go to t. extra may be nil; if set it must have the dense
+// output's shape.
+func (e *Encoder) residual(s, t *hscope, dense linear, ln layerNorm, h, res, extra raw, train bool) (raw, error) {
+	o, err := t.linear(dense, h)
 	if err != nil {
 		return nil, err
 	}
 	if extra != nil {
-		want, err := o.Size()
+		want, err := shapeOf(o)
 		if err != nil {
-			return nil, torchErr(err)
+			return nil, err
 		}
-		got, err := extra.Size()
+		got, err := shapeOf(extra)
 		if err != nil {
-			return nil, fmt.Errorf("FFN branch output: %w", torchErr(err))
+			return nil, fmt.Errorf("FFN branch output: %w", err)
 		}
 		if !sameShape(got, want) {
 			return nil, fmt.Errorf("FFN branch output has shape %v, want %v", got, want)
 		}
-		if o, err = s.track(o.Add(extra, false)); err != nil {
+		if o, err = t.add(o, extra); err != nil {
 			return nil, err
 		}
 	}
-	if o, err = s.track(dropout(o, e.Cfg.HiddenDropoutProb, train)); err != nil {
+	if o, err = t.dropout(o, e.Cfg.HiddenDropoutProb, train); err != nil {
 		return nil, err
 	}
-	if o, err = s.track(o.Add(res, false)); err != nil {
+	if o, err = t.add(o, res); err != nil {
 		return nil, err
 	}
-	return ln.forward(o)
+	return s.layerNorm(ln, o)
 }

@@ -98,19 +98,3 @@ func newLayerNorm(p *nn.Path, n int64, eps float64) (layerNorm, error) {
 	}
 	return layerNorm{w: w, b: b, shape: []int64{n}, eps: eps}, nil
 }
-
-func (l layerNorm) forward(x *ts.Tensor) (*ts.Tensor, error) {
-	y, err := ts.LayerNorm(x, l.shape, l.w, l.b, l.eps, true)
-	return y, torchErr(err)
-}
-
-// dropout applies inverted dropout in training. Otherwise it returns x itself, so eval-mode
-// outputs are bit-identical to a model without dropout; callers therefore only pass tensors
-// they own and track the result (tracking the same tensor twice is harmless).
-func dropout(x *ts.Tensor, p float64, train bool) (*ts.Tensor, error) {
-	if !train || p == 0 {
-		return x, nil
-	}
-	y, err := ts.Dropout(x, p, true)
-	return y, torchErr(err)
-}

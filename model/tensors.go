@@ -21,39 +21,6 @@ var (
 	copyInto = tsx.Copy
 )
 
-// scope collects intermediate tensors so that a function can drop them all on return,
-// whichever path it leaves by. Tensors handed to the caller must not be tracked.
-type scope struct{ held []*ts.Tensor }
-
-// track records t for dropping and passes (t, err) through, so calls can be wrapped as
-// `x, err := s.track(y.Op(...))`. The error is shortened with torchErr.
-func (s *scope) track(t *ts.Tensor, err error) (*ts.Tensor, error) {
-	if err != nil {
-		return nil, torchErr(err)
-	}
-	s.held = append(s.held, t)
-	return t, nil
-}
-
-// release stops tracking t, for a tensor that is handed to the caller after all.
-func (s *scope) release(t *ts.Tensor) {
-	for i, h := range s.held {
-		if h == t {
-			s.held[i] = nil
-		}
-	}
-}
-
-// drop frees every tracked tensor. Dropping a tensor twice is harmless in gotch.
-func (s *scope) drop() {
-	for _, t := range s.held {
-		if t != nil {
-			_ = t.Drop()
-		}
-	}
-	s.held = nil
-}
-
 // dropAll frees the given tensors, skipping nils.
 func dropAll(tensors ...*ts.Tensor) {
 	for _, t := range tensors {
