@@ -97,13 +97,41 @@ func (s *hscope) layerNorm(l layerNorm, x raw) (raw, error) {
 	})
 }
 
-// dropout applies inverted dropout in training. Otherwise it returns x itself, so eval-mode
-// outputs are bit-identical to a model without dropout (and nothing new is tracked).
+// dropout applies inverted dropout in training: x·(u ≥ p)/(1 − p) with u ~ U[0, 1) drawn per
+// element, the same distribution as torch's dropout. libtorch 1.13 without MKL draws dropout
+// masks with bernoulli_, a serial loop spending two 32-bit Mersenne-Twister draws and double
+// arithmetic per element; dropout was 14% of a built-in fine-tuning step and 20% of a P-tuning
+// v2 step. One float uniform per element and two vectorised in-place passes run about twice as
+// fast, forward and backward (a 32×4×64×64 attention-probability tensor: 4.6 → 1.8 ms forward).
+// In eval mode, or with p = 0, it returns x itself, so eval outputs are bit-identical to a
+// model without dropout (and nothing new is tracked).
 func (s *hscope) dropout(x raw, p float64, train bool) (raw, error) {
 	if !train || p == 0 {
 		return x, nil
 	}
-	return s.op(func(out *libtch.Ctensor) { libtch.AtgDropout(out, x, p, 1) })
+	var t hscope
+	defer t.free()
+	mask, err := t.op(func(out *libtch.Ctensor) { libtch.AtgRandLike(out, x) })
+	if err != nil {
+		return nil, err
+	}
+	withFloat(p, func(c libtch.Cscalar) {
+		err = inplace(func(out *libtch.Ctensor) { libtch.AtgGe_(out, mask, c) }) // 1 kept, 0 dropped
+	})
+	if err != nil {
+		return nil, err
+	}
+	scale := 0.0 // p ≥ 1 drops everything, as torch does
+	if p < 1 {
+		scale = 1 / (1 - p)
+	}
+	withFloat(scale, func(c libtch.Cscalar) {
+		err = inplace(func(out *libtch.Ctensor) { libtch.AtgMulScalar_(out, mask, c) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.op(func(out *libtch.Ctensor) { libtch.AtgMul(out, x, mask) })
 }
 
 // view, reshape and permute take a dimension list.
