@@ -27,6 +27,8 @@ type PairSummary struct {
 	OursStepsPerS float64            `json:"ours_steps_per_s"`
 	RefStepsPerS  float64            `json:"reference_steps_per_s"`
 	Ratio         float64            `json:"ratio"` // ours / reference
+	OursCPUMS     float64            `json:"ours_cpu_ms"`
+	RefCPUMS      float64            `json:"reference_cpu_ms"`
 	OursRSSMiB    float64            `json:"ours_peak_rss_mib"`
 	RefRSSMiB     float64            `json:"reference_peak_rss_mib"`
 	OursPhaseMS   map[string]float64 `json:"ours_phase_ms"`
@@ -131,6 +133,8 @@ func summarise(p Pair) PairSummary {
 	s := PairSummary{
 		OursStepsPerS: median(field(p.Ours, func(m Measurement) float64 { return m.StepsPerS })),
 		RefStepsPerS:  median(field(p.Reference, func(m Measurement) float64 { return m.StepsPerS })),
+		OursCPUMS:     median(field(p.Ours, func(m Measurement) float64 { return m.CPUMS })),
+		RefCPUMS:      median(field(p.Reference, func(m Measurement) float64 { return m.CPUMS })),
 		OursRSSMiB:    median(field(p.Ours, func(m Measurement) float64 { return m.PeakRSSMiB })),
 		RefRSSMiB:     median(field(p.Reference, func(m Measurement) float64 { return m.PeakRSSMiB })),
 		OursPhaseMS:   phaseMedians(p.Ours),

@@ -56,7 +56,7 @@ func TestReferenceBuildsTheSameModel(t *testing.T) {
 	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
 		t.Skip("Debian's python3-torch is not installed")
 	}
-	r := &Runner{Python: py, Env: ThreadEnv(1), Log: os.Stderr}
+	r := &Runner{Python: py, Env: ThreadEnv(1, "passive"), Log: os.Stderr}
 	if err := r.WriteScript(t.TempDir()); err != nil {
 		t.Fatal(err)
 	}

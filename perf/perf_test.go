@@ -135,10 +135,11 @@ func fixedReport() *Report {
 			Ours:      []Measurement{{StepsPerS: ours}},
 			Reference: []Measurement{{StepsPerS: ref}},
 			Summary: PairSummary{OursStepsPerS: ours, RefStepsPerS: ref, Ratio: ours / ref, OursRSSMiB: 300, RefRSSMiB: 400,
+				OursCPUMS: 1000 / ours, RefCPUMS: 1000 / ref,
 				OursPhaseMS: map[string]float64{"forward": 10, "backward": 20, "optimizer": 3},
 				RefPhaseMS:  map[string]float64{"forward": 11, "backward": 21, "optimizer": 2}}}
 	}
-	r := &Report{Machine: Machine{CPU: "Test CPU (2 logical cores)", Cores: 2, Threads: 2, BLAS: "/x/libopenblasp-r0.3.21.so",
+	r := &Report{Machine: Machine{CPU: "Test CPU (2 logical cores)", Cores: 2, Threads: 2, WaitPolicy: "passive", BLAS: "/x/libopenblasp-r0.3.21.so",
 		Libtorch: "1.13.0", Go: "go1.26", Load1: 1.5, Load1End: 2.5, Started: "2026-01-01T00:00:00Z", Finished: "2026-01-01T00:10:00Z"}}
 	r.Throughput = []Pair{pair("builtin", "fine-tuning", 4, 3), pair("builtin", "p-tuning-v2", 5, 5), pair("builtin", "fl-tuning", 6, 4)}
 	r.Overhead = &Overhead{Config: "experiments.yaml", Only: []string{"tnews/*/full/s1"}, RunWallS: 41}

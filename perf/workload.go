@@ -82,7 +82,7 @@ func Sizes() map[string]Size {
 		"builtin": {Name: "builtin", Config: builtin.DefaultSpec().Config(BuiltinVocab), Batch: 32, Seq: 64,
 			Warmup: 5, Steps: 30, Reps: 5,
 			Options: map[string][]string{"p-tuning-v2": {"prefix_len=27"}, "fl-tuning": {"units=27"}},
-			LR:      map[string]float64{"fine-tuning": 2e-4, "p-tuning-v2": 1e-2, "fl-tuning": 2e-3}},
+			LR:      map[string]float64{"fine-tuning": 5e-4, "p-tuning-v2": 1e-2, "fl-tuning": 5e-3}},
 		// BERT-base shapes with the paper's budgets (paper.yaml: 160 prefix positions or units),
 		// random weights; a small batch so that a run stays within minutes on 2 cores.
 		"base": {Name: "base", Config: bertBase, Batch: 8, Seq: 128, Warmup: 1, Steps: 3, Reps: 2,

@@ -43,6 +43,7 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 0, "timed steps per repetition (0 = the size's default)")
 	out := fs.String("out", filepath.Join("build", "perf"), "output directory")
 	profile := fs.Bool("profile", false, "write a pprof CPU profile of our side per workload to DIR/profiles")
+	waitPolicy := fs.String("omp-wait-policy", "passive", "OMP_WAIT_POLICY for every child (passive: idle OpenMP threads sleep; empty: inherit)")
 	python := fs.String("python", "/usr/bin/python3", "Python with torch (Debian's python3-torch) for the reference")
 	ovConfig := fs.String("overhead-config", "experiments.yaml", "config whose cells measure the runner's overhead")
 	var ovOnly multiFlag
@@ -109,9 +110,9 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep := perf.NewReport(*threads)
+	rep := perf.NewReport(*threads, *waitPolicy)
 	if !skipped["throughput"] {
-		r := &perf.Runner{Self: self, Python: *python, Env: perf.ThreadEnv(*threads), Log: logFile}
+		r := &perf.Runner{Self: self, Python: *python, Env: perf.ThreadEnv(*threads, *waitPolicy), Log: logFile}
 		if err := r.WriteScript(work); err != nil {
 			return err
 		}
@@ -132,7 +133,7 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 			only = perf.DefaultOverheadCells
 		}
 		o := perf.OverheadOptions{Config: *ovConfig, Only: only, Threads: *threads, Dir: filepath.Join(work, "overhead"),
-			Env: perf.ThreadEnv(*threads), Progress: stderr}
+			Env: perf.ThreadEnv(*threads, *waitPolicy), Progress: stderr}
 		if rep.Overhead, err = perf.MeasureOverhead(ctx, self, o); err != nil {
 			return err
 		}
@@ -141,7 +142,7 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 		// One thread: the check is about leaks, and tiny steps on two threads of a busy
 		// machine spend most of their time waiting for each other.
 		o := perf.MemoryOptions{Steps: *memSteps, Threads: 1, Dir: filepath.Join(work, "memory"),
-			Env: perf.ThreadEnv(1), Progress: stderr}
+			Env: perf.ThreadEnv(1, *waitPolicy), Progress: stderr}
 		if rep.Memory, err = perf.MeasureMemory(ctx, self, o); err != nil {
 			return err
 		}
