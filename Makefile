@@ -74,6 +74,11 @@ baseline: build ## record $(OUT) as the committed baseline of the built-in suite
 	@mkdir -p $(dir $(BASELINE))
 	$(BIN) baseline --results $(OUT) --out $(BASELINE) --z 3 --floor 5
 
+PERF_OUT ?= build/perf
+
+perf: build ## training steps/s vs PyTorch eager on the same libtorch, runner overhead, RSS flatness; writes $(PERF_OUT)/results.{json,md} (~15 min on 2 cores)
+	$(BIN) perf --out $(PERF_OUT)
+
 test-slurm: build ## run the tiny plan as Slurm job arrays on a throwaway localhost cluster (root, Debian; ~1 min)
 	scale/testdata/test-slurm.sh
 
