@@ -9,20 +9,12 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
-// torchErr cuts a gotch error down to libtorch's message: gotch appends a Go stack trace that
-// buries the one line a user needs.
-func torchErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if i := strings.Index(msg, "\ngoroutine "); i >= 0 {
-		msg = msg[:i]
-	}
-	return errors.New(strings.TrimSpace(msg))
-}
+// torchErr cuts a gotch error down to libtorch's message (shared with the other packages).
+var torchErr = tsx.Err
 
 // scope collects intermediate tensors so that every return path drops them.
 type scope struct{ held []*ts.Tensor }
