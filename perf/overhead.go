@@ -46,7 +46,8 @@ type Overhead struct {
 	Only   []string       `json:"only"`
 	Cells  []CellOverhead `json:"cells"`
 	Total  CellOverhead   `json:"total"`
-	// RunWallS is the whole `bench run` process, start-up and result writing included.
+	// RunWallS is the whole `bench run` process: start-up, preparing the inputs (generating the
+	// built-in data and pre-training its backbone when they are not cached yet) and writing.
 	RunWallS float64 `json:"run_wall_s"`
 }
 

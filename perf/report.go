@@ -186,7 +186,9 @@ func (r *Report) Markdown() string {
 		for _, c := range append(append([]CellOverhead{}, ov.Cells...), ov.Total) {
 			fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f%% |\n", c.Cell, c.Steps, c.WallS, c.TrainS, c.EvalS, c.SetupS, c.OtherS, 100*c.Share)
 		}
-		fmt.Fprintf(&b, "\nOutside training = 1 − train_s/wall_s (evaluation, set-up, saving, logging). Whole process: %.1f s.\n", ov.RunWallS)
+		b.WriteString("\nOutside training = 1 − train_s/wall_s of each cell's result file: dev evaluations (during training and once more " +
+			"at the end), test predictions, set-up (data reading, tokenisation, model building and loading), saving and logging. " +
+			"train_s covers the steps themselves: batch upload, forward, backward, clipping, AdamW.\n")
 	}
 	if mem := r.Memory; mem != nil {
 		fmt.Fprintf(&b, "\n## Memory: RSS of `bench run` over %d steps per cell (tiny backbone), after %d warm-up steps\n\n", mem.Steps, mem.WarmupTo)
