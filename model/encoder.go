@@ -67,6 +67,9 @@ type Encoder struct {
 
 	prefix Prefix
 	branch FFNBranch
+
+	bf16       bool               // reduced precision for frozen products; see bf16.go
+	bf16Copies map[*ts.Tensor]raw // bf16 copies of frozen weights, by weight
 }
 
 // NewEncoder creates the encoder's variables under p, initialised as transformers initialises a
@@ -371,7 +374,7 @@ func (e *Encoder) pool(s *hscope, hidden raw) (raw, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := t.linear(e.pooler, cls)
+	d, err := e.linear(&t, e.pooler, cls)
 	if err != nil {
 		return nil, err
 	}

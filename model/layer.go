@@ -39,7 +39,7 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64,
 
 	// (B, T, H) → (B, heads, T, d)
 	heads := func(lin linear) (raw, error) {
-		y, err := t.linear(lin, x)
+		y, err := e.linear(&t, lin, x)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +70,7 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64,
 	if err != nil {
 		return nil, err
 	}
-	scores, err := t.matmul(q, kt) // (B, heads, T, P+T)
+	scores, err := e.matmul(&t, q, kt) // (B, heads, T, P+T)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64,
 	if probs, err = t.dropout(probs, c.AttentionProbsDropoutProb, train); err != nil {
 		return nil, err
 	}
-	ctx, err := t.matmul(probs, v) // (B, heads, T, d)
+	ctx, err := e.matmul(&t, probs, v) // (B, heads, T, d)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (e *Encoder) feedForward(s *hscope, i int, a raw, train bool) (raw, error) 
 	l := &e.layers[i]
 	var t hscope
 	defer t.free()
-	h, err := t.linear(l.inter, a)
+	h, err := e.linear(&t, l.inter, a)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (e *Encoder) feedForward(s *hscope, i int, a raw, train bool) (raw, error) 
 // tracked by s; intermediates go to t. extra may be nil; if set it must have the dense
 // output's shape.
 func (e *Encoder) residual(s, t *hscope, dense linear, ln layerNorm, h, res, extra raw, train bool) (raw, error) {
-	o, err := t.linear(dense, h)
+	o, err := e.linear(t, dense, h)
 	if err != nil {
 		return nil, err
 	}
