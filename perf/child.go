@@ -6,6 +6,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -69,6 +70,9 @@ func (r *Runner) Ours(ctx context.Context, w Workload) (Measurement, error) {
 
 // Reference runs w in reference.py.
 func (r *Runner) Reference(ctx context.Context, w Workload) (Measurement, error) {
+	if w.BF16 {
+		return Measurement{}, errors.New("the reference has no bf16 mode")
+	}
 	w.CPUProfile = ""
 	b, err := json.Marshal(w)
 	if err != nil {

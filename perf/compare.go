@@ -19,7 +19,10 @@ type Pair struct {
 	Workload  Workload      `json:"workload"`
 	Ours      []Measurement `json:"ours"`
 	Reference []Measurement `json:"reference"`
-	Summary   PairSummary   `json:"summary"`
+	// OursBF16 is our side with the frozen backbone in bf16 (CompareOptions.BF16), for the
+	// methods that freeze it.
+	OursBF16 []Measurement `json:"ours_bf16,omitempty"`
+	Summary  PairSummary   `json:"summary"`
 }
 
 // PairSummary holds the medians over repetitions.
@@ -33,6 +36,12 @@ type PairSummary struct {
 	RefRSSMiB     float64            `json:"reference_peak_rss_mib"`
 	OursPhaseMS   map[string]float64 `json:"ours_phase_ms"`
 	RefPhaseMS    map[string]float64 `json:"reference_phase_ms"`
+	// With OursBF16: its median steps/s and the final training losses of the first repetition
+	// in float32 and in bf16 (same seed, batches and dropout masks, so they differ by rounding).
+	BF16StepsPerS float64 `json:"bf16_steps_per_s,omitempty"`
+	BF16Speedup   float64 `json:"bf16_speedup,omitempty"`
+	FP32FinalLoss float64 `json:"fp32_final_loss,omitempty"`
+	BF16FinalLoss float64 `json:"bf16_final_loss,omitempty"`
 }
 
 // CompareOptions selects what Compare measures.
@@ -40,6 +49,9 @@ type CompareOptions struct {
 	Sizes   []Size
 	Methods []string
 	Threads int
+	// BF16 adds a third side: ours with the frozen backbone in bf16, for P-tuning v2 and
+	// FL-tuning.
+	BF16 bool
 	// ProfileDir, when set, gets a CPU profile of our side's first repetition per workload.
 	ProfileDir string
 	Progress   io.Writer
@@ -65,20 +77,31 @@ func Compare(ctx context.Context, r *Runner, o CompareOptions) ([]Pair, error) {
 				if (rep+i)%2 == 1 {
 					sides[0], sides[1] = sides[1], sides[0]
 				}
+				if o.BF16 && p.Method != "fine-tuning" {
+					sides = append(sides, "ours-bf16")
+				}
 				for _, side := range sides {
 					var m Measurement
 					var err error
-					if side == "ours" {
+					switch side {
+					case "ours":
 						m, err = r.Ours(ctx, w)
-					} else {
+					case "ours-bf16":
+						wb := w
+						wb.BF16, wb.CPUProfile = true, ""
+						m, err = r.Ours(ctx, wb)
+					default:
 						m, err = r.Reference(ctx, w)
 					}
 					if err != nil {
 						return nil, fmt.Errorf("%s/%s rep %d %s: %w", s.Name, p.Method, rep+1, side, err)
 					}
-					if side == "ours" {
+					switch side {
+					case "ours":
 						p.Ours = append(p.Ours, m)
-					} else {
+					case "ours-bf16":
+						p.OursBF16 = append(p.OursBF16, m)
+					default:
 						p.Reference = append(p.Reference, m)
 					}
 					if o.Progress != nil {
@@ -142,6 +165,11 @@ func summarise(p Pair) PairSummary {
 	}
 	if s.RefStepsPerS > 0 {
 		s.Ratio = s.OursStepsPerS / s.RefStepsPerS
+	}
+	if len(p.OursBF16) > 0 && len(p.Ours) > 0 {
+		s.BF16StepsPerS = median(field(p.OursBF16, func(m Measurement) float64 { return m.StepsPerS }))
+		s.BF16Speedup = s.BF16StepsPerS / s.OursStepsPerS
+		s.FP32FinalLoss, s.BF16FinalLoss = p.Ours[0].FinalLoss, p.OursBF16[0].FinalLoss
 	}
 	return s
 }

@@ -94,10 +94,14 @@ func newTrainer(w Workload) (*trainer, error) {
 		t.params = append(t.params, optim.Param{Name: name, Tensor: &v, Decay: decay})
 	}
 	t.opt = optim.NewAdamW(t.params, w.WeightDecay)
+	t.enc.SetFrozenBF16(w.BF16)
 	return t, nil
 }
 
 func (t *trainer) close() {
+	if t.enc != nil {
+		t.enc.SetFrozenBF16(false) // frees the bf16 copies
+	}
 	if t.opt != nil {
 		t.opt.Close()
 	}
@@ -268,8 +272,12 @@ func RunOurs(w Workload) (Measurement, error) {
 	cpu := cpuTime() - cpu0
 	n := float64(w.Steps)
 	ms := func(d time.Duration) float64 { return d.Seconds() * 1000 / n }
+	side := "ours"
+	if w.BF16 {
+		side = "ours-bf16"
+	}
 	return Measurement{
-		Side: "ours", Steps: w.Steps, StepsPerS: n / run.Seconds(), StepMS: stepMS,
+		Side: side, Steps: w.Steps, StepsPerS: n / run.Seconds(), StepMS: stepMS,
 		PhaseMS:    map[string]float64{"forward": ms(ph.forward), "backward": ms(ph.backward), "optimizer": ms(ph.optimizer)},
 		CPUMS:      ms(cpu),
 		SetupS:     setup.Seconds(),

@@ -2,6 +2,7 @@ package perf
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"testing"
@@ -42,6 +43,16 @@ func TestRunOurs(t *testing.T) {
 		want := backbone + heads.ClassifierParams(w.Config.HiddenSize, w.Labels)
 		if m.Trainable != want || m.Steps != w.Steps || len(m.StepMS) != w.Steps || !(m.StepsPerS > 0) || m.Threads != 1 || len(m.BLAS) == 0 {
 			t.Errorf("%s: %+v; want %d trainable, %d steps, 1 thread, a BLAS", name, m, want, w.Steps)
+		}
+		// The bf16 mode trains the same parameters; after the same steps, batches and dropout
+		// masks its loss differs from float32's by rounding only.
+		w.BF16 = true
+		b, err := RunOurs(w)
+		if err != nil {
+			t.Fatalf("%s bf16: %v", name, err)
+		}
+		if b.Side != "ours-bf16" || b.Trainable != want || math.Abs(b.FinalLoss-m.FinalLoss) > 0.05 {
+			t.Errorf("%s bf16: side %q, %d trainable, final loss %v (float32 %v)", name, b.Side, b.Trainable, b.FinalLoss, m.FinalLoss)
 		}
 	}
 }

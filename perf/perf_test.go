@@ -142,6 +142,9 @@ func fixedReport() *Report {
 	r := &Report{Machine: Machine{CPU: "Test CPU (2 logical cores)", Cores: 2, Threads: 2, WaitPolicy: "passive", BLAS: "/x/libopenblasp-r0.3.21.so",
 		Libtorch: "1.13.0", Go: "go1.26", Load1: 1.5, Load1End: 2.5, Started: "2026-01-01T00:00:00Z", Finished: "2026-01-01T00:10:00Z"}}
 	r.Throughput = []Pair{pair("builtin", "fine-tuning", 4, 3), pair("builtin", "p-tuning-v2", 5, 5), pair("builtin", "fl-tuning", 6, 4)}
+	fl := &r.Throughput[2]
+	fl.OursBF16 = []Measurement{{StepsPerS: 9}}
+	fl.Summary.BF16StepsPerS, fl.Summary.BF16Speedup, fl.Summary.FP32FinalLoss, fl.Summary.BF16FinalLoss = 9, 1.5, 0.6931, 0.6934
 	r.Overhead = &Overhead{Config: "experiments.yaml", Only: []string{"tnews/*/full/s1"}, RunWallS: 41}
 	_ = r.Overhead.add([]*bench.Result{{Cell: bench.Cell{Task: "tnews", Method: "fl-tuning", Setting: "full", Seed: 1},
 		Status: bench.ResultOK, Steps: 94, Time: bench.Timing{WallS: 40, TrainS: 38, EvalS: 1.5, SetupS: 0.4}}})

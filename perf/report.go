@@ -180,6 +180,18 @@ func (r *Report) Markdown() string {
 		b.WriteString("\nfwd includes the batch upload and the loss read back; opt is clipping, AdamW and zeroing the gradients. " +
 			"CPU ms/step is the process's user + system time over all threads: less sensitive than wall time to other load on the machine.\n")
 	}
+	if r.hasBF16() {
+		b.WriteString("\n## Optional: frozen backbone in bf16 (ours only; off by default)\n\n")
+		b.WriteString("| size | method | float32 steps/s | bf16 steps/s | speed-up | final loss float32 | final loss bf16 |\n|---|---|---:|---:|---:|---:|---:|\n")
+		for _, p := range r.Throughput {
+			if s := p.Summary; len(p.OursBF16) > 0 {
+				fmt.Fprintf(&b, "| %s | %s | %.2f | %.2f | %.2f× | %.4f | %.4f |\n", p.Size, p.Method, s.OursStepsPerS, s.BF16StepsPerS,
+					s.BF16Speedup, s.FP32FinalLoss, s.BF16FinalLoss)
+			}
+		}
+		b.WriteString("\nThe frozen linear layers and the attention products run in bf16, everything else in float32; " +
+			"the final losses are after the same steps, batches and dropout masks, so they differ by rounding only.\n")
+	}
 	if ov := r.Overhead; ov != nil {
 		fmt.Fprintf(&b, "\n## Runner overhead: `bench run -c %s --only %s`\n\n", ov.Config, strings.Join(ov.Only, " --only "))
 		b.WriteString("| cell | steps | wall s | train s | eval s | setup s | other s | outside training |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -205,6 +217,15 @@ func (r *Report) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+func (r *Report) hasBF16() bool {
+	for _, p := range r.Throughput {
+		if len(p.OursBF16) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func phases(ph map[string]float64) string {

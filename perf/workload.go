@@ -27,6 +27,9 @@ type Workload struct {
 	Clip        float64      `json:"clip"`
 	HeadDropout float64      `json:"head_dropout"`
 	Seed        int64        `json:"seed"`
+	// BF16 runs our frozen backbone's matrix products in bfloat16 (model.Encoder.SetFrozenBF16);
+	// the reference never does.
+	BF16 bool `json:"bf16,omitempty"`
 	// CPUProfile, when set, makes our side write a pprof CPU profile of its timed steps there.
 	CPUProfile string `json:"cpu_profile,omitempty"`
 }

@@ -20,7 +20,7 @@ import (
 func init() {
 	register(&command{
 		name: "perf",
-		usage: "[--sizes builtin,base] [--methods M,...] [--threads N] [--reps N] [--steps N] [--out DIR] [--profile]\n" +
+		usage: "[--sizes builtin,base] [--methods M,...] [--threads N] [--reps N] [--steps N] [--out DIR] [--profile] [--bf16]\n" +
 			"           [--overhead-config FILE] [--overhead-only GLOB]... [--memory-steps N] [--skip throughput,overhead,memory] [--strict]",
 		summary: `measure training speed against PyTorch eager on the same libtorch, the runner's overhead and memory
 Throughput: steps/s of our training step and of perf/reference.py (eager PyTorch, same model,
@@ -42,6 +42,7 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 	reps := fs.Int("reps", 0, "repetitions per side (0 = the size's default)")
 	steps := fs.Int("steps", 0, "timed steps per repetition (0 = the size's default)")
 	out := fs.String("out", filepath.Join("build", "perf"), "output directory")
+	bf16 := fs.Bool("bf16", false, "also measure our P-tuning v2 and FL-tuning with the frozen backbone in bf16")
 	profile := fs.Bool("profile", false, "write a pprof CPU profile of our side per workload to DIR/profiles")
 	waitPolicy := fs.String("omp-wait-policy", "passive", "OMP_WAIT_POLICY for every child (passive: idle OpenMP threads sleep; empty: inherit)")
 	python := fs.String("python", "/usr/bin/python3", "Python with torch (Debian's python3-torch) for the reference")
@@ -116,7 +117,7 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 		if err := r.WriteScript(work); err != nil {
 			return err
 		}
-		o := perf.CompareOptions{Sizes: sz, Methods: ms, Threads: *threads, Progress: stderr}
+		o := perf.CompareOptions{Sizes: sz, Methods: ms, Threads: *threads, BF16: *bf16, Progress: stderr}
 		if *profile {
 			o.ProfileDir = filepath.Join(*out, "profiles")
 			if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
