@@ -42,12 +42,14 @@ type RSSSample struct {
 
 // MemoryCell is one cell's RSS over its run.
 type MemoryCell struct {
-	Cell     string      `json:"cell"`
-	Samples  []RSSSample `json:"samples"`
-	Baseline RSSSample   `json:"baseline"` // first sample at or after warm-up
-	MinMiB   float64     `json:"min_mib"`  // after warm-up
-	MaxMiB   float64     `json:"max_mib"`
-	LastMiB  float64     `json:"last_mib"`
+	Cell    string      `json:"cell"`
+	Samples []RSSSample `json:"samples"`
+	// Baseline is the median of the first baselineSamples samples at or after warm-up (its Step
+	// is the first one's): a single sample moves by ±2% with the Go collector and glibc.
+	Baseline RSSSample `json:"baseline"`
+	MinMiB   float64   `json:"min_mib"` // after warm-up
+	MaxMiB   float64   `json:"max_mib"`
+	LastMiB  float64   `json:"last_mib"`
 	// MaxDev is the largest |RSS − baseline| / baseline after warm-up.
 	MaxDev float64 `json:"max_dev"`
 	// SlopeMiBPer1k is the least-squares growth after warm-up, MiB per 1,000 steps.
@@ -175,6 +177,9 @@ func MeasureMemory(ctx context.Context, self string, o MemoryOptions) (*Memory, 
 	return mem, nil
 }
 
+// baselineSamples is how many samples after warm-up make the baseline.
+const baselineSamples = 3
+
 // judgeMemory decides whether RSS stayed within tol of its value at the end of warm-up.
 func judgeMemory(name string, s []RSSSample, warmupTo int, tol float64) MemoryCell {
 	c := MemoryCell{Cell: name, Samples: s}
@@ -184,10 +189,14 @@ func judgeMemory(name string, s []RSSSample, warmupTo int, tol float64) MemoryCe
 			after = append(after, x)
 		}
 	}
-	if len(after) < 2 {
+	if len(after) < baselineSamples+1 {
 		return c // too few samples to call it flat
 	}
-	c.Baseline = after[0]
+	first := make([]float64, baselineSamples)
+	for i := range first {
+		first[i] = after[i].RSSMiB
+	}
+	c.Baseline = RSSSample{Step: after[0].Step, RSSMiB: median(first)}
 	c.MinMiB, c.MaxMiB, c.LastMiB = math.Inf(1), math.Inf(-1), after[len(after)-1].RSSMiB
 	var sx, sy, sxx, sxy float64
 	for _, x := range after {

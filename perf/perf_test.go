@@ -67,11 +67,13 @@ func TestJudgeMemory(t *testing.T) {
 		maxDev  float64
 		hasBase bool
 	}{
-		// Warm-up to step 1000: the first three samples do not count, whatever they are.
+		// Warm-up to step 1000: the first three samples do not count, whatever they are. The
+		// baseline is the median of the next three, so one low sample there does not count either.
 		{"flat after warm-up", []float64{50, 80, 99, 100, 101, 99, 102, 100}, true, 0.02, true},
-		{"slow leak", []float64{100, 100, 100, 100, 102, 104, 106, 108}, false, 0.08, true},
-		{"drop counts too", []float64{100, 100, 100, 100, 100, 90}, false, 0.10, true},
-		{"too few samples", []float64{100, 100, 100, 100}, false, 0, false},
+		{"low first sample", []float64{50, 80, 99, 95, 100, 101, 102, 104}, true, 0.05, true},
+		{"slow leak", []float64{100, 100, 100, 100, 102, 104, 106, 108}, false, 108.0/102 - 1, true},
+		{"drop counts too", []float64{100, 100, 100, 100, 100, 100, 90}, false, 0.10, true},
+		{"too few samples", []float64{100, 100, 100, 100, 100, 100}, false, 0, false},
 	} {
 		got := judgeMemory("c", samplesOf(c.rss...), 1000, 0.05)
 		if got.Flat != c.flat || math.Abs(got.MaxDev-c.maxDev) > 1e-9 || (got.Baseline.Step != 0) != c.hasBase {
@@ -79,7 +81,7 @@ func TestJudgeMemory(t *testing.T) {
 		}
 	}
 	leak := judgeMemory("c", samplesOf(100, 100, 100, 100, 102, 104, 106, 108), 1000, 0.05)
-	if math.Abs(leak.SlopeMiBPer1k-8) > 1e-9 { // 2 MiB per 250 steps
+	if math.Abs(leak.SlopeMiBPer1k-8) > 1e-9 { // 2 MiB per 250 steps after warm-up
 		t.Errorf("slope %.3f MiB/1k steps, want 8", leak.SlopeMiBPer1k)
 	}
 }

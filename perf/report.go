@@ -204,11 +204,15 @@ func (r *Report) Markdown() string {
 	}
 	if mem := r.Memory; mem != nil {
 		fmt.Fprintf(&b, "\n## Memory: RSS of `bench run` over %d steps per cell (tiny backbone), after %d warm-up steps\n\n", mem.Steps, mem.WarmupTo)
-		b.WriteString("| cell | RSS at warm-up end MiB | min | max | last | max deviation | slope MiB/1k steps | flat (±5%) |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+		b.WriteString("| cell | RSS after warm-up MiB | min | max | last | max deviation | slope MiB/1k steps | flat (±5%) |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, c := range mem.Cells {
 			fmt.Fprintf(&b, "| %s | %.1f (step %d) | %.1f | %.1f | %.1f | %.2f%% | %+.2f | %s |\n", c.Cell, c.Baseline.RSSMiB, c.Baseline.Step,
 				c.MinMiB, c.MaxMiB, c.LastMiB, 100*c.MaxDev, c.SlopeMiBPer1k, passMiss(c.Flat))
 		}
+	}
+	if r.Memory != nil {
+		b.WriteString("\nRSS after warm-up is the median of the first three samples after it; the check fails when any later sample " +
+			"is more than 5% away from it. The slope is a least-squares fit over the samples after warm-up.\n")
 	}
 	if len(r.Targets) > 0 {
 		b.WriteString("\n## Targets\n\n| target | value | result |\n|---|---:|---|\n")
