@@ -28,7 +28,7 @@ var activations = map[string]func(s *hscope, x raw) (raw, error){
 
 func geluOf(approximate string) func(*hscope, raw) (raw, error) {
 	return func(s *hscope, x raw) (raw, error) {
-		return s.op(func(out *libtch.Ctensor) { libtch.AtgGelu(out, x, approximate) })
+		return s.op(func(out *libtch.Ctensor) { atgGelu(out, x, approximate) })
 	}
 }
 
