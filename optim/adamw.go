@@ -74,8 +74,9 @@ func (o *AdamW) Step(lr float64) error {
 	})
 }
 
-// update is PyTorch's single-tensor AdamW step for parameter i, operation for operation, so
-// that results match to float32 rounding.
+// update is PyTorch's single-tensor AdamW step for parameter i. The last part is folded into
+// fewer passes over the tensors (8 operations, 2 temporaries, against 10 and 3 written out),
+// which rounds differently from PyTorch only in the last bits of the update.
 func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
 	g, err := gradOf(p.Tensor)
 	if err != nil || g == nil {
@@ -107,30 +108,23 @@ func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
 	}
 	err = lerp(v, g2, 1-o.Beta2)
 	free(g2)
+	if err != nil || lr == 0 {
+		return err // with lr 0 only the moments move, as in PyTorch
+	}
+	// p ← p − lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps), as p + m/d with
+	// d = −(sqrt(v)/sqrt(bc2) + eps)·bc1/lr, scaled in two in-place passes.
+	d, err := newHandle(func(out *libtch.Ctensor) { libtch.AtgSqrt(out, v) })
 	if err != nil {
 		return err
 	}
-	// p ← p - lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps)
-	denom, err := newHandle(func(out *libtch.Ctensor) { libtch.AtgSqrt(out, v) })
-	if err != nil {
+	defer free(d)
+	if err := mulScalar(d, -bc1/(lr*math.Sqrt(bc2))); err != nil {
 		return err
 	}
-	defer free(denom)
-	if err := mulScalar(denom, 1/math.Sqrt(bc2)); err != nil {
+	if err := addScalar(d, -o.Eps*bc1/lr); err != nil {
 		return err
 	}
-	if err := addScalar(denom, o.Eps); err != nil {
-		return err
-	}
-	upd, err := newHandle(func(out *libtch.Ctensor) { libtch.AtgDiv(out, m, denom) })
-	if err != nil {
-		return err
-	}
-	defer free(upd)
-	if err := mulScalar(upd, lr/bc1); err != nil {
-		return err
-	}
-	return inplace(func(out *libtch.Ctensor) { libtch.AtgSub_(out, pt, upd) })
+	return inplace(func(out *libtch.Ctensor) { libtch.AtgAddcdiv_(out, pt, m, d) })
 }
 
 // ZeroGrad clears the gradients of all parameters.

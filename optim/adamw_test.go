@@ -282,3 +282,31 @@ func TestDisabledWrapperErrors(t *testing.T) {
 		t.Fatalf("want a 'not available' error, got %v", err)
 	}
 }
+
+// TestAdamWZeroLR: a step with learning rate 0 (the end of a linear decay) must leave the
+// parameters exactly as they were, not divide by the zero learning rate.
+func TestAdamWZeroLR(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	init := []float32{1, -2, 0, 4}
+	p := tensorOf(t, init, []int64{4}, gotch.CPU, true)
+	g := tensorOf(t, []float32{0.5, 0, -1, 2}, []int64{4}, gotch.CPU, false)
+	prod, _ := p.Mul(g, false)
+	sum, _ := prod.Sum(gotch.Float, true)
+	if err := sum.Backward(); err != nil {
+		t.Fatal(err)
+	}
+	opt := NewAdamW([]Param{{Name: "p", Tensor: p, Decay: true}}, 0.01)
+	defer opt.Close()
+	if err := opt.Step(0); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range values(t, p) {
+		if v != float64(init[i]) {
+			t.Fatalf("param after a zero-lr step: %v, want %v", values(t, p), init)
+		}
+	}
+	if opt.StateTensors() != 2 {
+		t.Errorf("state tensors %d, want 2: the moments still update", opt.StateTensors())
+	}
+}
