@@ -21,7 +21,8 @@
 // (self-attention with an additive padding mask, FFN with the config's activation) and the tanh
 // pooler over [CLS]. train=false is eval mode: no dropout at all. Outputs belong to the caller.
 // On the tiny fixture model the float32 outputs agree with an independent float64 PyTorch
-// implementation to about 1e-6 (testdata/gen_reference.py).
+// implementation to about 1e-6 (testdata/gen_reference.py). SetFrozenBF16 optionally runs the
+// frozen backbone's matrix products in bfloat16 (bf16.go); it is off by default.
 //
 // # Tuning hooks
 //
@@ -39,5 +40,9 @@
 //     name the same variable. Derive each path and use it before deriving the next.
 //   - gotch's generated in-place methods (Normal_, RequiresGrad_, …) leak a tensor handle, which
 //     pins the storage; the code here calls libtch for in-place work.
+//   - Every gotch Tensor result allocates 100 KB of Go heap and leaks a malloc(0) block: the
+//     forward pass works on libtch handles and wraps only what it returns (handles.go).
+//   - glibc hands freed activation buffers back to the kernel between steps; malloc.go keeps
+//     them in the process.
 //   - Must* functions exit the process on error; library code here uses the error forms only.
 package model
