@@ -291,23 +291,7 @@ func minCostAssignment(cost [][]float64) []int {
 }
 
 func writeCHID(w io.Writer, t *Task, ids []string, pred []Prediction) error {
-	if len(ids) != len(pred) {
-		return fmt.Errorf("clue/%s: submission: %d ids but %d predictions", t.Name, len(ids), len(pred))
-	}
-	out := make(map[string]int, len(ids))
-	for i, id := range ids {
-		if _, dup := out[id]; dup {
-			return fmt.Errorf("clue/%s: submission: id %s twice", t.Name, id)
-		}
-		out[id] = pred[i].Assigned
-	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("clue/%s: submission: %w", t.Name, err)
-	}
-	return nil
+	return writeIDObject(w, t, ids, pred, func(p Prediction) int { return p.Assigned })
 }
 
 // readCHIDSubmission reads {"#idiom…#": index, ...}; ids come back sorted, and one answer per

@@ -248,15 +248,21 @@ func abs(x int) int {
 }
 
 func writeAnswers(w io.Writer, t *Task, ids []string, pred []Prediction) error {
+	return writeIDObject(w, t, ids, pred, func(p Prediction) string { return p.Answer })
+}
+
+// writeIDObject writes a submission that is one JSON object keyed by id (CMRC2018's answers,
+// CHID's assignments), rejecting mismatched lengths and repeated ids.
+func writeIDObject[V any](w io.Writer, t *Task, ids []string, pred []Prediction, value func(Prediction) V) error {
 	if len(ids) != len(pred) {
 		return fmt.Errorf("clue/%s: submission: %d ids but %d predictions", t.Name, len(ids), len(pred))
 	}
-	out := make(map[string]string, len(ids))
+	out := make(map[string]V, len(ids))
 	for i, id := range ids {
 		if _, dup := out[id]; dup {
 			return fmt.Errorf("clue/%s: submission: id %s twice", t.Name, id)
 		}
-		out[id] = pred[i].Answer
+		out[id] = value(pred[i])
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
