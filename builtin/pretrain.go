@@ -115,7 +115,8 @@ func (h *mlmHead) logits(x *ts.Tensor) (*ts.Tensor, error) {
 	return out, nil
 }
 
-// Progress receives pre-training progress.
+// Progress receives pre-training progress; loss is the masked-LM loss averaged over about the
+// last 50 steps.
 type Progress func(step, total int, loss float64)
 
 // Pretrain trains a fresh BERT of the spec with masked-LM on corpus lines and writes an HF
@@ -167,6 +168,7 @@ func Pretrain(ctx context.Context, spec Spec, vocab []string, corpus []string, o
 	r := rand.New(rand.NewSource(spec.Seed))
 	masker := newMasker(tok, len(vocab), r)
 	warm := spec.Steps / 20
+	smooth := 0.0 // loss averaged over about the last 50 steps: one batch's loss is noisy
 	for step := 0; step < spec.Steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -192,8 +194,12 @@ func Pretrain(ctx context.Context, spec Spec, vocab []string, corpus []string, o
 		if err := opt.ZeroGrad(); err != nil {
 			return err
 		}
+		if step == 0 {
+			smooth = loss
+		}
+		smooth += (loss - smooth) / 50
 		if progress != nil {
-			progress(step+1, spec.Steps, loss)
+			progress(step+1, spec.Steps, smooth)
 		}
 	}
 	return save(vs, cfg, vocab, spec, out)

@@ -17,7 +17,7 @@ import (
 func init() {
 	register(&command{
 		name:  "pretrain",
-		usage: "[--cache DIR] [--steps N] [--device D] [--threads N]",
+		usage: "[--cache DIR] [--steps N] [--lr LR] [--device D] [--threads N]",
 		summary: `pre-train the built-in backbone (a small BERT, masked-LM on the mini-CLUE corpus)
 The result is an HF model directory (config.json, vocab.txt, model.safetensors) in the cache,
 keyed by a hash of its spec and vocabulary; an existing one is reused. Prints its path.`,
@@ -30,6 +30,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) error {
 	cache := fs.String("cache", builtin.CacheDir(), "cache directory ($CLUE_BENCH_CACHE)")
 	spec := builtin.DefaultSpec()
 	fs.IntVar(&spec.Steps, "steps", spec.Steps, "masked-LM steps")
+	fs.Float64Var(&spec.LR, "lr", spec.LR, "peak learning rate (linear warm-up over 5% of the steps, then linear decay)")
 	fs.StringVar(&spec.Device, "device", spec.Device, "device: auto, cpu, cuda or cuda:N")
 	fs.IntVar(&spec.Threads, "threads", 0, "libtorch threads (0 = all cores)")
 	if err := fs.Parse(args); err != nil {
