@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"fmt"
 	"math/rand"
+	"sort"
 
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
@@ -42,21 +44,31 @@ func order(n int, shuffle bool, seed int64, epoch int) []int {
 }
 
 // predict runs the head over every unit of sp in eval mode without gradients and decodes one
-// prediction per example.
+// prediction per example. Units go through in order of length, so each batch pads to a
+// length close to its own rows (evaluation is a large share of a short cell's time); the
+// guesses are put back in unit order for Decode.
 func (s *session) predict(sp split) ([]clue.Prediction, error) {
-	var guesses []heads.Guess
-	idx := order(sp.data.Len(), false, 0, 0)
+	n := sp.data.Len()
+	idx := byLength(sp.data)
+	guesses := make([]heads.Guess, n)
 	err := tsx.NoGrad(func() error {
-		for at := 0; at < len(idx); at += s.cell.Hyper.EvalBatchSize {
-			b, err := sp.data.Batch(idx[at:min(at+s.cell.Hyper.EvalBatchSize, len(idx))], s.device)
+		for at := 0; at < n; at += s.cell.Hyper.EvalBatchSize {
+			chunk := idx[at:min(at+s.cell.Hyper.EvalBatchSize, n)]
+			b, err := sp.data.Batch(chunk, s.device)
 			if err != nil {
 				return err
 			}
 			out, err := s.enc.Forward(b.In, false)
 			if err == nil {
 				var g []heads.Guess
-				g, err = s.head.Predict(out, b)
-				guesses = append(guesses, g...)
+				if g, err = s.head.Predict(out, b); err == nil && len(g) != len(chunk) {
+					err = fmt.Errorf("head returned %d guesses for %d units", len(g), len(chunk))
+				}
+				for k, u := range chunk {
+					if err == nil {
+						guesses[u] = g[k]
+					}
+				}
 				out.Hidden.MustDrop()
 				out.Pooled.MustDrop()
 			}
@@ -71,6 +83,13 @@ func (s *session) predict(sp split) ([]clue.Prediction, error) {
 		return nil, err
 	}
 	return sp.data.Decode(guesses)
+}
+
+// byLength returns the unit indices of d sorted by length (stable, so ties keep file order).
+func byLength(d heads.Data) []int {
+	idx := order(d.Len(), false, 0, 0)
+	sort.SliceStable(idx, func(a, b int) bool { return d.UnitLen(idx[a]) < d.UnitLen(idx[b]) })
+	return idx
 }
 
 // evaluate predicts sp and scores it when it is labelled.

@@ -143,6 +143,15 @@ func trainCell(env cellEnv, cell Cell, res *Result) error {
 	if err != nil {
 		return err
 	}
+	if cell.Hyper.FrozenBF16 {
+		// Only a frozen backbone has products to lower; fine-tuning's weights all train.
+		if backboneTrains(trainable) {
+			env.logf("frozen_bf16: not applied, %s trains the backbone", method.Name())
+		} else {
+			enc.SetFrozenBF16(true)
+			env.logf("frozen_bf16: the frozen backbone's matrix products run in bfloat16")
+		}
+	}
 	params, counts := collectParams(vs, trainable)
 	res.Params = paramCounts(dir.Config, method, counts, kind.Params(task, dir.Config.HiddenSize))
 	if want := res.Params.TrainableBackbone + res.Params.Head; counts != want {
@@ -174,13 +183,10 @@ func trainCell(env cellEnv, cell Cell, res *Result) error {
 		return err
 	}
 	// Flag a model that predicts one class for the whole dev set (P-tuning v2's known
-	// majority-class collapse): accuracy alone hides it.
+	// majority-class collapse): accuracy alone hides it. The best evaluation's predictions are
+	// those of the restored snapshot, so dev is not predicted again.
 	t1 := time.Now()
-	_, devPred, err := s.evaluate(s.dev)
-	if err != nil {
-		return fmt.Errorf("final dev evaluation: %w", err)
-	}
-	if collapsed(devPred, ds.Dev) {
+	if collapsed(s.bestPred, ds.Dev) {
 		res.Flags = append(res.Flags, "majority-class")
 		env.logf("warning: the best model predicts a single class on dev")
 	}
@@ -218,6 +224,17 @@ func collectParams(vs *nn.VarStore, trainable []string) ([]optim.Param, int64) {
 }
 
 // decays reports whether weight decay applies: not to biases and LayerNorm parameters.
+// backboneTrains reports whether any of the encoder's own weights (not a method's additions,
+// which live outside "bert.") is trained.
+func backboneTrains(trainable []string) bool {
+	for _, name := range trainable {
+		if strings.HasPrefix(name, "bert.") {
+			return true
+		}
+	}
+	return false
+}
+
 func decays(name string) bool {
 	return !(strings.HasSuffix(name, ".bias") || strings.Contains(name, "LayerNorm"))
 }

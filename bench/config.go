@@ -31,6 +31,9 @@ type Hyper struct {
 	Patience      int     `json:"patience"`   // stop after this many evaluations without improvement; 0 = off
 	Pooler        bool    `json:"pooler"`     // classification head reads the pooler output instead of [CLS]
 	HeadDropout   float64 `json:"head_dropout"`
+	// FrozenBF16 runs the frozen backbone's matrix products in bfloat16 (model.SetFrozenBF16).
+	// omitempty: cells that leave it off keep the ids they had before the key existed.
+	FrozenBF16 bool `json:"frozen_bf16,omitempty"`
 }
 
 // Overlay is a partial Hyper as written in YAML.
@@ -49,6 +52,7 @@ type Overlay struct {
 	Patience      *int     `yaml:"patience"`
 	Pooler        *bool    `yaml:"pooler"`
 	HeadDropout   *float64 `yaml:"head_dropout"`
+	FrozenBF16    *bool    `yaml:"frozen_bf16"`
 }
 
 // apply copies the fields set in o onto h.
@@ -70,6 +74,7 @@ func (o *Overlay) apply(h *Hyper) {
 	setp(&h.Patience, o.Patience)
 	setp(&h.Pooler, o.Pooler)
 	setp(&h.HeadDropout, o.HeadDropout)
+	setp(&h.FrozenBF16, o.FrozenBF16)
 }
 
 func setp[T any](dst, src *T) {
@@ -116,11 +121,12 @@ type MethodSpec struct {
 	resolved any // options with defaults, from Registry.ResolveOptions
 }
 
-// TaskSpec is a task entry: hyper-parameters plus per-method overrides.
+// TaskSpec is a task entry: hyper-parameters plus per-setting and per-method overrides.
 type TaskSpec struct {
-	Overlay `yaml:",inline"`
-	Methods map[string]*Overlay `yaml:"methods"`
-	line    int
+	Overlay  `yaml:",inline"`
+	Settings map[string]*Overlay `yaml:"settings"`
+	Methods  map[string]*Overlay `yaml:"methods"`
+	line     int
 }
 
 // SettingSpec is a training regime: which split to train on plus hyper-parameter overrides.
@@ -297,6 +303,11 @@ func ParseConfig(path string, b []byte, reg Registry) (*Config, error) {
 				return nil, fail(t.line, "task %s: override for method %q, which is not in methods", name, m)
 			}
 		}
+		for st := range t.Settings {
+			if cfg.Settings[st] == nil {
+				return nil, fail(t.line, "task %s: override for setting %q, which is not in settings", name, st)
+			}
+		}
 	}
 	for _, name := range sortedKeys(cfg.Methods) {
 		m := cfg.Methods[name]
@@ -344,9 +355,10 @@ func ParseConfig(path string, b []byte, reg Registry) (*Config, error) {
 }
 
 // Hyper resolves the hyper-parameters of a (task, method, setting) combination. Precedence,
-// lowest first: built-in defaults, `defaults`, the task, the setting, the method, and the task's
-// entry for that method. Method-level values beat task-level ones because they encode what a
-// method needs everywhere (fine-tuning's lower learning rate); a task can still override that.
+// lowest first: built-in defaults, `defaults`, the task, the setting, the method, the task's
+// entry for that setting, and the task's entry for that method. Method-level values beat
+// task-level ones because they encode what a method needs everywhere (fine-tuning's lower
+// learning rate); a task can still override that, per setting or per method.
 func (c *Config) Hyper(task, method, setting string) Hyper {
 	h := defaultHyper
 	c.Defaults.apply(&h)
@@ -360,6 +372,7 @@ func (c *Config) Hyper(task, method, setting string) Hyper {
 		m.Overlay.apply(&h)
 	}
 	if t := c.Tasks[task]; t != nil {
+		t.Settings[setting].apply(&h)
 		t.Methods[method].apply(&h)
 	}
 	if h.EvalBatchSize == 0 {

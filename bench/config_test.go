@@ -41,6 +41,8 @@ defaults:
 tasks:
   afqmc:
     lr: 2.0e-4
+    settings:
+      few: {epochs: 8, lr: 5.0e-4}
     methods:
       fl-tuning: {lr: 1.0e-3}
   tnews:
@@ -70,7 +72,9 @@ func TestParseConfigResolves(t *testing.T) {
 	}{
 		{"afqmc", "fine-tuning", "full", 2e-5, 3, 128}, // method beats task
 		{"afqmc", "fl-tuning", "full", 1e-3, 3, 128},   // task's method entry beats both
-		{"afqmc", "fl-tuning", "few", 1e-3, 20, 128},   // setting beats defaults
+		{"afqmc", "fl-tuning", "few", 1e-3, 8, 128},    // task's setting entry beats the setting; its method entry beats that
+		{"afqmc", "fine-tuning", "few", 5e-4, 8, 128},  // task's setting entry beats the method
+		{"tnews", "fl-tuning", "few", 2e-4, 20, 64},    // setting beats defaults
 		{"tnews", "fl-tuning", "full", 2e-4, 3, 64},    // built-in lr, task max_len
 	}
 	for _, tc := range tests {
@@ -123,6 +127,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown method", "tasks: {afqmc: {}}\nmethods:\n  lora: {}\n", "x.yaml:3: unknown method \"lora\""},
 		{"wrong type", "tasks:\n  afqmc: {lr: fast}\nmethods: {fine-tuning: {}}\n", "line 2: cannot unmarshal !!str `fast` into float64"},
 		{"bad value", "tasks:\n  afqmc: {batch_size: 0}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: afqmc/fine-tuning/full: batch_size must be at least 1"},
+		{"unknown setting override", "tasks:\n  afqmc:\n    settings: {fewshot: {epochs: 2}}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: task afqmc: override for setting \"fewshot\", which is not in settings"},
 		{"bad options", "tasks: {afqmc: {}}\nmethods:\n  fine-tuning:\n    options: {units: 3}\n", "x.yaml:4: method fine-tuning options: takes no options"},
 		{"bad split", "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\nsettings:\n  odd: {split: half}\n", "x.yaml:4: setting odd: bad split half"},
 		{"unset var", "backbone: ${CLUE_BENCH_NOT_SET}\ntasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\n", "x.yaml:1: backbone: environment variable CLUE_BENCH_NOT_SET is not set"},

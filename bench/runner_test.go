@@ -235,3 +235,110 @@ func TestRunRecordsFailureAndGoesOn(t *testing.T) {
 		t.Errorf("interrupted cell recorded: %+v", r.Status)
 	}
 }
+
+// The submission must be the best evaluation's model, predicted the way dev was: with a test
+// file holding the dev sentences, its labels must score exactly the recorded best dev accuracy.
+func TestSubmissionComesFromTheBestModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny models")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
+	writeTinyModel(t, modelDir)
+	writeTinyAFQMC(t, dataDir, 2)
+	devPath := filepath.Join(dataDir, "afqmc_public", "dev.json")
+	dev, err := os.ReadFile(devPath)
+	must(t, err)
+	var gold []string
+	var test strings.Builder
+	for i, line := range strings.Split(strings.TrimSpace(string(dev)), "\n") {
+		var rec map[string]any
+		must(t, json.Unmarshal([]byte(line), &rec))
+		gold = append(gold, rec["label"].(string))
+		delete(rec, "label")
+		rec["id"] = i
+		b, _ := json.Marshal(rec)
+		test.Write(append(b, '\n'))
+	}
+	must(t, os.WriteFile(filepath.Join(dataDir, "afqmc_public", "test.json"), []byte(test.String()), 0o644))
+	cells := tinyCells(t, "fine-tuning", "p-tuning-v2", "fl-tuning")
+	for i := range cells {
+		// Evaluate often at a high rate, so that the best evaluation is not the last one, and
+		// in small batches of mixed lengths.
+		cells[i].Hyper.Epochs, cells[i].Hyper.EvalEvery, cells[i].Hyper.LR, cells[i].Hyper.EvalBatchSize = 4, 2, 1e-2, 5
+		cells[i].computeID()
+	}
+	if _, err := Run(context.Background(), RunOptions{Cells: cells, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := (&Store{Dir: out}).All()
+	must(t, err)
+	restored := 0
+	for _, r := range rs {
+		if r.Convergence.BestStep < r.Steps {
+			restored++
+		}
+		sub, err := os.ReadFile(filepath.Join(out, r.Predictions))
+		must(t, err)
+		right, n := 0, 0
+		for _, line := range strings.Split(strings.TrimSpace(string(sub)), "\n") {
+			var p struct {
+				ID    int    `json:"id"`
+				Label string `json:"label"`
+			}
+			must(t, json.Unmarshal([]byte(line), &p))
+			if p.Label == gold[p.ID] {
+				right++
+			}
+			n++
+		}
+		if n != len(gold) {
+			t.Fatalf("%s: %d predictions for %d test rows", r.Cell.Name(), n, len(gold))
+		}
+		if acc := 100 * float64(right) / float64(n); acc != r.Best["accuracy"] {
+			t.Errorf("%s: submission scores %.2f on the dev sentences, best dev accuracy recorded %.2f (curve %v)", r.Cell.Name(), acc, r.Best["accuracy"], r.Curve)
+		}
+	}
+	if restored == 0 {
+		t.Error("every cell's best evaluation was its last: the test did not exercise the restore")
+	}
+}
+
+// frozen_bf16 lowers P-tuning v2's and FL-tuning's frozen products and is refused (logged,
+// not applied) for fine-tuning, whose backbone trains.
+func TestFrozenBF16Cells(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny models")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
+	writeTinyModel(t, modelDir)
+	writeTinyAFQMC(t, dataDir, 3)
+	cells := tinyCells(t, "fine-tuning", "p-tuning-v2", "fl-tuning")
+	plain := tinyCells(t, "fl-tuning")[0]
+	for i := range cells {
+		cells[i].Hyper.FrozenBF16 = true
+		cells[i].computeID()
+	}
+	if cells[2].ID == plain.ID {
+		t.Fatal("frozen_bf16 does not change the cell id")
+	}
+	sum, err := Run(context.Background(), RunOptions{Cells: cells, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
+	if err != nil || sum.Failed != 0 {
+		t.Fatalf("run: %v %+v", err, sum)
+	}
+	store := &Store{Dir: out}
+	for _, c := range cells {
+		log, err := os.ReadFile(store.LogPath(c.Key()))
+		must(t, err)
+		want := "frozen_bf16: the frozen backbone's matrix products run in bfloat16"
+		if c.Method == "fine-tuning" {
+			want = "frozen_bf16: not applied, fine-tuning trains the backbone"
+		}
+		if !strings.Contains(string(log), want) {
+			t.Errorf("%s: log lacks %q", c.Name(), want)
+		}
+	}
+}

@@ -37,6 +37,7 @@ type session struct {
 	// Filled in by the loop.
 	curve            []EvalPoint
 	best             map[string]float64
+	bestPred         []clue.Prediction // dev predictions of the best evaluation
 	bestStep         int
 	steps            int
 	trainDur, evalDr time.Duration
@@ -134,7 +135,7 @@ func (s *session) trainLoop() error {
 				continue
 			}
 			t1 := time.Now()
-			m, _, err := s.evaluate(s.dev)
+			m, pred, err := s.evaluate(s.dev)
 			s.evalDr += time.Since(t1)
 			if err != nil {
 				return fmt.Errorf("dev evaluation at step %d: %w", s.steps, err)
@@ -145,7 +146,7 @@ func (s *session) trainLoop() error {
 			s.progress.eval(s.steps, headline.Name, m[headline.Name])
 			lossSum, lossN = 0, 0
 			if s.best == nil || better(m[headline.Name], s.best[headline.Name], headline.HigherIsBetter) {
-				s.best, s.bestStep, sinceBest = m, s.steps, 0
+				s.best, s.bestPred, s.bestStep, sinceBest = m, pred, s.steps, 0
 				if err := snap.save(); err != nil {
 					return err
 				}

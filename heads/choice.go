@@ -112,6 +112,15 @@ type choiceData struct {
 func (d *choiceData) Len() int        { return len(d.labels) }
 func (d *choiceData) Notes() []string { return nil }
 
+// UnitLen is the longest of unit i's candidate rows (padding rows included: they are short).
+func (d *choiceData) UnitLen(i int) int {
+	n := 0
+	for c := 0; c < d.slots; c++ {
+		n = max(n, len(d.ids[i*d.slots+c]))
+	}
+	return n
+}
+
 // Batch uploads the rows of units idx, Target = (B) right candidates, Extra = (B, slots) 1 on
 // real candidates.
 func (d *choiceData) Batch(idx []int, dev gotch.Device) (*Batch, error) {

@@ -44,6 +44,9 @@ type Options struct {
 type Data interface {
 	// Len is the number of units.
 	Len() int
+	// UnitLen is the length in tokens of unit i's longest row. Evaluation batches units of
+	// similar length together, so that short units are not padded to a long neighbour.
+	UnitLen(i int) int
 	// Batch pads and uploads units idx; the caller drops it.
 	Batch(idx []int, dev gotch.Device) (*Batch, error)
 	// Decode turns the head's guesses for every unit, in unit order, into one prediction per
@@ -126,6 +129,9 @@ func Names() []string {
 type rows struct {
 	ids, types [][]int64
 }
+
+// UnitLen serves kinds with one row per unit.
+func (r *rows) UnitLen(i int) int { return len(r.ids[i]) }
 
 func (r *rows) add(e tokenizer.Encoding) {
 	r.ids = append(r.ids, e.IDs)
