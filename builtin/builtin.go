@@ -39,6 +39,12 @@ type Spec struct {
 	Threads      int     `json:"-"`
 }
 
+// PretrainProcedure versions the pre-training code in the cache key. Bump it whenever a change
+// alters the weights pre-training produces for a spec (masking, optimiser arithmetic, dropout,
+// initialisation): an old cache entry would otherwise be reused, and the suite's numbers would
+// then depend on when the cache was filled, not on the code.
+const PretrainProcedure = 2
+
 // DefaultSpec is small enough to pre-train in a few minutes on two CPU cores, and large
 // enough that the three tuning methods separate on the mini-CLUE tasks.
 func DefaultSpec() Spec {
@@ -101,9 +107,10 @@ func ModelDir(ctx context.Context, cache string, spec Spec, progress Progress) (
 		return "", fmt.Errorf("built-in vocabulary: %w", err)
 	}
 	dir := filepath.Join(cache, "bert-"+hashOf(struct {
-		Spec  Spec
-		Vocab []string
-	}{spec, vocab}))
+		Procedure int
+		Spec      Spec
+		Vocab     []string
+	}{PretrainProcedure, spec, vocab}))
 	if _, err := model.OpenDir(dir); err == nil {
 		return dir, nil
 	}
