@@ -239,14 +239,7 @@ func TestRunRecordsFailureAndGoesOn(t *testing.T) {
 // The submission must be the best evaluation's model, predicted the way dev was: with a test
 // file holding the dev sentences, its labels must score exactly the recorded best dev accuracy.
 func TestSubmissionComesFromTheBestModel(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains tiny models")
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
-	writeTinyModel(t, modelDir)
-	writeTinyAFQMC(t, dataDir, 2)
+	modelDir, dataDir, out := tinyAFQMCRun(t, 2)
 	devPath := filepath.Join(dataDir, "afqmc_public", "dev.json")
 	dev, err := os.ReadFile(devPath)
 	must(t, err)
@@ -308,14 +301,7 @@ func TestSubmissionComesFromTheBestModel(t *testing.T) {
 // frozen_bf16 lowers P-tuning v2's and FL-tuning's frozen products and is refused (logged,
 // not applied) for fine-tuning, whose backbone trains.
 func TestFrozenBF16Cells(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains tiny models")
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
-	writeTinyModel(t, modelDir)
-	writeTinyAFQMC(t, dataDir, 3)
+	modelDir, dataDir, out := tinyAFQMCRun(t, 3)
 	cells := tinyCells(t, "fine-tuning", "p-tuning-v2", "fl-tuning")
 	plain := tinyCells(t, "fl-tuning")[0]
 	for i := range cells {
@@ -341,4 +327,19 @@ func TestFrozenBF16Cells(t *testing.T) {
 			t.Errorf("%s: log lacks %q", c.Name(), want)
 		}
 	}
+}
+
+// tinyAFQMCRun prepares a tiny model, the tiny AFQMC data of seed and a results directory, and
+// locks the test to its OS thread (libtorch's grad mode is per thread).
+func tinyAFQMCRun(t *testing.T, seed int64) (modelDir, dataDir, out string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("trains tiny models")
+	}
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
+	modelDir, dataDir, out = t.TempDir(), t.TempDir(), t.TempDir()
+	writeTinyModel(t, modelDir)
+	writeTinyAFQMC(t, dataDir, seed)
+	return modelDir, dataDir, out
 }
