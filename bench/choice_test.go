@@ -1,14 +1,11 @@
 package bench
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -57,28 +54,9 @@ func writeTinyC3(t *testing.T, dir string, seed int64) {
 }
 
 func TestRunC3EndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a tiny model")
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
-	writeTinyModel(t, modelDir)
-	writeTinyC3(t, dataDir, 4)
 	cell := Cell{Task: "c3", Method: "fl-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{"units": 8}`),
 		Hyper: Hyper{MaxLen: 16, BatchSize: 8, EvalBatchSize: 8, Epochs: 2, LR: 3e-3, WeightDecay: 0.01, Accumulate: 2, HeadDropout: 0.1, Clip: 1}}
-	cell.computeID()
-	sum, err := Run(context.Background(), RunOptions{Cells: []Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, res := CellStatus(&Store{Dir: out}, cell)
-	if sum.Ran != 1 || sum.Failed != 0 || res == nil {
-		if res != nil {
-			t.Logf("error: %s", res.Error)
-		}
-		t.Fatalf("summary %+v", sum)
-	}
+	res, out := runTinyCell(t, cell, func(dir string) { writeTinyC3(t, dir, 4) })
 	if len(res.Metrics) != 1 || res.Metrics[0].Name != "accuracy" || res.Data.Train != 32 || res.Data.Test != 6 {
 		t.Errorf("metrics %+v, data %+v", res.Metrics, res.Data)
 	}
@@ -149,28 +127,9 @@ func writeTinyCHID(t *testing.T, dir string, seed int64) {
 }
 
 func TestRunCHIDEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a tiny model")
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
-	writeTinyModel(t, modelDir)
-	writeTinyCHID(t, dataDir, 8)
 	cell := Cell{Task: "chid", Method: "fine-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{}`),
 		Hyper: Hyper{MaxLen: 12, BatchSize: 8, EvalBatchSize: 8, Epochs: 1, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
-	cell.computeID()
-	sum, err := Run(context.Background(), RunOptions{Cells: []Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, res := CellStatus(&Store{Dir: out}, cell)
-	if sum.Ran != 1 || sum.Failed != 0 || res == nil {
-		if res != nil {
-			t.Logf("error: %s", res.Error)
-		}
-		t.Fatalf("summary %+v", sum)
-	}
+	res, out := runTinyCell(t, cell, func(dir string) { writeTinyCHID(t, dir, 8) })
 	if _, ok := res.Best["assignment_accuracy"]; !ok || res.Data.Train != 24 {
 		t.Errorf("best %v, data %+v", res.Best, res.Data)
 	}

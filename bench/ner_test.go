@@ -1,13 +1,10 @@
 package bench
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -64,29 +61,9 @@ func writeTinyCLUENER(t *testing.T, dir string, seed int64) {
 }
 
 func TestRunCLUENEREndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a tiny model")
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
-	writeTinyModel(t, modelDir)
-	writeTinyCLUENER(t, dataDir, 3)
 	cell := Cell{Task: "cluener", Method: "fine-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{}`),
 		Hyper: Hyper{MaxLen: 24, BatchSize: 16, EvalBatchSize: 8, Epochs: 12, LR: 5e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
-	cell.computeID()
-	sum, err := Run(context.Background(), RunOptions{Cells: []Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &Store{Dir: out}
-	_, res := CellStatus(st, cell)
-	if sum.Ran != 1 || sum.Failed != 0 || res == nil {
-		if res != nil {
-			t.Logf("error: %s", res.Error)
-		}
-		t.Fatalf("summary %+v", sum)
-	}
+	res, out := runTinyCell(t, cell, func(dir string) { writeTinyCLUENER(t, dir, 3) })
 	var names []string
 	for _, m := range res.Metrics {
 		names = append(names, m.Name)

@@ -343,3 +343,31 @@ func tinyAFQMCRun(t *testing.T, seed int64) (modelDir, dataDir, out string) {
 	writeTinyAFQMC(t, dataDir, seed)
 	return modelDir, dataDir, out
 }
+
+// runTinyCell trains cell on a tiny random model and the data that write puts in a fresh
+// directory, and returns the cell's result and results directory; the test fails unless the
+// cell ran and succeeded.
+func runTinyCell(t *testing.T, cell Cell, write func(dataDir string)) (*Result, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("trains a tiny model")
+	}
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
+	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
+	writeTinyModel(t, modelDir)
+	write(dataDir)
+	cell.computeID()
+	sum, err := Run(context.Background(), RunOptions{Cells: []Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res := CellStatus(&Store{Dir: out}, cell)
+	if sum.Ran != 1 || sum.Failed != 0 || res == nil {
+		if res != nil {
+			t.Logf("error: %s", res.Error)
+		}
+		t.Fatalf("summary %+v", sum)
+	}
+	return res, out
+}

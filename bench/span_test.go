@@ -1,14 +1,11 @@
 package bench
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
@@ -43,28 +40,9 @@ func writeTinyCMRC(t *testing.T, dir string, seed int64) {
 }
 
 func TestRunCMRC2018EndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a tiny model")
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
-	writeTinyModel(t, modelDir)
-	writeTinyCMRC(t, dataDir, 6)
 	cell := Cell{Task: "cmrc2018", Method: "p-tuning-v2", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{"prefix_len": 4}`),
 		Hyper: Hyper{MaxLen: 16, BatchSize: 16, EvalBatchSize: 16, Epochs: 1, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
-	cell.computeID()
-	sum, err := Run(context.Background(), RunOptions{Cells: []Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, res := CellStatus(&Store{Dir: out}, cell)
-	if sum.Ran != 1 || sum.Failed != 0 || res == nil {
-		if res != nil {
-			t.Logf("error: %s", res.Error)
-		}
-		t.Fatalf("summary %+v", sum)
-	}
+	res, out := runTinyCell(t, cell, func(dir string) { writeTinyCMRC(t, dir, 6) })
 	if len(res.Metrics) != 2 || res.Metrics[0].Name != "em" || res.Metrics[1].Name != "f1" || res.Params.Head != 66 {
 		t.Errorf("metrics %+v, head params %d", res.Metrics, res.Params.Head)
 	}
