@@ -254,18 +254,10 @@ func readNER(r io.Reader, name string, t *Task) (ids []string, pred []Prediction
 		if err != nil {
 			return err
 		}
-		v, ok := rec.raw("id")
-		if !ok {
-			return fmt.Errorf("field \"id\": missing")
-		}
-		id, err := scalarText(v, `"id"`)
+		id, err := rec.uniqueID(line, firstLine)
 		if err != nil {
 			return err
 		}
-		if prev, dup := firstLine[id]; dup {
-			return fmt.Errorf("field \"id\": id %s repeats line %d", id, prev)
-		}
-		firstLine[id] = line
 		es, err := nerLabel(rec, t.Labels, func(field, entity string, s, e int) error {
 			if s < 0 || e-s+1 != runeLen(entity) {
 				return fmt.Errorf("field %q: entity %q at [%d, %d]: the span is not as long as the entity", field, entity, s, e)

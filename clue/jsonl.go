@@ -285,3 +285,21 @@ func finish(r record, labels, drop []string, format func(*Example) error) (Examp
 	}
 	return ex, nil
 }
+
+// uniqueID reads a submission record's "id" (a string or an integer) and rejects one that an
+// earlier line had; firstLine maps the ids seen so far to their lines.
+func (r record) uniqueID(line int, firstLine map[string]int) (string, error) {
+	v, ok := r.raw("id")
+	if !ok {
+		return "", fmt.Errorf("field \"id\": missing")
+	}
+	id, err := scalarText(v, `"id"`)
+	if err != nil {
+		return "", err
+	}
+	if prev, dup := firstLine[id]; dup {
+		return "", fmt.Errorf("field \"id\": id %s repeats line %d", id, prev)
+	}
+	firstLine[id] = line
+	return id, nil
+}

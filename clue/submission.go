@@ -63,18 +63,10 @@ func ReadSubmission(r io.Reader, name string, t *Task) (ids []string, pred []int
 		if err != nil {
 			return err
 		}
-		v, ok := rec.raw("id")
-		if !ok {
-			return fmt.Errorf("field \"id\": missing")
-		}
-		id, err := scalarText(v, `"id"`)
+		id, err := rec.uniqueID(line, firstLine)
 		if err != nil {
 			return err
 		}
-		if prev, dup := firstLine[id]; dup {
-			return fmt.Errorf("field \"id\": id %s repeats line %d", id, prev)
-		}
-		firstLine[id] = line
 		l, err := rec.label(t.Labels)
 		if err != nil {
 			return err
