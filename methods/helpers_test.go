@@ -1,8 +1,6 @@
 package methods
 
 import (
-	"math"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -11,16 +9,18 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/tensortest"
 	"github.com/clue-bench/clue-bench/internal/torchrt"
 	"github.com/clue-bench/clue-bench/model"
 )
 
-// lock pins the test goroutine to its OS thread: libtorch's grad mode is per thread.
-func lock(t *testing.T) {
-	t.Helper()
-	runtime.LockOSThread()
-	t.Cleanup(runtime.UnlockOSThread)
-}
+// Shared tensor helpers (internal/tensortest).
+var (
+	lock    = tensortest.Lock
+	shapeOf = tensortest.Shape
+	floats  = tensortest.Floats
+	maxDiff = tensortest.MaxDiff
+)
 
 // tinyConfig is a small random-weights BERT: 2 layers, H=16, 4 heads, FFN 24.
 func tinyConfig() model.Config {
@@ -121,68 +121,12 @@ func noGrad(t *testing.T, fn func()) {
 	fn()
 }
 
-func shapeOf(t *testing.T, x *ts.Tensor) []int64 {
-	t.Helper()
-	s, err := x.Size()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func numel(shape []int64) int64 {
 	n := int64(1)
 	for _, d := range shape {
 		n *= d
 	}
 	return n
-}
-
-// floats returns x's elements as float32, whatever its floating dtype.
-func floats(t *testing.T, x *ts.Tensor) []float32 {
-	t.Helper()
-	f, err := x.Totype(gotch.Float, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.MustDrop()
-	c, err := f.Contiguous(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.MustDrop()
-	out := make([]float32, numel(shapeOf(t, c)))
-	if err := c.CopyData(out, uint(len(out))); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// maxDiff is max |a−b| over elements of equal-shaped tensors. For (B, T, H) tensors only the
-// (row, pos) pairs where keep holds count; keep == nil counts all.
-func maxDiff(t *testing.T, a, b *ts.Tensor, keep func(row, pos int) bool) float64 {
-	t.Helper()
-	sa, sb := shapeOf(t, a), shapeOf(t, b)
-	if len(sa) != len(sb) || numel(sa) != numel(sb) {
-		t.Fatalf("shapes differ: %v vs %v", sa, sb)
-	}
-	va, vb := floats(t, a), floats(t, b)
-	inner, perRow := len(va), len(va)
-	if len(sa) == 3 {
-		inner, perRow = int(sa[2]), int(sa[1]*sa[2])
-	}
-	worst := 0.0
-	for i := range va {
-		if keep != nil && len(sa) == 3 && !keep(i/perRow, (i%perRow)/inner) {
-			continue
-		}
-		d := math.Abs(float64(va[i]) - float64(vb[i]))
-		if math.IsNaN(d) {
-			return math.Inf(1)
-		}
-		worst = math.Max(worst, d)
-	}
-	return worst
 }
 
 // int64Tensor makes a (rows, cols) int64 tensor; it is dropped after the test.

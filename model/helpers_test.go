@@ -2,44 +2,26 @@ package model
 
 import (
 	"encoding/binary"
-	"math"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tensortest"
+)
+
+// Shared tensor helpers (internal/tensortest).
+var (
+	lock    = tensortest.Lock
+	shape   = tensortest.Shape
+	floats  = tensortest.Floats
+	maxDiff = tensortest.MaxDiff
 )
 
 // fixture is the committed tiny model written by testdata/gen_reference.py --seed 1.
 var fixture = filepath.Join("testdata", "tiny")
-
-// lock pins the test goroutine to its OS thread: libtorch's grad mode is per thread.
-func lock(t *testing.T) {
-	t.Helper()
-	runtime.LockOSThread()
-	t.Cleanup(runtime.UnlockOSThread)
-}
-
-// floats returns t's elements as float32 (converting the dtype if needed).
-func floats(t *testing.T, x *ts.Tensor) []float32 {
-	t.Helper()
-	f, err := x.Totype(gotch.Float, false)
-	if err != nil {
-		t.Fatalf("to float: %v", err)
-	}
-	defer dropAll(f)
-	raw, err := tensorBytes(f)
-	if err != nil {
-		t.Fatalf("bytes: %v", err)
-	}
-	out := make([]float32, len(raw)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return out
-}
 
 func ints(t *testing.T, x *ts.Tensor) []int64 {
 	t.Helper()
@@ -52,42 +34,6 @@ func ints(t *testing.T, x *ts.Tensor) []int64 {
 		out[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
 	}
 	return out
-}
-
-func shape(t *testing.T, x *ts.Tensor) []int64 {
-	t.Helper()
-	s, err := x.Size()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// maxDiff is the largest |a−b|, a and b having the same shape. For 3-D (B, T, H) tensors only
-// the (row, pos) pairs where keep holds count; keep == nil counts all.
-func maxDiff(t *testing.T, a, b *ts.Tensor, keep func(row, pos int) bool) float64 {
-	t.Helper()
-	sa, sb := shape(t, a), shape(t, b)
-	if !sameShape(sa, sb) {
-		t.Fatalf("shapes differ: %v vs %v", sa, sb)
-	}
-	va, vb := floats(t, a), floats(t, b)
-	inner, perRow := len(va), len(va)
-	if len(sa) == 3 {
-		inner, perRow = int(sa[2]), int(sa[1]*sa[2])
-	}
-	worst := 0.0
-	for i := range va {
-		if keep != nil && len(sa) == 3 && !keep(i/perRow, (i%perRow)/inner) {
-			continue
-		}
-		d := math.Abs(float64(va[i]) - float64(vb[i]))
-		if math.IsNaN(d) {
-			return math.Inf(1)
-		}
-		worst = math.Max(worst, d)
-	}
-	return worst
 }
 
 // realTokens keeps the positions whose mask is 1.
