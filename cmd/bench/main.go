@@ -12,6 +12,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/clue-bench/clue-bench/internal/torchrt"
 )
 
 // command is one `bench` subcommand.
@@ -40,6 +42,7 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func main() {
+	torchrt.EnsureWaitPolicy()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

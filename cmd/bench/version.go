@@ -45,7 +45,11 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "gotch     %s\n", in.Gotch)
 	fmt.Fprintf(stdout, "libtorch  %s (%s)\n", in.Libtorch, in.LibtorchRoot)
 	fmt.Fprintf(stdout, "blas      %s [%s]\n", in.BLAS, torchrt.BLASKind(in.BLAS))
-	fmt.Fprintf(stdout, "threads   %d\n", in.Threads)
+	policy := in.WaitPolicy
+	if policy == "" {
+		policy = "OpenMP default (spinning)"
+	}
+	fmt.Fprintf(stdout, "threads   %d (OMP_WAIT_POLICY %s)\n", in.Threads, policy)
 	fmt.Fprintf(stdout, "cuda      %v (%d devices)\n", in.CUDA, in.CUDADeviceCount)
 	fmt.Fprintf(stdout, "device    %s: %s\n", in.Device, in.DeviceName)
 	return nil

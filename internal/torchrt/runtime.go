@@ -32,6 +32,7 @@ type Info struct {
 	LibtorchRoot    string `json:"libtorch_root"`
 	BLAS            string `json:"blas"`
 	Threads         int    `json:"threads"`
+	WaitPolicy      string `json:"omp_wait_policy,omitempty"`
 	CUDA            bool   `json:"cuda_available"`
 	CUDADeviceCount int    `json:"cuda_devices"`
 	Device          string `json:"device"`
@@ -51,6 +52,7 @@ func Describe(spec string) (Info, error) {
 		LibtorchRoot: libtch.PreparedLibtorchRoot,
 		BLAS:         BLAS(),
 		Threads:      NumThreads(),
+		WaitPolicy:   WaitPolicy(),
 		CUDA:         libtch.AtcCudaIsAvailable(),
 		Device:       DeviceString(dev),
 		DeviceName:   DeviceName(dev),
