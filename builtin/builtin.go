@@ -49,7 +49,7 @@ const PretrainProcedure = 2
 // enough that the three tuning methods separate on the mini-CLUE tasks.
 func DefaultSpec() Spec {
 	return Spec{Layers: 3, Hidden: 128, Heads: 4, Intermediate: 512, MaxPositions: 256, SeqLen: 64,
-		Batch: 32, Steps: 700, LR: 1e-3, Seed: 1, DataSeed: 1, Device: "auto"}
+		Batch: 32, Steps: 2500, LR: 1e-3, Seed: 1, DataSeed: 1, Device: "auto"}
 }
 
 // Config is the model config of the spec for a vocabulary of n tokens.
