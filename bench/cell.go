@@ -223,7 +223,6 @@ func collectParams(vs *nn.VarStore, trainable []string) ([]optim.Param, int64) {
 	return params, n
 }
 
-// decays reports whether weight decay applies: not to biases and LayerNorm parameters.
 // backboneTrains reports whether any of the encoder's own weights (not a method's additions,
 // which live outside "bert.") is trained.
 func backboneTrains(trainable []string) bool {
@@ -235,6 +234,7 @@ func backboneTrains(trainable []string) bool {
 	return false
 }
 
+// decays reports whether weight decay applies: not to biases and LayerNorm parameters.
 func decays(name string) bool {
 	return !(strings.HasSuffix(name, ".bias") || strings.Contains(name, "LayerNorm"))
 }
