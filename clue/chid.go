@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -297,22 +296,11 @@ func writeCHID(w io.Writer, t *Task, ids []string, pred []Prediction) error {
 // readCHIDSubmission reads {"#idiom…#": index, ...}; ids come back sorted, and one answer per
 // blank serves as both the label and the assignment.
 func readCHIDSubmission(r io.Reader, name string, t *Task) ([]string, []Prediction, error) {
-	var m map[string]json.RawMessage
-	if err := json.NewDecoder(r).Decode(&m); err != nil {
-		return nil, nil, fmt.Errorf("clue/%s: %s: want one JSON object {\"#idiom…#\": index}: %v", t.Name, name, err)
-	}
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	pred := make([]Prediction, len(ids))
-	for i, id := range ids {
+	return readIDObject(r, name, t, `{"#idiom…#": index}`, func(id string, raw json.RawMessage) (Prediction, error) {
 		var n int
-		if err := json.Unmarshal(m[id], &n); err != nil || n < 0 || n >= len(t.Labels) {
-			return nil, nil, fmt.Errorf("clue/%s: %s: field %q: want a candidate index in [0, %d), got %s", t.Name, name, id, len(t.Labels), clip(m[id]))
+		if err := json.Unmarshal(raw, &n); err != nil || n < 0 || n >= len(t.Labels) {
+			return Prediction{}, fmt.Errorf("field %q: want a candidate index in [0, %d), got %s", id, len(t.Labels), clip(raw))
 		}
-		pred[i] = Prediction{Label: n, Assigned: n}
-	}
-	return ids, pred, nil
+		return Prediction{Label: n, Assigned: n}, nil
+	})
 }

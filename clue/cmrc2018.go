@@ -275,9 +275,23 @@ func writeIDObject[V any](w io.Writer, t *Task, ids []string, pred []Prediction,
 
 // readAnswers reads {"id": "answer", ...}; ids come back sorted.
 func readAnswers(r io.Reader, name string, t *Task) ([]string, []Prediction, error) {
+	return readIDObject(r, name, t, `{"question id": "answer"}`, func(id string, raw json.RawMessage) (Prediction, error) {
+		p := Prediction{Label: -1}
+		if err := json.Unmarshal(raw, &p.Answer); err != nil {
+			return p, fmt.Errorf("field %q: want a string, got %s", id, clip(raw))
+		}
+		return p, nil
+	})
+}
+
+// readIDObject reads a submission that is one JSON object keyed by id, the counterpart of
+// writeIDObject: value turns each id's JSON value into its prediction. ids come back sorted.
+// Errors read "clue/<task>: <name>: ..."; shape describes the object for the error a file of
+// another shape gets.
+func readIDObject(r io.Reader, name string, t *Task, shape string, value func(id string, raw json.RawMessage) (Prediction, error)) ([]string, []Prediction, error) {
 	var m map[string]json.RawMessage
 	if err := json.NewDecoder(r).Decode(&m); err != nil {
-		return nil, nil, fmt.Errorf("clue/%s: %s: want one JSON object {\"question id\": \"answer\"}: %v", t.Name, name, err)
+		return nil, nil, fmt.Errorf("clue/%s: %s: want one JSON object %s: %v", t.Name, name, shape, err)
 	}
 	ids := make([]string, 0, len(m))
 	for id := range m {
@@ -286,10 +300,11 @@ func readAnswers(r io.Reader, name string, t *Task) ([]string, []Prediction, err
 	sort.Strings(ids)
 	pred := make([]Prediction, len(ids))
 	for i, id := range ids {
-		pred[i].Label = -1
-		if err := json.Unmarshal(m[id], &pred[i].Answer); err != nil {
-			return nil, nil, fmt.Errorf("clue/%s: %s: field %q: want a string, got %s", t.Name, name, id, clip(m[id]))
+		p, err := value(id, m[id])
+		if err != nil {
+			return nil, nil, fmt.Errorf("clue/%s: %s: %w", t.Name, name, err)
 		}
+		pred[i] = p
 	}
 	return ids, pred, nil
 }
