@@ -329,9 +329,9 @@ func TestFrozenBF16Cells(t *testing.T) {
 	}
 }
 
-// tinyAFQMCRun prepares a tiny model, the tiny AFQMC data of seed and a results directory, and
-// locks the test to its OS thread (libtorch's grad mode is per thread).
-func tinyAFQMCRun(t *testing.T, seed int64) (modelDir, dataDir, out string) {
+// tinyRun prepares a tiny model, the data that write puts in a fresh directory and a results
+// directory, and locks the test to its OS thread (libtorch's grad mode is per thread).
+func tinyRun(t *testing.T, write func(dataDir string)) (modelDir, dataDir, out string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("trains tiny models")
@@ -340,8 +340,14 @@ func tinyAFQMCRun(t *testing.T, seed int64) (modelDir, dataDir, out string) {
 	t.Cleanup(runtime.UnlockOSThread)
 	modelDir, dataDir, out = t.TempDir(), t.TempDir(), t.TempDir()
 	writeTinyModel(t, modelDir)
-	writeTinyAFQMC(t, dataDir, seed)
+	write(dataDir)
 	return modelDir, dataDir, out
+}
+
+// tinyAFQMCRun is tinyRun with the tiny AFQMC data of seed.
+func tinyAFQMCRun(t *testing.T, seed int64) (modelDir, dataDir, out string) {
+	t.Helper()
+	return tinyRun(t, func(dir string) { writeTinyAFQMC(t, dir, seed) })
 }
 
 // runTinyCell trains cell on a tiny random model and the data that write puts in a fresh
@@ -349,14 +355,7 @@ func tinyAFQMCRun(t *testing.T, seed int64) (modelDir, dataDir, out string) {
 // cell ran and succeeded.
 func runTinyCell(t *testing.T, cell Cell, write func(dataDir string)) (*Result, string) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("trains a tiny model")
-	}
-	runtime.LockOSThread()
-	t.Cleanup(runtime.UnlockOSThread)
-	modelDir, dataDir, out := t.TempDir(), t.TempDir(), t.TempDir()
-	writeTinyModel(t, modelDir)
-	write(dataDir)
+	modelDir, dataDir, out := tinyRun(t, write)
 	cell.computeID()
 	sum, err := Run(context.Background(), RunOptions{Cells: []Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
 	if err != nil {
