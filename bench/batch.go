@@ -13,8 +13,9 @@ import (
 // split is one data split as the loop uses it: the examples (gold answers for scoring, ids for
 // submissions) and their encoding by the task's kind.
 type split struct {
-	examples []clue.Example
-	data     heads.Data
+	examples  []clue.Example
+	data      heads.Data
+	evalOrder []int // unit indices by length, the order predict batches them in
 }
 
 // encode tokenises examples once, before training, the way the task's kind wants them.
@@ -26,7 +27,7 @@ func (s *session) encode(exs []clue.Example) (split, error) {
 	for _, n := range d.Notes() {
 		s.logf("%s", n)
 	}
-	return split{examples: exs, data: d}, nil
+	return split{examples: exs, data: d, evalOrder: byLength(d)}, nil
 }
 
 // order returns unit indices for one epoch: shuffled by a generator derived from the seed and
@@ -48,8 +49,7 @@ func order(n int, shuffle bool, seed int64, epoch int) []int {
 // length close to its own rows (evaluation is a large share of a short cell's time); the
 // guesses are put back in unit order for Decode.
 func (s *session) predict(sp split) ([]clue.Prediction, error) {
-	n := sp.data.Len()
-	idx := byLength(sp.data)
+	n, idx := sp.data.Len(), sp.evalOrder
 	guesses := make([]heads.Guess, n)
 	err := tsx.NoGrad(func() error {
 		for at := 0; at < n; at += s.cell.Hyper.EvalBatchSize {
