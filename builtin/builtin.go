@@ -102,15 +102,10 @@ func ModelDir(ctx context.Context, cache string, spec Spec, progress Progress) (
 	if err != nil {
 		return "", err
 	}
-	vocab, err := miniclue.Vocab(dataDir)
+	dir, vocab, err := backboneDir(cache, spec, dataDir)
 	if err != nil {
-		return "", fmt.Errorf("built-in vocabulary: %w", err)
+		return "", err
 	}
-	dir := filepath.Join(cache, "bert-"+hashOf(struct {
-		Procedure int
-		Spec      Spec
-		Vocab     []string
-	}{PretrainProcedure, spec, vocab}))
 	if _, err := model.OpenDir(dir); err == nil {
 		return dir, nil
 	}
@@ -130,6 +125,31 @@ func ModelDir(ctx context.Context, cache string, spec Spec, progress Progress) (
 		return "", fmt.Errorf("pre-train built-in backbone: %w", err)
 	}
 	return dir, nil
+}
+
+// backboneDir is where the backbone of spec pre-trained on the corpus in dataDir is cached,
+// and the vocabulary it uses. The corpus checksum is in the key, not just the vocabulary: a
+// generator change that rewrites sentences over the same characters must not reuse a
+// backbone pre-trained on the old ones.
+func backboneDir(cache string, spec Spec, dataDir string) (string, []string, error) {
+	vocab, err := miniclue.Vocab(dataDir)
+	if err != nil {
+		return "", nil, fmt.Errorf("built-in vocabulary: %w", err)
+	}
+	m, err := miniclue.ReadManifest(dataDir)
+	if err != nil {
+		return "", nil, fmt.Errorf("built-in corpus: %w", err)
+	}
+	f := m.File("corpus.txt")
+	if f == nil || f.SHA256 == "" {
+		return "", nil, fmt.Errorf("built-in corpus: %s: manifest lists no corpus.txt checksum", dataDir)
+	}
+	return filepath.Join(cache, "bert-"+hashOf(struct {
+		Procedure int
+		Spec      Spec
+		Vocab     []string
+		Corpus    string
+	}{PretrainProcedure, spec, vocab, f.SHA256})), vocab, nil
 }
 
 // ModelConfig is the built-in backbone's config without pre-training it (the vocabulary size

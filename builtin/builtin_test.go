@@ -3,7 +3,10 @@ package builtin
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -80,5 +83,49 @@ func TestModelDirConcurrentPretrainsOnce(t *testing.T) {
 	}
 	if err := m.Verify(DataPath(cache, spec.DataSeed)); err != nil {
 		t.Errorf("data after concurrent generation: %v", err)
+	}
+}
+
+// A corpus rewritten over the same characters (same vocabulary) must get its own backbone.
+func TestBackboneDirFollowsCorpus(t *testing.T) {
+	data := t.TempDir()
+	if _, err := miniclue.Generate(data, miniclue.Options{Seed: 1, Scale: 0.02, Tasks: []string{"tnews"}}); err != nil {
+		t.Fatal(err)
+	}
+	spec := DefaultSpec()
+	dir1, vocab1, err := backboneDir("cache", spec, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := backboneDir("cache", spec, data)
+	if err != nil || again != dir1 {
+		t.Fatalf("same inputs: %q, %v; want %q", again, err, dir1)
+	}
+	path := filepath.Join(data, "MANIFEST.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := miniclue.ReadManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := m.File("corpus.txt").SHA256
+	edited := strings.Replace(string(raw), old, strings.Repeat("0", len(old)), 1)
+	if edited == string(raw) {
+		t.Fatal("corpus checksum not found in MANIFEST.json")
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir2, vocab2, err := backboneDir("cache", spec, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(vocab1, vocab2) {
+		t.Fatal("vocabulary changed; the test means to keep it")
+	}
+	if dir2 == dir1 {
+		t.Errorf("another corpus with the same vocabulary maps to the same backbone %s", dir1)
 	}
 }
