@@ -39,11 +39,14 @@
 //     clause is the main one.
 //   - ocnli: one hypothesis per label for each premise, decided by world rules: one city,
 //     employer, job and age per person, any number of visited places and pets; hypernyms
-//     (一座城市, 一家银行, 宠物, a spot's city); number comparisons; role swaps. Premises
-//     also deny facts (没去过故宫), so negation words occur under every label. About 1.6%
+//     (一座城市, 一家银行, 宠物, a spot's city); number comparisons; role swaps. 60% of the
+//     hypotheses restate, deny, change or add one fact (the comparisons a small backbone can
+//     learn), the rest use any rule. Premises also deny facts (没去过故宫), so negation
+//     words occur under every label. About 1.6%
 //     of rows have no annotator majority and the label "-"; readers must drop them.
 //   - cluewsc2020: Winograd pairs whose two endings send the pronoun to different candidates
-//     of the same gender or kind; each text appears once with each candidate as span1.
+//     of the same gender or kind; each text appears once with each candidate as span1. The
+//     first-mentioned candidate is the referent in 70% of the texts (a subject preference).
 //   - csl: "1" when every keyword occurs in the abstract, "0" when one was replaced by a term
 //     of the same field that does not.
 //   - cluener: the 10 CLUENER types, where the type of a title or a city name depends on its

@@ -13,10 +13,28 @@ var hypRules = map[string][]hypRule{
 	"neutral":       {hypUnknown, hypUnknown, hypHypernymUnknown, hypOtherPlace, hypThirdPerson, hypRelationUnknown, hypUnknownNumber, hypNegatedNeighbour},
 }
 
+// coreRules compare one fact with the premise: restated (entailment), denied or given another
+// value (contradiction), or not mentioned (neutral). coreShare of the hypotheses come from
+// them, the rest from all rules. Why: with every rule equally likely, the built-in backbone
+// stayed near chance (33-41% over 8 epochs of fine-tuning) because no single inference was
+// frequent enough to learn from 2,400 pairs; the core comparisons are (47% after 2 epochs)
+// and still need both sentences, since every fact, value and negation word also occurs under
+// the other labels. A bag-of-characters classifier stays near chance (about 39%).
+var coreRules = map[string][]hypRule{
+	"entailment":    {hypRestate},
+	"contradiction": {hypNegate, hypChange},
+	"neutral":       {hypUnknown},
+}
+
+const coreShare = 0.6
+
 // hypothesis draws rules until one applies. Every premise states at least one fact, so
 // restating, negating or talking about a stranger always works as a last resort.
 func hypothesis(r *rng, pr *premise, label string) string {
 	rules := hypRules[label]
+	if r.chance(coreShare) {
+		rules = coreRules[label]
+	}
 	for range 200 {
 		pf := pick(r, pr.people)
 		if h, ok := pick(r, rules)(r, pr, pf, pick(r, attrNames)); ok {

@@ -1,6 +1,7 @@
 package miniclue
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -147,6 +148,36 @@ func TestWSCEachTextHasOneReferent(t *testing.T) {
 		if trues > 1 || (len(its) == 2 && trues != 1) {
 			t.Fatalf("%q: %d gold-true rows among %d", text, trues, len(its))
 		}
+	}
+}
+
+// The pronoun refers to the first-mentioned candidate (span1 before the other candidate) in
+// about firstMention of the texts; the labels stay balanced because each text has one true
+// and one false row.
+func TestWSCFirstMentionShare(t *testing.T) {
+	// Gold labels: the noisy ones would blur the share.
+	trueAt, falseAt := map[string]int{}, map[string]int{}
+	for _, it := range built(t, wscTask) {
+		e := it.data.(wscExample)
+		if it.gold == "true" {
+			trueAt[e.text] = e.target.Span1Index
+		} else {
+			falseAt[e.text] = e.target.Span1Index
+		}
+	}
+	first := 0
+	for text, i := range trueAt {
+		j, ok := falseAt[text]
+		if !ok {
+			t.Fatalf("%q has no false row", text)
+		}
+		if i < j {
+			first++
+		}
+	}
+	share := float64(first) / float64(len(trueAt))
+	if math.Abs(share-firstMention) > 0.04 {
+		t.Errorf("the first-mentioned candidate is the referent in %.3f of %d texts, want about %.2f", share, len(trueAt), firstMention)
 	}
 }
 

@@ -6,6 +6,15 @@ package miniclue
 // chaser; …太快 → the one chased), so the words of the text never decide the answer alone:
 // it depends on which candidate span1 is together with which ending was used. Every text
 // is written out with each candidate as span1, one "true" and one "false" row.
+//
+// The pronoun refers to the first-mentioned candidate in firstMention of the texts, as
+// pronouns in running text lean towards the subject. Why: with the endings balanced, the
+// label is an exclusive-or of two facts (which candidate is marked, which ending was used)
+// with no correlation to either alone, and the built-in backbone never left chance while it
+// memorised the training texts (dev at most 56% after 570 fine-tuning steps; 55% after 1,140
+// steps with a third of the schemas). With the lean it first learns the structural cue (which
+// candidate is marked: worth 70%, invisible to a bag of characters) and then the endings
+// (70-85% after 6 epochs); with a 60% lean it had not started after 6 epochs.
 
 type wscTarget struct {
 	Span2Index int    `json:"span2_index"`
@@ -49,6 +58,8 @@ var wscTask = &task{
 		return wscRow{Target: e.target, Idx: id, Label: it.label, Text: e.text}
 	},
 }
+
+const firstMention = 0.7
 
 // schema is a Winograd pair: {A} and {B} are the candidates, {R} the pronoun; ends[0]
 // makes the pronoun refer to A and ends[1] to B. Object schemas list their candidate
@@ -120,7 +131,7 @@ func wscUnit(r *rng, _ string) []item {
 		vals["A"], vals["B"], vals["R"] = pick(r, s.as), pick(r, s.bs), "它"
 		vals["Z"] = anyPerson(r).name
 	}
-	refersToA := r.chance(0.5)
+	refersToA := r.chance(firstMention)
 	vals["E"] = s.ends[0]
 	if !refersToA {
 		vals["E"] = s.ends[1]
