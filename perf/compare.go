@@ -49,6 +49,8 @@ type CompareOptions struct {
 	Sizes   []Size
 	Methods []string
 	Threads int
+	// Device is where both sides train: "cpu" or "cuda[:N]".
+	Device string
 	// BF16 adds a third side: ours with the frozen backbone in bf16, for P-tuning v2 and
 	// FL-tuning.
 	BF16 bool
@@ -64,7 +66,7 @@ func Compare(ctx context.Context, r *Runner, o CompareOptions) ([]Pair, error) {
 	for _, s := range o.Sizes {
 		pairs := make([]Pair, len(o.Methods))
 		for i, m := range o.Methods {
-			pairs[i] = Pair{Size: s.Name, Method: m, Workload: s.Workload(m, o.Threads)}
+			pairs[i] = Pair{Size: s.Name, Method: m, Workload: s.Workload(m, o.Threads, o.Device)}
 		}
 		for rep := 0; rep < s.Reps; rep++ {
 			for i := range pairs {
@@ -127,7 +129,8 @@ type IncomparableError struct{ Reason string }
 
 func (e *IncomparableError) Error() string { return "refusing to compare: " + e.Reason }
 
-// comparable refuses measurements taken with different BLAS libraries or thread counts: a
+// comparable refuses measurements taken on different devices or with different BLAS
+// libraries or thread counts: a
 // ratio between them would measure the setup, not the harness. It also checks that both
 // sides trained the same number of parameters, i.e. built the same model.
 func comparable(ours, ref Measurement) error {
@@ -135,6 +138,9 @@ func comparable(ours, ref Measurement) error {
 	if !slices.Equal(a, b) {
 		return &IncomparableError{fmt.Sprintf("different BLAS libraries: ours %s [%s], reference %s [%s]",
 			strings.Join(a, ", "), torchrt.BLASKind(strings.Join(a, " ")), strings.Join(b, ", "), torchrt.BLASKind(strings.Join(b, " ")))}
+	}
+	if ours.Device != ref.Device {
+		return &IncomparableError{fmt.Sprintf("different devices: ours %s, reference %s", ours.Device, ref.Device)}
 	}
 	if ours.Threads != ref.Threads {
 		return &IncomparableError{fmt.Sprintf("different thread counts: ours %d, reference %d", ours.Threads, ref.Threads)}

@@ -52,6 +52,7 @@ func randomBatches(w Workload, n int) []hostBatch {
 // trainer is our side of a workload: the objects bench's runner builds for a cell.
 type trainer struct {
 	w      Workload
+	dev    gotch.Device
 	vs     *nn.VarStore
 	enc    *model.Encoder
 	head   *heads.Classifier
@@ -61,12 +62,12 @@ type trainer struct {
 
 // newTrainer builds the encoder, attaches the method, adds the head, marks what trains and
 // creates the optimiser, as bench's trainCell does (random weights instead of a checkpoint).
-func newTrainer(w Workload) (*trainer, error) {
+func newTrainer(w Workload, dev gotch.Device) (*trainer, error) {
 	m, err := methods.FromSettings(w.Method, w.Options)
 	if err != nil {
 		return nil, err
 	}
-	t := &trainer{w: w, vs: nn.NewVarStore(gotch.CPU)}
+	t := &trainer{w: w, dev: dev, vs: nn.NewVarStore(dev)}
 	if t.enc, err = model.NewEncoder(t.vs.Root().Sub("bert"), w.Config); err != nil {
 		t.close()
 		return nil, err
@@ -121,14 +122,18 @@ func (t *trainer) trainable() int64 {
 }
 
 // upload turns a host batch into device tensors the way bench's makeBatch does.
-func upload(b hostBatch, bsz, seq int) (model.Batch, *ts.Tensor, error) {
+func upload(b hostBatch, bsz, seq int, dev gotch.Device) (model.Batch, *ts.Tensor, error) {
 	shape := []int64{int64(bsz), int64(seq)}
 	mk := func(data []int64, shape []int64) (*ts.Tensor, error) {
 		x, err := ts.OfSlice(data, ts.WithDType(gotch.Int64))
 		if err != nil {
 			return nil, err
 		}
-		return x.Reshape(shape, true)
+		y, err := x.Reshape(shape, true)
+		if err != nil || dev == gotch.CPU {
+			return y, err
+		}
+		return y.ToDevice(dev, gotch.Int64, true, false, true)
 	}
 	var in model.Batch
 	var labels *ts.Tensor
@@ -162,7 +167,7 @@ type phaseTimes struct{ forward, backward, optimizer time.Duration }
 // upload, forward, loss (read back to the host), backward, clipping, AdamW, zeroing.
 func (t *trainer) step(b hostBatch, lr float64, ph *phaseTimes) (float64, error) {
 	t0 := time.Now()
-	in, labels, err := upload(b, t.w.Batch, t.w.Seq)
+	in, labels, err := upload(b, t.w.Batch, t.w.Seq, t.dev)
 	if err != nil {
 		return 0, err
 	}
@@ -192,6 +197,7 @@ func (t *trainer) step(b hostBatch, lr float64, ph *phaseTimes) (float64, error)
 	if err := loss.Backward(); err != nil {
 		return 0, err
 	}
+	torchrt.Synchronize(t.dev) // the loss read-back above already waited for the forward
 	t2 := time.Now()
 	if t.w.Clip > 0 {
 		if _, err := optim.ClipGradNorm(t.params, t.w.Clip); err != nil {
@@ -204,6 +210,7 @@ func (t *trainer) step(b hostBatch, lr float64, ph *phaseTimes) (float64, error)
 	if err := t.opt.ZeroGrad(); err != nil {
 		return 0, err
 	}
+	torchrt.Synchronize(t.dev)
 	t3 := time.Now()
 	ph.forward += t1.Sub(t0)
 	ph.backward += t2.Sub(t1)
@@ -222,11 +229,19 @@ func RunOurs(w Workload) (Measurement, error) {
 	if w.Threads > 0 {
 		torchrt.SetNumThreads(w.Threads)
 	}
+	spec := w.Device
+	if spec == "" {
+		spec = "cpu"
+	}
+	dev, err := torchrt.ParseDevice(spec)
+	if err != nil {
+		return Measurement{}, fmt.Errorf("workload %s/%s: %w", w.Size, w.Method, err)
+	}
 	torchrt.ManualSeed(w.Seed)
 	// Grad mode is per thread and a fresh thread may not have it on; training needs it.
 	libtch.AtGradSetEnabled(1)
 	setupStart := time.Now()
-	t, err := newTrainer(w)
+	t, err := newTrainer(w, dev)
 	if err != nil {
 		return Measurement{}, fmt.Errorf("workload %s/%s: %w", w.Size, w.Method, err)
 	}
@@ -287,6 +302,7 @@ func RunOurs(w Workload) (Measurement, error) {
 		BLAS:       splitBLAS(torchrt.BLAS()),
 		Threads:    torchrt.NumThreads(),
 		Version:    "libtorch " + libtch.PreparedLibtorchVersion + " via gotch",
+		Device:     torchrt.DeviceString(dev),
 	}, nil
 }
 

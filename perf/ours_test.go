@@ -5,7 +5,10 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
+
+	"github.com/sugarme/gotch/libtch"
 
 	"github.com/clue-bench/clue-bench/heads"
 	"github.com/clue-bench/clue-bench/methods"
@@ -20,7 +23,7 @@ func tinyWorkload(method string) Workload {
 		Batch: 4, Seq: 8, Warmup: 1, Steps: 2, Reps: 1,
 		Options: map[string][]string{"p-tuning-v2": {"prefix_len=3"}, "fl-tuning": {"units=5"}},
 		LR:      map[string]float64{"fine-tuning": 1e-3, "p-tuning-v2": 1e-2, "fl-tuning": 1e-3}}
-	return s.Workload(method, 1)
+	return s.Workload(method, 1, "")
 }
 
 // TestRunOurs runs every method's step loop and checks that it trains exactly the method's
@@ -41,8 +44,8 @@ func TestRunOurs(t *testing.T) {
 		}
 		_, backbone := meth.Count(w.Config)
 		want := backbone + heads.ClassifierParams(w.Config.HiddenSize, w.Labels)
-		if m.Trainable != want || m.Steps != w.Steps || len(m.StepMS) != w.Steps || !(m.StepsPerS > 0) || m.Threads != 1 || len(m.BLAS) == 0 {
-			t.Errorf("%s: %+v; want %d trainable, %d steps, 1 thread, a BLAS", name, m, want, w.Steps)
+		if m.Trainable != want || m.Steps != w.Steps || len(m.StepMS) != w.Steps || !(m.StepsPerS > 0) || m.Threads != 1 || len(m.BLAS) == 0 || m.Device != "cpu" {
+			t.Errorf("%s: %+v; want %d trainable, %d steps, 1 thread, a BLAS, the CPU", name, m, want, w.Steps)
 		}
 		// The bf16 mode trains the same parameters; after the same steps, batches and dropout
 		// masks its loss differs from float32's by rounding only.
@@ -84,5 +87,44 @@ func TestReferenceBuildsTheSameModel(t *testing.T) {
 		if err := comparable(ours, ref); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestCUDASides runs both sides on "cuda". Where libtorch sees no GPU, each must refuse with
+// an error that says so; on a CUDA machine both must train the same model there and report
+// the same device.
+func TestCUDASides(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model in Python")
+	}
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
+		t.Skip("no Python torch for the reference")
+	}
+	r := &Runner{Python: py, Env: ThreadEnv(1, "passive")}
+	if err := r.WriteScript(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	w := tinyWorkload("p-tuning-v2")
+	w.Device = "cuda"
+	ours, oursErr := RunOurs(w)
+	ref, refErr := r.Reference(context.Background(), w)
+	if !libtch.AtcCudaIsAvailable() {
+		if oursErr == nil || !strings.Contains(oursErr.Error(), "no CUDA device") {
+			t.Errorf("ours on cuda without a GPU: %v, want an error saying there is no CUDA device", oursErr)
+		}
+		if refErr == nil || !strings.Contains(refErr.Error(), "no CUDA device") {
+			t.Errorf("reference on cuda without a GPU: %v, want an error saying there is no CUDA device", refErr)
+		}
+		return
+	}
+	if oursErr != nil || refErr != nil {
+		t.Fatalf("on cuda: ours %v, reference %v", oursErr, refErr)
+	}
+	if ours.Device != "cuda:0" {
+		t.Errorf("ours reports device %q, want cuda:0", ours.Device)
+	}
+	if err := comparable(ours, ref); err != nil {
+		t.Error(err)
 	}
 }

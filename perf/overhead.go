@@ -22,6 +22,7 @@ type OverheadOptions struct {
 	Config   string   // experiments file (the built-in suite)
 	Only     []string // --only globs
 	Threads  int
+	Device   string   // bench run --device; empty: the config's
 	Dir      string   // fresh results directory
 	Env      []string // added to the child's environment
 	Progress io.Writer
@@ -60,6 +61,9 @@ func MeasureOverhead(ctx context.Context, self string, o OverheadOptions) (*Over
 	args := []string{"run", "-c", o.Config, "--out", o.Dir, "--force", "--threads", strconv.Itoa(o.Threads)}
 	for _, g := range o.Only {
 		args = append(args, "--only", g)
+	}
+	if o.Device != "" {
+		args = append(args, "--device", o.Device)
 	}
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "perf: overhead: bench %v\n", args)

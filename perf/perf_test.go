@@ -31,17 +31,18 @@ func TestMedian(t *testing.T) {
 
 func TestComparable(t *testing.T) {
 	blas := []string{"/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so", "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"}
-	ok := Measurement{BLAS: blas, Threads: 2, Trainable: 100}
+	ok := Measurement{BLAS: blas, Threads: 2, Trainable: 100, Device: "cpu"}
 	for _, c := range []struct {
 		name string
 		ref  Measurement
 		fail bool
 	}{
 		{"same", ok, false},
-		{"same libraries in another order", Measurement{BLAS: []string{blas[1], blas[0]}, Threads: 2, Trainable: 100}, false},
-		{"reference BLAS", Measurement{BLAS: []string{"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"}, Threads: 2, Trainable: 100}, true},
-		{"threads", Measurement{BLAS: blas, Threads: 1, Trainable: 100}, true},
-		{"model", Measurement{BLAS: blas, Threads: 2, Trainable: 99}, true},
+		{"same libraries in another order", Measurement{BLAS: []string{blas[1], blas[0]}, Threads: 2, Trainable: 100, Device: "cpu"}, false},
+		{"reference BLAS", Measurement{BLAS: []string{"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"}, Threads: 2, Trainable: 100, Device: "cpu"}, true},
+		{"threads", Measurement{BLAS: blas, Threads: 1, Trainable: 100, Device: "cpu"}, true},
+		{"model", Measurement{BLAS: blas, Threads: 2, Trainable: 99, Device: "cpu"}, true},
+		{"device", Measurement{BLAS: blas, Threads: 2, Trainable: 100, Device: "cuda:0"}, true},
 	} {
 		err := comparable(ok, c.ref)
 		var ie *IncomparableError
@@ -132,7 +133,7 @@ func TestOverheadShares(t *testing.T) {
 // fixedReport is a report with every part filled in, for the target and golden tests.
 func fixedReport() *Report {
 	pair := func(size, method string, ours, ref float64) Pair {
-		w := Sizes()[size].Workload(method, 2)
+		w := Sizes()[size].Workload(method, 2, "")
 		return Pair{Size: size, Method: method, Workload: w,
 			Ours:      []Measurement{{StepsPerS: ours}},
 			Reference: []Measurement{{StepsPerS: ref}},

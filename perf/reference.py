@@ -7,6 +7,9 @@ program written the way one would write it by hand: nn.Linear/nn.LayerNorm modul
 torch.optim.AdamW over the trainable parameters (weight decay on weights only), and
 clip_grad_norm_.
 
+With "device": "cuda[:N]" in the workload it trains on that GPU, uploads each batch inside the
+timed step (as the harness does) and synchronises the device before every clock read.
+
 Usage: /usr/bin/python3 perf/reference.py '<workload JSON>'   (the JSON that bench perf passes)
 Prints one JSON object on stdout: the measurement, in the layout of perf.Measurement.
 """
@@ -98,12 +101,12 @@ class Model(nn.Module):
     def forward(self, ids, types, mask):
         c = self.c
         b, t = ids.shape
-        pos = torch.arange(t)
+        pos = torch.arange(t, device=ids.device)
         x = self.word(ids) + self.typ(types) + self.pos(pos)
         x = F.dropout(self.emb_ln(x), c["hidden_dropout_prob"], self.training)
         vis = mask.to(x.dtype)
         if self.plen:
-            vis = torch.cat([torch.ones(b, self.plen, dtype=x.dtype), vis], dim=1)
+            vis = torch.cat([torch.ones(b, self.plen, dtype=x.dtype, device=x.device), vis], dim=1)
         add = ((vis - 1) * torch.finfo(x.dtype).max).view(b, 1, 1, -1)
         for i, layer in enumerate(self.layers):
             x = layer(x, add, self.prefix_kv(i, b) if self.plen else None)
@@ -169,12 +172,23 @@ def options(kv):
 
 def main():
     w = json.loads(sys.argv[1])
+    device = torch.device(w.get("device") or "cpu")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit("reference: device %s: this torch sees no CUDA device" % device)
+    if device.type == "cuda":
+        # An index-less "cuda" means the current device, as on the harness side.
+        device = torch.device("cuda", device.index if device.index is not None else torch.cuda.current_device())
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     torch.set_num_threads(w["threads"])
     torch.manual_seed(w["seed"])
     c = w["config"]
     opts = options(w.get("options"))
     t_setup = time.perf_counter()
-    model = Model(c, w["labels"], w["method"], opts)
+    model = Model(c, w["labels"], w["method"], opts).to(device)
     model.head_dropout = w["head_dropout"]
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -202,13 +216,14 @@ def main():
     for step in range(total):
         if step == w["warmup"]:
             cpu0 = cpu_time()
-        ids, types, mask, labels = batches[step % len(batches)]
         t0 = time.perf_counter()
+        ids, types, mask, labels = (x.to(device) for x in batches[step % len(batches)])
         logits = model(ids, types, mask)
         loss = F.cross_entropy(logits, labels)
         losses.append(loss.item())
         t1 = time.perf_counter()
         loss.backward()
+        sync()  # loss.item() above already waited for the forward
         t2 = time.perf_counter()
         if w["clip"] > 0:
             torch.nn.utils.clip_grad_norm_(params, w["clip"])
@@ -216,6 +231,7 @@ def main():
             grp["lr"] = w["lr"] * (1 - step / total)
         opt.step()
         opt.zero_grad()
+        sync()
         t3 = time.perf_counter()
         if step >= w["warmup"]:
             phases["forward"] += t1 - t0
@@ -240,6 +256,7 @@ def main():
         "blas": blas_libraries(),
         "threads": torch.get_num_threads(),
         "version": "torch " + torch.__version__,
+        "device": str(device),
     }))
 
 

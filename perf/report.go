@@ -28,6 +28,9 @@ const (
 
 // Machine describes where the numbers were taken.
 type Machine struct {
+	// Device is where the throughput sides trained ("cpu" or "cuda:N"); GPU names it.
+	Device  string `json:"device"`
+	GPU     string `json:"gpu,omitempty"`
 	CPU     string `json:"cpu"`
 	Cores   int    `json:"cores"`
 	Threads int    `json:"threads"`
@@ -62,10 +65,14 @@ type Report struct {
 	Targets    []Target  `json:"targets"`
 }
 
-// NewReport starts a report on this machine with the given thread count and OpenMP wait policy.
-func NewReport(threads int, waitPolicy string) *Report {
-	dev := torchrt.DeviceName(gotch.CPU)
-	return &Report{Machine: Machine{CPU: dev, Cores: runtime.NumCPU(), Threads: threads, WaitPolicy: waitPolicy,
+// NewReport starts a report on this machine for a device, thread count and OpenMP wait policy.
+func NewReport(device gotch.Device, threads int, waitPolicy string) *Report {
+	gpu := ""
+	if device.IsCuda() {
+		gpu = torchrt.DeviceName(device)
+	}
+	return &Report{Machine: Machine{Device: torchrt.DeviceString(device), GPU: gpu, CPU: torchrt.DeviceName(gotch.CPU),
+		Cores: runtime.NumCPU(), Threads: threads, WaitPolicy: waitPolicy,
 		BLAS: torchrt.BLAS(), Libtorch: libtch.PreparedLibtorchVersion, Go: runtime.Version(),
 		Load1: load1(), Started: time.Now().Format(time.RFC3339)}}
 }
@@ -147,7 +154,11 @@ func (r *Report) Markdown() string {
 	if wp == "" {
 		wp = "inherited"
 	}
-	fmt.Fprintf(&b, "# bench perf\n\n%s, %d threads (OMP_WAIT_POLICY %s), BLAS %s, libtorch %s, %s; %s – %s; load average %.1f → %.1f\n",
+	b.WriteString("# bench perf\n\n")
+	if m.GPU != "" {
+		fmt.Fprintf(&b, "Trained on %s (%s; clocks read after synchronising the device), host ", m.Device, m.GPU)
+	}
+	fmt.Fprintf(&b, "%s, %d threads (OMP_WAIT_POLICY %s), BLAS %s, libtorch %s, %s; %s – %s; load average %.1f → %.1f\n",
 		m.CPU, m.Threads, wp, torchrt.BLASKind(m.BLAS), m.Libtorch, m.Go, m.Started, m.Finished, m.Load1, m.Load1End)
 	if len(r.Throughput) > 0 {
 		b.WriteString("\n## Training throughput: ours vs PyTorch eager (same libtorch)\n\n")

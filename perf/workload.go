@@ -27,6 +27,9 @@ type Workload struct {
 	Clip        float64      `json:"clip"`
 	HeadDropout float64      `json:"head_dropout"`
 	Seed        int64        `json:"seed"`
+	// Device is where both sides train: "cpu" (or empty) or "cuda[:N]". On CUDA both sides
+	// synchronise the device before every clock read.
+	Device string `json:"device,omitempty"`
 	// BF16 runs our frozen backbone's matrix products in bfloat16 (model.Encoder.SetFrozenBF16);
 	// the reference never does.
 	BF16 bool `json:"bf16,omitempty"`
@@ -52,6 +55,7 @@ type Measurement struct {
 	BLAS       []string `json:"blas"` // resolved paths of the BLAS libraries mapped
 	Threads    int      `json:"threads"`
 	Version    string   `json:"version"`
+	Device     string   `json:"device"` // "cpu" or "cuda:N"
 }
 
 // Size is a model size to measure, with the batch shape and the repetitions it gets.
@@ -115,8 +119,8 @@ func LookupSize(name string) (Size, error) {
 
 // Workload is the size's workload for a method, with the harness's defaults for everything
 // that is not a shape (the built-in suite's weight decay, clipping and head dropout).
-func (s Size) Workload(method string, threads int) Workload {
+func (s Size) Workload(method string, threads int, device string) Workload {
 	return Workload{Size: s.Name, Method: method, Options: s.Options[method], Config: s.Config, Labels: 2,
 		Batch: s.Batch, Seq: s.Seq, Warmup: s.Warmup, Steps: s.Steps, Threads: threads,
-		LR: s.LR[method], WeightDecay: 0.01, Clip: 1.0, HeadDropout: 0.1, Seed: 1}
+		LR: s.LR[method], WeightDecay: 0.01, Clip: 1.0, HeadDropout: 0.1, Seed: 1, Device: device}
 }

@@ -14,17 +14,20 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clue-bench/clue-bench/internal/torchrt"
 	"github.com/clue-bench/clue-bench/perf"
 )
 
 func init() {
 	register(&command{
 		name: "perf",
-		usage: "[--sizes builtin,base] [--methods M,...] [--threads N] [--reps N] [--steps N] [--out DIR] [--profile] [--bf16]\n" +
+		usage: "[--sizes builtin,base] [--methods M,...] [--device cpu|cuda[:N]] [--threads N] [--reps N] [--steps N] [--out DIR] [--profile] [--bf16]\n" +
 			"           [--overhead-config FILE] [--overhead-only GLOB]... [--memory-steps N] [--skip throughput,overhead,memory] [--strict]",
 		summary: `measure training speed against PyTorch eager on the same libtorch, the runner's overhead and memory
 Throughput: steps/s of our training step and of perf/reference.py (eager PyTorch, same model,
 methods, shapes, threads and BLAS), alternating repetitions, medians and their ratio, peak RSS.
+With --device cuda both sides train on the GPU (LIBTORCH must be a CUDA libtorch, and --python a
+Python whose torch uses it) and synchronise the device before every clock read.
 Overhead: real cells through 'bench run'; 1 - train_s/wall_s from their results. Memory: RSS of
 a 'bench run' process over 5,000 steps of tiny cells must stay within ±5% after warm-up.
 Writes DIR/results.json and DIR/results.md and prints the table. Exit status 1 when the two
@@ -38,6 +41,7 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 	child := fs.String("child", "", "internal: run one measurement in this process (ours)")
 	sizes := fs.String("sizes", "builtin,base", "model sizes: "+strings.Join(perf.SizeNames(), ", "))
 	methodList := fs.String("methods", strings.Join(perf.Methods, ","), "methods to measure")
+	device := fs.String("device", "cpu", "where both sides train: cpu, cuda or cuda:N (also passed to the overhead cells)")
 	threads := fs.Int("threads", 0, "libtorch (and OpenBLAS) threads on both sides; 0 = all logical cores")
 	reps := fs.Int("reps", 0, "repetitions per side (0 = the size's default)")
 	steps := fs.Int("steps", 0, "timed steps per repetition (0 = the size's default)")
@@ -64,6 +68,14 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 	if *threads <= 0 {
 		*threads = runtime.NumCPU()
 	}
+	dev, err := torchrt.ParseDevice(*device)
+	if err != nil {
+		return &exitError{code: 2, msg: "--device: " + err.Error()}
+	}
+	if strings.EqualFold(strings.TrimSpace(*device), "auto") {
+		return &exitError{code: 2, msg: "--device: name cpu or cuda[:N]; a comparison should not depend on what the machine has"}
+	}
+	devName := torchrt.DeviceString(dev)
 	skipped := map[string]bool{}
 	for _, s := range splitList(*skip) {
 		if s != "throughput" && s != "overhead" && s != "memory" {
@@ -111,13 +123,13 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep := perf.NewReport(*threads, *waitPolicy)
+	rep := perf.NewReport(dev, *threads, *waitPolicy)
 	if !skipped["throughput"] {
 		r := &perf.Runner{Self: self, Python: *python, Env: perf.ThreadEnv(*threads, *waitPolicy), Log: logFile}
 		if err := r.WriteScript(work); err != nil {
 			return err
 		}
-		o := perf.CompareOptions{Sizes: sz, Methods: ms, Threads: *threads, BF16: *bf16, Progress: stderr}
+		o := perf.CompareOptions{Sizes: sz, Methods: ms, Threads: *threads, Device: devName, BF16: *bf16, Progress: stderr}
 		if *profile {
 			o.ProfileDir = filepath.Join(*out, "profiles")
 			if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
@@ -133,7 +145,7 @@ func runPerf(args []string, stdout, stderr io.Writer) error {
 		if len(only) == 0 {
 			only = perf.DefaultOverheadCells
 		}
-		o := perf.OverheadOptions{Config: *ovConfig, Only: only, Threads: *threads, Dir: filepath.Join(work, "overhead"),
+		o := perf.OverheadOptions{Config: *ovConfig, Only: only, Threads: *threads, Device: devName, Dir: filepath.Join(work, "overhead"),
 			Env: perf.ThreadEnv(*threads, *waitPolicy), Progress: stderr}
 		if rep.Overhead, err = perf.MeasureOverhead(ctx, self, o); err != nil {
 			return err

@@ -8,10 +8,14 @@ package torchrt
 extern int at_get_num_threads();
 extern void at_set_num_threads(int n_threads);
 extern void at_manual_seed(int64_t seed);
+extern void atc_synchronize(int64_t device_index);
 */
 import "C"
 
-import _ "github.com/sugarme/gotch/libtch" // provides the symbols above
+import (
+	"github.com/sugarme/gotch"
+	_ "github.com/sugarme/gotch/libtch" // provides the symbols above
+)
 
 // NumThreads returns libtorch's intra-op thread count for the calling OS thread.
 func NumThreads() int { return int(C.at_get_num_threads()) }
@@ -21,3 +25,11 @@ func SetNumThreads(n int) { C.at_set_num_threads(C.int(n)) }
 
 // ManualSeed seeds libtorch's default generators (CPU and CUDA).
 func ManualSeed(seed int64) { C.at_manual_seed(C.int64_t(seed)) }
+
+// Synchronize waits until every kernel queued on a CUDA device has finished; a no-op for the
+// CPU. CUDA kernels run asynchronously, so a clock read without it times the queueing only.
+func Synchronize(d gotch.Device) {
+	if d.IsCuda() {
+		C.atc_synchronize(C.int64_t(d.Value))
+	}
+}
