@@ -60,12 +60,10 @@ func TestRunOurs(t *testing.T) {
 	}
 }
 
-// TestReferenceBuildsTheSameModel runs reference.py on the tiny workload: it must train as many
-// parameters as our side for every method, or the comparison would be between two models.
-func TestReferenceBuildsTheSameModel(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a model in Python")
-	}
+// referenceRunner runs reference.py with Debian's python3-torch on one thread, or skips the
+// test where that is not installed.
+func referenceRunner(t *testing.T) *Runner {
+	t.Helper()
 	py := "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
 		t.Skip("Debian's python3-torch is not installed")
@@ -74,6 +72,16 @@ func TestReferenceBuildsTheSameModel(t *testing.T) {
 	if err := r.WriteScript(t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// TestReferenceBuildsTheSameModel runs reference.py on the tiny workload: it must train as many
+// parameters as our side for every method, or the comparison would be between two models.
+func TestReferenceBuildsTheSameModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model in Python")
+	}
+	r := referenceRunner(t)
 	for _, name := range Methods {
 		w := tinyWorkload(name)
 		ref, err := r.Reference(context.Background(), w)
@@ -97,14 +105,7 @@ func TestCUDASides(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model in Python")
 	}
-	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
-		t.Skip("no Python torch for the reference")
-	}
-	r := &Runner{Python: py, Env: ThreadEnv(1, "passive")}
-	if err := r.WriteScript(t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
+	r := referenceRunner(t)
 	w := tinyWorkload("p-tuning-v2")
 	w.Device = "cuda"
 	ours, oursErr := RunOurs(w)
