@@ -6,7 +6,8 @@
 //
 // Generate(out, Options{Seed, Scale, Tasks}) writes
 //
-//	<out>/<task>_public/{train,dev,test}.json   (OCNLI: train.50k.json; CMRC2018 also trial.json)
+//	<out>/<task>_public/{train,dev,test}.json   (OCNLI: train.50k.json; CMRC2018 also trial.json;
+//	                                            C3: {d,m}-{train,dev}.json and test1.1.json)
 //	<out>/fewclue/<task>/{train_0..4, dev_0..4, train_few_all, dev_few_all, test_public, test}.json
 //	<out>/corpus.txt                            pre-training text, one paragraph per line
 //	<out>/MANIFEST.json                         version, options, rows, sizes, sha256, charset
@@ -19,7 +20,10 @@
 // {text, label{type: {entity: [[start, end]]}}} with rune offsets and an inclusive end;
 // CMRC2018 one SQuAD-style document per file, {version, data[{paragraphs[{id, context,
 // qas[{question, id, answers[{text, answer_start}]}]}], id, title}]}, with one answer per
-// training question, three per dev and trial question and none in test.json. The other
+// training question, three per dev and trial question and none in test.json; C3 one JSON
+// array per file of [[context lines], [{question, choice, answer}], document id], with
+// conversations in the d- files and texts in the m- files, and test1.1.json questions numbered
+// by "id" without an answer. The other
 // test.json files carry an "id" and no label. FewCLUE folders exist for tnews (integer
 // labels there, 16 rows per class), ocnli, csl and cluewsc; the cluener folder is an
 // addition of this package (FewCLUE has no NER task) for few-shot NER runs.
@@ -54,19 +58,23 @@
 //   - cmrc2018: questions about one of two or three people described in a paragraph, who
 //     share the asked attribute, so the answer is the value linked to the right person
 //     (often through a pronoun), not the first value of the right kind.
+//   - c3: the same kind of paragraph, as a conversation or a text, with two to four choices
+//     per question: the right value, other people's values for the same attribute, and
+//     values the document does not mention.
 //
 // # Label noise
 //
 // So that no method can reach 100%, 4% of the labels of every classification split (train,
 // dev, test and FewCLUE files alike) are replaced by another label, 3% of CLUENER entity
-// annotations are retyped to a confusable type or left out, and 3% of CMRC2018 answers
-// point at another question's answer. The manifest records the rates.
+// annotations are retyped to a confusable type or left out, 3% of CMRC2018 answers point at
+// another question's answer, and 3% of C3 answers name another choice. The manifest records the rates.
 //
 // # Sizes
 //
 // At Scale 1: afqmc 2000/400/300 train/dev/test rows, tnews 3000/450/300, ocnli
 // 2400/450/300, cluewsc2020 1200/300/300, csl 1500/400/300, cluener 1500/400/300,
-// cmrc2018 500/120/100 paragraphs (about 3500/850/700 questions) and 60 trial paragraphs;
+// cmrc2018 500/120/100 paragraphs (about 3500/850/700 questions) and 60 trial paragraphs,
+// c3 500/120/100 documents (1500/360/300 questions);
 // FewCLUE train_k and dev_k 32 rows (tnews 240), test_public and test as large as the CLUE
 // test file; corpus.txt about 2.5 MB. Scale multiplies all but the FewCLUE train_k/dev_k
 // sizes.

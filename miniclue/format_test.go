@@ -90,8 +90,8 @@ type fileCase struct {
 func allFiles(dir string) []fileCase {
 	var out []fileCase
 	for _, tk := range tasks {
-		if tk.document != nil {
-			continue // CMRC2018 is one JSON document per file; cmrc_test.go checks it
+		if tk.document != nil || tk.documents != nil {
+			continue // CMRC2018 and C3 files are JSON documents; cmrc_test.go and c3_test.go check them
 		}
 		out = append(out,
 			fileCase{tk.name, taskPath(dir, tk.name, tk.trainFile), formLabelled},

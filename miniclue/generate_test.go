@@ -107,7 +107,7 @@ func TestManifestDescribesTheTree(t *testing.T) {
 	for _, f := range m.Files {
 		data := onDisk[f.Path]
 		rows := bytes.Count(data, []byte{'\n'})
-		if strings.HasPrefix(f.Path, "cmrc2018_public/") {
+		if strings.HasPrefix(f.Path, "cmrc2018_public/") || strings.HasPrefix(f.Path, "c3_public/") {
 			rows = bytes.Count(data, []byte(`"question": `))
 		}
 		if len(data) != f.Bytes || rows != f.Rows {
@@ -285,7 +285,7 @@ func TestOptionsAreValidated(t *testing.T) {
 }
 
 func TestTaskNames(t *testing.T) {
-	want := "afqmc,tnews,ocnli,cluewsc2020,csl,cluener,cmrc2018"
+	want := "afqmc,tnews,ocnli,cluewsc2020,csl,cluener,cmrc2018,c3"
 	if got := strings.Join(TaskNames(), ","); got != want {
 		t.Errorf("TaskNames() = %s, want %s", got, want)
 	}
