@@ -100,9 +100,9 @@ type c3QuestionRow struct {
 // c3Documents writes a split: train and dev as a d- file (conversations) and an m- file
 // (texts), test as one test1.1.json with numbered questions and no answers. Rows are
 // questions.
-func c3Documents(items []item, form rowForm, split string) []docFile {
+func c3Documents(items []item, form rowForm, split string) ([]docFile, error) {
 	var files []docFile
-	add := func(name, prefix string, keep func(c3Doc) bool) {
+	add := func(name, prefix string, keep func(c3Doc) bool) error {
 		docs := []any{}
 		rows := 0
 		for i, it := range items {
@@ -124,13 +124,18 @@ func c3Documents(items []item, form rowForm, split string) []docFile {
 			}
 			docs = append(docs, []any{d.lines, qs, fmt.Sprintf("%s%d-%d", prefix, i/50+1, i)})
 		}
-		files = append(files, docFile{name: name, doc: docs, rows: rows})
+		b, err := marshalLine(docs)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		files = append(files, docFile{name: name, data: b, rows: rows})
+		return nil
 	}
 	if form == formTest {
-		add("test1.1.json", "t", func(c3Doc) bool { return true })
-		return files
+		return files, add("test1.1.json", "t", func(c3Doc) bool { return true })
 	}
-	add("d-"+split+".json", "d", func(d c3Doc) bool { return d.dialogue })
-	add("m-"+split+".json", "m", func(d c3Doc) bool { return !d.dialogue })
-	return files
+	if err := add("d-"+split+".json", "d", func(d c3Doc) bool { return d.dialogue }); err != nil {
+		return nil, err
+	}
+	return files, add("m-"+split+".json", "m", func(d c3Doc) bool { return !d.dialogue })
 }

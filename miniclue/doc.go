@@ -7,7 +7,8 @@
 // Generate(out, Options{Seed, Scale, Tasks}) writes
 //
 //	<out>/<task>_public/{train,dev,test}.json   (OCNLI: train.50k.json; CMRC2018 also trial.json;
-//	                                            C3: {d,m}-{train,dev}.json and test1.1.json)
+//	                                            C3: {d,m}-{train,dev}.json and test1.1.json;
+//	                                            CHID: {train,dev}{,_answer}.json and test1.1.json)
 //	<out>/fewclue/<task>/{train_0..4, dev_0..4, train_few_all, dev_few_all, test_public, test}.json
 //	<out>/corpus.txt                            pre-training text, one paragraph per line
 //	<out>/MANIFEST.json                         version, options, rows, sizes, sha256, charset
@@ -23,7 +24,9 @@
 // training question, three per dev and trial question and none in test.json; C3 one JSON
 // array per file of [[context lines], [{question, choice, answer}], document id], with
 // conversations in the d- files and texts in the m- files, and test1.1.json questions numbered
-// by "id" without an answer. The other
+// by "id" without an answer; CHID JSON lines {candidates [10 idioms], content [passages with
+// one #idiomNNNNNN# blank each]} and an answer file {"#idiom…#": index} for train and dev. The
+// other
 // test.json files carry an "id" and no label. FewCLUE folders exist for tnews (integer
 // labels there, 16 rows per class), ocnli, csl and cluewsc; the cluener folder is an
 // addition of this package (FewCLUE has no NER task) for few-shot NER runs.
@@ -61,20 +64,24 @@
 //   - c3: the same kind of paragraph, as a conversation or a text, with two to four choices
 //     per question: the right value, other people's values for the same attribute, and
 //     values the document does not mention.
+//   - chid: each idiom has a sentence describing the situation it names; the blank takes the
+//     idiom whose situation the passage describes, among ten candidates.
 //
 // # Label noise
 //
 // So that no method can reach 100%, 4% of the labels of every classification split (train,
 // dev, test and FewCLUE files alike) are replaced by another label, 3% of CLUENER entity
 // annotations are retyped to a confusable type or left out, 3% of CMRC2018 answers point at
-// another question's answer, and 3% of C3 answers name another choice. The manifest records the rates.
+// another question's answer, and 3% of C3 and CHID answers name another choice. The manifest
+// records the rates.
 //
 // # Sizes
 //
 // At Scale 1: afqmc 2000/400/300 train/dev/test rows, tnews 3000/450/300, ocnli
 // 2400/450/300, cluewsc2020 1200/300/300, csl 1500/400/300, cluener 1500/400/300,
 // cmrc2018 500/120/100 paragraphs (about 3500/850/700 questions) and 60 trial paragraphs,
-// c3 500/120/100 documents (1500/360/300 questions);
+// c3 500/120/100 documents (1500/360/300 questions), chid 600/150/150 records (about
+// 1000/250/250 blanks);
 // FewCLUE train_k and dev_k 32 rows (tnews 240), test_public and test as large as the CLUE
 // test file; corpus.txt about 2.5 MB. Scale multiplies all but the FewCLUE train_k/dev_k
 // sizes.

@@ -91,7 +91,7 @@ func allFiles(dir string) []fileCase {
 	var out []fileCase
 	for _, tk := range tasks {
 		if tk.document != nil || tk.documents != nil {
-			continue // CMRC2018 and C3 files are JSON documents; cmrc_test.go and c3_test.go check them
+			continue // CMRC2018, C3 and CHID have layouts of their own; their _test.go files check them
 		}
 		out = append(out,
 			fileCase{tk.name, taskPath(dir, tk.name, tk.trainFile), formLabelled},

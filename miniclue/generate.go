@@ -228,12 +228,12 @@ func (t *task) encodeUnits(s *splitSet) ([]unit, error) {
 	splits = append(splits, split{"test.json", s.test, formTest})
 	for _, f := range splits {
 		if t.documents != nil {
-			for _, d := range t.documents(f.items, f.form, strings.TrimSuffix(f.name, ".json")) {
-				b, err := marshalLine(d.doc)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", d.name, err)
-				}
-				clue.add(d.name, b, d.rows)
+			files, err := t.documents(f.items, f.form, strings.TrimSuffix(f.name, ".json"))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.name, err)
+			}
+			for _, d := range files {
+				clue.add(d.name, d.data, d.rows)
 			}
 			continue
 		}

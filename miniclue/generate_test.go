@@ -107,8 +107,11 @@ func TestManifestDescribesTheTree(t *testing.T) {
 	for _, f := range m.Files {
 		data := onDisk[f.Path]
 		rows := bytes.Count(data, []byte{'\n'})
-		if strings.HasPrefix(f.Path, "cmrc2018_public/") || strings.HasPrefix(f.Path, "c3_public/") {
+		switch {
+		case strings.HasPrefix(f.Path, "cmrc2018_public/") || strings.HasPrefix(f.Path, "c3_public/"):
 			rows = bytes.Count(data, []byte(`"question": `))
+		case strings.HasSuffix(f.Path, "_answer.json"): // CHID: one object, a key per blank
+			rows = bytes.Count(data, []byte(`"#idiom`))
 		}
 		if len(data) != f.Bytes || rows != f.Rows {
 			t.Errorf("%s: %d bytes, %d rows on disk; manifest says %d, %d", f.Path, len(data), rows, f.Bytes, f.Rows)
@@ -285,7 +288,7 @@ func TestOptionsAreValidated(t *testing.T) {
 }
 
 func TestTaskNames(t *testing.T) {
-	want := "afqmc,tnews,ocnli,cluewsc2020,csl,cluener,cmrc2018,c3"
+	want := "afqmc,tnews,ocnli,cluewsc2020,csl,cluener,cmrc2018,c3,chid"
 	if got := strings.Join(TaskNames(), ","); got != want {
 		t.Errorf("TaskNames() = %s, want %s", got, want)
 	}

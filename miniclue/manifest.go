@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -67,12 +68,11 @@ func (m *Manifest) Summary() []string {
 			continue
 		}
 		d := t.dir() + "/"
+		// C3 splits train and dev into conversations (d-) and texts (m-); C3 and CHID call
+		// their test file test1.1.json. Files a task does not have count 0.
 		line := fmt.Sprintf("%-12s %s train %d, dev %d, test %d", name, d,
-			rows(d+t.trainFile), rows(d+"dev.json"), rows(d+"test.json"))
-		if t.documents != nil { // C3: conversations and texts in separate files
-			line = fmt.Sprintf("%-12s %s train %d, dev %d, test %d", name, d,
-				rows(d+"d-train.json")+rows(d+"m-train.json"), rows(d+"d-dev.json")+rows(d+"m-dev.json"), rows(d+"test1.1.json"))
-		}
+			rows(d+t.trainFile)+rows(d+"d-train.json")+rows(d+"m-train.json"),
+			rows(d+"dev.json")+rows(d+"d-dev.json")+rows(d+"m-dev.json"), rows(d+"test.json")+rows(d+"test1.1.json"))
 		if t.trialSize > 0 {
 			line += fmt.Sprintf(", trial %d", rows(d+"trial.json"))
 		}
@@ -128,12 +128,19 @@ func newManifest(o Options, units []unit) (*Manifest, error) {
 	return m, nil
 }
 
+var chidTag = regexp.MustCompile(`#idiom\d+#`)
+
 // stringRunes adds the characters of every string value in a JSON-lines file.
 func stringRunes(data []byte, chars map[rune]bool) error {
 	var walk func(v any)
 	walk = func(v any) {
 		switch x := v.(type) {
 		case string:
+			// CHID's #idiomNNNNNN# blanks are markup that the reader replaces before
+			// tokenising, not text: their characters need no vocabulary entries.
+			if strings.Contains(x, "#idiom") {
+				x = chidTag.ReplaceAllString(x, "")
+			}
 			for _, c := range x {
 				chars[c] = true
 			}

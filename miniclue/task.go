@@ -44,22 +44,22 @@ type task struct {
 	// document, when set, writes a whole split as one JSON document instead of JSON lines
 	// (CMRC2018) and returns it with its record count.
 	document func(items []item, form rowForm, split string) (any, int)
-	// documents, when set, writes a split as several JSON documents (C3: d- and m- files for
-	// train and dev, test1.1.json for test).
-	documents func(items []item, form rowForm, split string) []docFile
+	// documents, when set, writes a split as files of its own layout (C3: d- and m- files for
+	// train and dev, test1.1.json for test; CHID: data and answer files).
+	documents func(items []item, form rowForm, split string) ([]docFile, error)
 	trialSize int // rows of trial.json (CMRC2018), 0 for none
 }
 
-// docFile is one JSON document file of a split and its record count.
+// docFile is one file of a split, encoded, and its record count.
 type docFile struct {
 	name string
-	doc  any
+	data []byte
 	rows int
 }
 
 func (t *task) dir() string { return t.name + "_public" }
 
-var tasks = []*task{afqmcTask, tnewsTask, ocnliTask, wscTask, cslTask, cluenerTask, cmrcTask, c3Task}
+var tasks = []*task{afqmcTask, tnewsTask, ocnliTask, wscTask, cslTask, cluenerTask, cmrcTask, c3Task, chidTask}
 
 // TaskNames lists the tasks Generate knows, in their CLUE spelling.
 func TaskNames() []string {
