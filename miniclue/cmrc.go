@@ -63,7 +63,7 @@ var cmrcTask = &task{
 	trialSize: 60,
 	noise:     spanNoise,
 	unit:      cmrcUnit,
-	document:  cmrcDocument,
+	documents: cmrcDocuments,
 }
 
 // Questions per attribute; {P} is the person asked about.
@@ -229,9 +229,9 @@ func cmrcUnit(r *rng, _ string) []item {
 	return []item{{keys: []string{p.context}, texts: []string{p.context}, data: p}}
 }
 
-// cmrcDocument writes a split as one CMRC2018 document; the row count is the number of
-// questions.
-func cmrcDocument(items []item, form rowForm, split string) (any, int) {
+// cmrcDocuments writes a split as one CMRC2018 document, <split>.json; the row count is the
+// number of questions.
+func cmrcDocuments(items []item, form rowForm, split string) ([]docFile, error) {
 	prefix := strings.ToUpper(split)
 	doc := cmrcDoc{Version: "v1.0"}
 	rows := 0
@@ -254,5 +254,9 @@ func cmrcDocument(items []item, form rowForm, split string) (any, int) {
 		}
 		doc.Data = append(doc.Data, cmrcArticle{Paragraphs: []cmrcParagraph{para}, ID: id, Title: p.title})
 	}
-	return doc, rows
+	b, err := marshalLine(doc)
+	if err != nil {
+		return nil, err
+	}
+	return []docFile{{name: split + ".json", data: b, rows: rows}}, nil
 }

@@ -237,15 +237,6 @@ func (t *task) encodeUnits(s *splitSet) ([]unit, error) {
 			}
 			continue
 		}
-		if t.document != nil {
-			doc, rows := t.document(f.items, f.form, strings.TrimSuffix(f.name, ".json"))
-			b, err := marshalLine(doc)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f.name, err)
-			}
-			clue.add(f.name, b, rows)
-			continue
-		}
 		b, err := t.file(f.items, f.form, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)

@@ -41,11 +41,9 @@ type task struct {
 	// candidate spans, …) aiming at label want; it may return several items.
 	unit   func(r *rng, want string) []item
 	encode func(it item, form rowForm, id int) any
-	// document, when set, writes a whole split as one JSON document instead of JSON lines
-	// (CMRC2018) and returns it with its record count.
-	document func(items []item, form rowForm, split string) (any, int)
-	// documents, when set, writes a split as files of its own layout (C3: d- and m- files for
-	// train and dev, test1.1.json for test; CHID: data and answer files).
+	// documents, when set, writes a split ("train", "dev", "trial", "test") as files of the
+	// task's own layout instead of JSON lines: CMRC2018 one SQuAD-style document per split,
+	// C3 d- and m- files for train and dev and test1.1.json, CHID data and answer files.
 	documents func(items []item, form rowForm, split string) ([]docFile, error)
 	trialSize int // rows of trial.json (CMRC2018), 0 for none
 }
