@@ -9,9 +9,10 @@ import (
 // C3: multiple-choice reading comprehension. A document is a CMRC-like paragraph about two or
 // three people (qaParagraphFor), written either as a conversation (the d- files: one line per
 // turn, two speakers taking turns) or as running text (the m- files: one line per sentence),
-// with up to three questions about its facts. The choices are the right value, the values that other
-// people in the document have for the same attribute (so the answer needs the link between
-// person and value, as in CMRC), and values the document does not mention, two to four in all.
+// with up to three questions about its facts. The choices are the right value, the values
+// that other people in the document have for the same attribute (so the answer needs the link
+// between person and value, as in CMRC), and values the document does not mention, two to
+// four in all.
 // The layout is the official one: each file is one JSON array of
 //
 //	[["context line", ...], [{"question": "...", "choice": [...], "answer": "..."}, ...], "d3-12"]
