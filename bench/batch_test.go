@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"math/rand"
-	"runtime"
 	"testing"
 
 	"github.com/sugarme/gotch"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
+	"github.com/clue-bench/clue-bench/internal/tensortest"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/tokenizer"
 )
@@ -19,8 +19,7 @@ import (
 // predict sorts units by length before batching; its predictions must still be those of each
 // unit alone, in unit order, whatever the batch size.
 func TestPredictKeepsUnitOrder(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	tensortest.Lock(t)
 	dir := t.TempDir()
 	writeTinyModel(t, dir)
 	md, err := model.OpenDir(dir)

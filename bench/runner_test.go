@@ -16,6 +16,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/tensortest"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -336,8 +337,7 @@ func tinyRun(t *testing.T, write func(dataDir string)) (modelDir, dataDir, out s
 	if testing.Short() {
 		t.Skip("trains tiny models")
 	}
-	runtime.LockOSThread()
-	t.Cleanup(runtime.UnlockOSThread)
+	tensortest.Lock(t)
 	modelDir, dataDir, out = t.TempDir(), t.TempDir(), t.TempDir()
 	writeTinyModel(t, modelDir)
 	write(dataDir)
