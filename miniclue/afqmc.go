@@ -6,6 +6,12 @@ package miniclue
 // the hard negatives swap the roles of an asymmetric relation, change one argument to a
 // confusable one, change the relation, or flip the polarity of one side only. For symmetric
 // relations ("和…结婚") a role swap is still a paraphrase.
+//
+// Besides the hard negatives, afqmcUnrelated of them pair two unrelated questions, as most
+// non-matching pairs in a question-matching log are. With hard negatives only, fine-tuning on
+// the built-in backbone stayed at chance: every negative differs from a paraphrase in one
+// slot, and nothing separates the classes before the model can compare slots. The unrelated
+// pairs are told apart by how much the two sentences share, which gives training a first step.
 
 type afqmcRow struct {
 	Sentence1 string `json:"sentence1"`
@@ -19,12 +25,18 @@ type afqmcTestRow struct {
 	Sentence2 string `json:"sentence2"`
 }
 
-type afqmcPair struct{ s1, s2 string }
+type afqmcPair struct {
+	s1, s2    string
+	unrelated bool // a negative stating a fact with other arguments and relation
+}
+
+// afqmcUnrelated is the share of negatives that pair unrelated facts.
+const afqmcUnrelated = 0.4
 
 var afqmcTask = &task{
 	name:        "afqmc",
 	trainFile:   "train.json",
-	sizes:       [3]int{2000, 400, 300},
+	sizes:       [3]int{16000, 400, 300},
 	labels:      []string{"0", "1"},
 	noise:       0.04,
 	balanced:    true,
@@ -63,7 +75,16 @@ func afqmcUnit(r *rng, want string) []item {
 	j := (i + 1 + r.intn(forms-1)) % forms // a different form on the other side
 	core1 := f.say(i, neg)
 	var core2 string
-	if want == "1" {
+	unrelated := false
+	if want == "0" && r.chance(afqmcUnrelated) {
+		unrelated = true
+		u := unrelatedFact(r, f)
+		n := len(u.rel.forms)
+		if neg {
+			n = len(u.rel.negForms)
+		}
+		core2 = u.say(r.intn(n), neg)
+	} else if want == "1" {
 		g := f
 		if rel.symmetric && r.chance(0.5) {
 			g.s, g.o = f.o, f.s
@@ -81,8 +102,19 @@ func afqmcUnit(r *rng, want string) []item {
 		label: want,
 		keys:  []string{core1, core2},
 		texts: []string{s1, s2},
-		data:  afqmcPair{s1, s2},
+		data:  afqmcPair{s1, s2, unrelated},
 	}}
+}
+
+// unrelatedFact is a fact of another relation that shares no argument with f.
+func unrelatedFact(r *rng, f fact) fact {
+	for {
+		o := &relations[r.intn(len(relations))]
+		g := newFact(r, o)
+		if o != f.rel && g.s != f.s && g.s != f.o && g.o != f.s && g.o != f.o {
+			return g
+		}
+	}
 }
 
 // afqmcNegative states a different fact than f, with form j (or the other polarity).

@@ -1,12 +1,24 @@
 package miniclue
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // CSL: an abstract is written around four to six terms of one field; the keyword list is
-// "1" when every keyword occurs in the abstract and "0" when one keyword was replaced by a
-// term of the same field that does not. Replacements prefer terms sharing a character
-// with a term of the abstract (图像分割 → 图像分类), so the decision needs matching the
-// keyword against the abstract rather than judging the keyword's topic.
+// "1" when every keyword is one of those terms and "0" when one keyword is not. The fake
+// keyword is made in one of two ways, half of the negatives each:
+//   - a stretch of the abstract that is not a term ("的精度", "提取特征"): what ranking the
+//     abstract's n-grams by tf-idf proposes, which is how the real CSL's fake keywords were
+//     made. It occurs in the abstract, so spotting it means knowing what a term is, the
+//     knowledge the pre-training corpus's keyword lists carry.
+//   - a term of the same field that the abstract does not contain, preferring one that shares
+//     a character with the abstract (图像分割 → 图像分类), so the decision needs matching the
+//     keyword against the abstract rather than judging the keyword's topic.
+// With the second kind alone every method stayed at chance on the built-in backbone (also
+// when the replacement shared no character with the abstract): the label is an "is any
+// keyword missing" over multi-character matches, and fine-tuning never left the plateau. The
+// first kind gives it a foothold, as real CSL's generated fakes do.
 
 type cslRow struct {
 	ID      int      `json:"id"`
@@ -24,13 +36,17 @@ type cslTestRow struct {
 type cslPaper struct {
 	abst     string
 	keywords []string
+	terms    []string // the terms the abstract was written around (the genuine keywords)
 }
+
+// cslFragment is the share of negatives whose fake keyword is a stretch of the abstract.
+const cslFragment = 0.5
 
 var cslTask = &task{
 	name:        "csl",
 	trainFile:   "train.json",
 	few:         "csl",
-	sizes:       [3]int{1500, 400, 300},
+	sizes:       [3]int{8000, 400, 300},
 	fewSize:     32,
 	labels:      []string{"0", "1"},
 	noise:       0.04,
@@ -118,12 +134,20 @@ func cslUnit(r *rng, want string) []item {
 		}
 	}
 	r.shuffle(len(present), func(i, j int) { present[i], present[j] = present[j], present[i] })
-	kws := present[:min(len(present), r.between(3, 4))]
+	kws := slices.Clone(present[:min(len(present), r.between(3, 4))])
 	if want == "0" {
-		kws[r.intn(len(kws))] = absentTerm(r, f, abst)
+		fake := ""
+		if r.chance(cslFragment) {
+			fake = abstractFragment(r, abst, present)
+		}
+		if fake == "" {
+			fake = absentTerm(r, f, abst)
+		}
+		kws[r.intn(len(kws))] = fake
 	}
 	r.shuffle(len(kws), func(i, j int) { kws[i], kws[j] = kws[j], kws[i] })
-	return []item{{label: want, keys: []string{abst}, texts: []string{abst}, data: cslPaper{abst: abst, keywords: kws}}}
+	return []item{{label: want, keys: []string{abst}, texts: []string{abst},
+		data: cslPaper{abst: abst, keywords: kws, terms: present}}}
 }
 
 // absentTerm picks a term of field f that does not occur in abst, preferring one that
@@ -150,4 +174,26 @@ func absentTerm(r *rng, f field, abst string) string {
 		return pick(r, near)
 	}
 	return pick(r, pool)
+}
+
+// abstractFragment returns a three- to five-character stretch of abst that holds no
+// punctuation or digit and is neither part of a term nor contains one, or "" when a few
+// tries find none.
+func abstractFragment(r *rng, abst string, terms []string) string {
+	rs := []rune(abst)
+	for range 50 {
+		n := r.between(3, 5)
+		if len(rs) <= n {
+			return ""
+		}
+		i := r.intn(len(rs) - n)
+		s := string(rs[i : i+n])
+		if strings.ContainsAny(s, "，。、；：%0123456789") {
+			continue
+		}
+		if !slices.ContainsFunc(terms, func(t string) bool { return strings.Contains(t, s) || strings.Contains(s, t) }) {
+			return s
+		}
+	}
+	return ""
 }

@@ -41,6 +41,8 @@
 //     same polarity, through different forms (active, passive, converse verbs, questions,
 //     hearsay). Negatives swap roles, change one argument to a confusable one, change the
 //     relation or flip one side's polarity; for symmetric relations a swap is a paraphrase.
+//     40% of the negatives pair unrelated facts instead, as most non-matching pairs in a
+//     question log do (with hard negatives only, no method left chance).
 //   - tnews: the topic of the headline's main clause; vocabulary is shared across topics and
 //     40% of headlines add a clause of another topic, the connective frame saying which
 //     clause is the main one.
@@ -54,16 +56,19 @@
 //   - cluewsc2020: Winograd pairs whose two endings send the pronoun to different candidates
 //     of the same gender or kind; each text appears once with each candidate as span1. The
 //     first-mentioned candidate is the referent in 70% of the texts (a subject preference).
-//   - csl: "1" when every keyword occurs in the abstract, "0" when one was replaced by a term
-//     of the same field that does not.
+//   - csl: "1" when every keyword is one of the terms the abstract was written around, "0"
+//     when one is not: in half of the negatives a stretch of the abstract that is not a term
+//     (the n-grams a tf-idf ranking proposes, as the real CSL's fakes were made), in the
+//     other half a term of the same field that the abstract does not contain.
 //   - cluener: the 10 CLUENER types, where the type of a title or a city name depends on its
 //     context (a novel and the film made from it can share one title in one sentence).
 //   - cmrc2018: questions about one of two or three people described in a paragraph, who
 //     share the asked attribute, so the answer is the value linked to the right person
 //     (often through a pronoun), not the first value of the right kind.
 //   - c3: the same kind of paragraph, as a conversation or a text, with two to four choices
-//     per question: the right value, other people's values for the same attribute, and
-//     values the document does not mention.
+//     per question: the right value, other people's values for the same attribute (each
+//     with chance 20%), and values the document does not mention (of a random attribute,
+//     so mostly of another kind).
 //   - chid: each idiom has a sentence describing the situation it names; the blank takes the
 //     idiom whose situation the passage describes, among ten candidates.
 //
@@ -77,10 +82,10 @@
 //
 // # Sizes
 //
-// At Scale 1: afqmc 2000/400/300 train/dev/test rows, tnews 3000/450/300, ocnli
-// 2400/450/300, cluewsc2020 1200/300/300, csl 1500/400/300, cluener 1500/400/300,
+// At Scale 1: afqmc 16000/400/300 train/dev/test rows, tnews 3000/450/300, ocnli
+// 2400/450/300, cluewsc2020 1200/300/300, csl 8000/400/300, cluener 1500/400/300,
 // cmrc2018 500/120/100 paragraphs (about 3500/850/700 questions) and 60 trial paragraphs,
-// c3 500/120/100 documents (1500/360/300 questions), chid 600/150/150 records (about
+// c3 1500/120/100 documents (4500/360/300 questions), chid 600/150/150 records (about
 // 1000/250/250 blanks);
 // FewCLUE train_k and dev_k 32 rows (tnews 240), test_public and test as large as the CLUE
 // test file; corpus.txt about 2.5 MB. Scale multiplies all but the FewCLUE train_k/dev_k

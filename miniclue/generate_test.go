@@ -151,7 +151,7 @@ func TestSummaryHasOneLinePerTask(t *testing.T) {
 		t.Fatalf("summary has %d lines: %q", len(lines), lines)
 	}
 	for _, want := range []string{
-		"afqmc        afqmc_public/ train 2000, dev 400, test 300",
+		"afqmc        afqmc_public/ train 16000, dev 400, test 300",
 		"tnews        tnews_public/ train 3000, dev 450, test 300; fewclue/tnews/ 5 folds of 240/240, test_public 300, test 300",
 	} {
 		if !slices.Contains(lines, want) {

@@ -3,6 +3,7 @@ package miniclue
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,18 +118,36 @@ func TestNoiseRates(t *testing.T) {
 	}
 }
 
+// A list is gold "1" exactly when every keyword is one of the abstract's terms; a gold "0"
+// list has one fake, which is a stretch of the abstract in about cslFragment of them and
+// otherwise a term the abstract lacks.
 func TestCSLKeywordRule(t *testing.T) {
+	fragments, negatives := 0, 0
 	for _, it := range built(t, cslTask) {
 		p := it.data.(cslPaper)
-		absent := 0
+		var fakes []string
 		for _, k := range p.keywords {
-			if !strings.Contains(p.abst, k) {
-				absent++
+			if !slices.Contains(p.terms, k) {
+				fakes = append(fakes, k)
 			}
 		}
-		if want := map[string]int{"1": 0, "0": 1}[it.gold]; absent != want || len(p.keywords) < 3 {
-			t.Fatalf("gold %s with %d absent of %v in %q", it.gold, absent, p.keywords, p.abst)
+		for _, k := range p.terms {
+			if !strings.Contains(p.abst, k) {
+				t.Fatalf("term %q not in %q", k, p.abst)
+			}
 		}
+		if want := map[string]int{"1": 0, "0": 1}[it.gold]; len(fakes) != want || len(p.keywords) < 3 {
+			t.Fatalf("gold %s with fakes %v among %v in %q", it.gold, fakes, p.keywords, p.abst)
+		}
+		if it.gold == "0" {
+			negatives++
+			if strings.Contains(p.abst, fakes[0]) {
+				fragments++
+			}
+		}
+	}
+	if share := float64(fragments) / float64(negatives); math.Abs(share-cslFragment) > 0.04 {
+		t.Errorf("%s of %d fake keywords are stretches of the abstract, want about %s", pct(share), negatives, pct(cslFragment))
 	}
 }
 
@@ -202,5 +221,25 @@ func TestOCNLIFunctionalRules(t *testing.T) {
 		if h, ok := hypUnknown(r, pr, pr.people[0], "visited"); ok && pr.people[0].visited >= 0 {
 			t.Fatalf("unknown-attribute rule fired on a stated attribute: %q for %q", h, text)
 		}
+	}
+}
+
+// About afqmcUnrelated of the AFQMC negatives pair unrelated facts (and only negatives do).
+func TestAFQMCUnrelatedShare(t *testing.T) {
+	unrelated, negatives := 0, 0
+	for _, it := range built(t, afqmcTask) {
+		p := it.data.(afqmcPair)
+		if p.unrelated && it.gold != "0" {
+			t.Fatalf("unrelated pair with gold %s: %q / %q", it.gold, p.s1, p.s2)
+		}
+		if it.gold == "0" {
+			negatives++
+			if p.unrelated {
+				unrelated++
+			}
+		}
+	}
+	if share := float64(unrelated) / float64(negatives); math.Abs(share-afqmcUnrelated) > 0.04 {
+		t.Errorf("%s of %d negatives pair unrelated facts, want about %s", pct(share), negatives, pct(afqmcUnrelated))
 	}
 }
