@@ -20,7 +20,7 @@ export CLUE_BENCH_CACHE ?= $(CURDIR)/build/cache
 # on 2 cores, same results. bench sets this itself when it is unset; this is for go test.
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: help setup deps gotch build test test-slurm vet bench bench-smoke gate baseline clean
+.PHONY: help setup deps gotch build test test-slurm vet bench bench-smoke bench-extra gate baseline clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -67,6 +67,11 @@ bench-smoke: build ## a one-minute version of `make bench`: one seed, a few step
 	$(BIN) run -c $(CONFIG) --out $(OUT)-smoke --only '*/*/*/s1' --limit 5 --pretrain-steps 20
 	$(BIN) report --results $(OUT)-smoke > /dev/null
 	@echo "report: $(OUT)-smoke/report/index.md"
+
+bench-extra: build ## the mini-CLUE tasks outside the suite (extra.yaml: AFQMC-, CSL-, CMRC-, C3-, CHID-like), one seed, to $(OUT)-extra (~1 h)
+	$(BIN) run -c extra.yaml --out $(OUT)-extra
+	$(BIN) report --results $(OUT)-extra > /dev/null
+	@echo "report: $(OUT)-extra/report/index.md"
 
 BASELINE ?= baselines/builtin.json
 
