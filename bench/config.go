@@ -151,6 +151,8 @@ type Config struct {
 	Settings map[string]*SettingSpec `yaml:"settings"`
 	Include  []string                `yaml:"include"` // globs on task/method/setting; empty = all
 	Exclude  []string                `yaml:"exclude"`
+
+	builtinBackbone, builtinData string // from the Registry; see there
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
@@ -185,6 +187,10 @@ type Registry struct {
 	ResolveOptions func(method string, opts *yaml.Node) (any, error)
 	// CheckSplit validates a setting's split string.
 	CheckSplit func(split string) error
+	// BuiltinBackbone and BuiltinData say what "builtin" stands for in this binary (generator
+	// version, pre-training spec). Cells record them in place of the bare word, so results
+	// made from another version's built-in data or backbone are stale, not done.
+	BuiltinBackbone, BuiltinData string
 }
 
 // LoadConfig reads and validates experiments.yaml. Errors name the file and line.
@@ -209,7 +215,7 @@ func ParseConfig(path string, b []byte, reg Registry) (*Config, error) {
 	if err := dec.Decode(&root); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	cfg := &Config{Path: path}
+	cfg := &Config{Path: path, builtinBackbone: reg.BuiltinBackbone, builtinData: reg.BuiltinData}
 	if len(root.Content) == 0 {
 		return nil, fail(0, "empty file")
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,5 +174,42 @@ func TestShardAndFilter(t *testing.T) {
 	got, _ := Filter(cells, []string{"afqmc/fl-*/*"})
 	if len(got) != 4 {
 		t.Errorf("filter kept %d, want 4", len(got))
+	}
+}
+
+// A cell on the built-in backbone or data records what "builtin" stands for, so that a new
+// generator version or pre-training spec makes old results stale; cells on directories do
+// not change with it.
+func TestBuiltinIdentityInCellID(t *testing.T) {
+	ids := func(yml string, reg Registry) []string {
+		t.Helper()
+		cfg, err := ParseConfig("/x/experiments.yaml", []byte(yml), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cells, err := cfg.Expand()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range cells {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	v1, v2, v3 := testReg, testReg, testReg
+	v1.BuiltinBackbone, v1.BuiltinData = "bert a", "data 1"
+	v2.BuiltinBackbone, v2.BuiltinData = "bert a", "data 2"
+	v3.BuiltinBackbone, v3.BuiltinData = "bert b", "data 1"
+	builtinYAML := goodYAML // backbone defaults to builtin; data_dir is absent, so builtin too
+	a, b, c := ids(builtinYAML, v1), ids(builtinYAML, v2), ids(builtinYAML, v3)
+	for i := range a {
+		if a[i] == b[i] || a[i] == c[i] {
+			t.Fatalf("cell %d: ids %s %s %s; want each built-in identity to give its own", i, a[i], b[i], c[i])
+		}
+	}
+	dirs := strings.Replace(goodYAML, "backbone: ${TEST_BACKBONE:-builtin}", "backbone: /models/bert\ndata_dir: /data/clue", 1)
+	if d1, d2 := ids(dirs, v1), ids(dirs, v2); !slices.Equal(d1, d2) {
+		t.Fatalf("cells on directories changed ids with the built-in identity: %v vs %v", d1, d2)
 	}
 }

@@ -40,10 +40,19 @@ func (c *Cell) computeID() {
 	c.ID = hex.EncodeToString(sum[:])[:12]
 }
 
+// builtinAs names the built-in input in a cell: "builtin" with what it stands for.
+func builtinAs(p, what string) string {
+	if p == "builtin" && what != "" {
+		return "builtin (" + what + ")"
+	}
+	return p
+}
+
 // Expand lists the cells of the matrix in a fixed order (task, method, setting, seed), after
 // the config's include/exclude rules. It is a pure function of the config.
 func (c *Config) Expand() ([]Cell, error) {
 	var cells []Cell
+	backbone, data := builtinAs(c.Backbone, c.builtinBackbone), builtinAs(c.DataDir, c.builtinData)
 	for _, t := range sortedKeys(c.Tasks) {
 		for _, m := range sortedKeys(c.Methods) {
 			opts, err := json.Marshal(c.Methods[m].resolved)
@@ -57,7 +66,7 @@ func (c *Config) Expand() ([]Cell, error) {
 				}
 				for _, seed := range c.Seeds {
 					cell := Cell{Task: t, Method: m, Setting: s, Seed: seed, Split: c.Settings[s].Split,
-						Hyper: c.Hyper(t, m, s), MethodOptions: opts, Backbone: c.Backbone, DataDir: c.DataDir}
+						Hyper: c.Hyper(t, m, s), MethodOptions: opts, Backbone: backbone, DataDir: data}
 					cell.computeID()
 					cells = append(cells, cell)
 				}
@@ -97,6 +106,21 @@ func Filter(cells []Cell, globs []string) ([]Cell, error) {
 	for _, c := range cells {
 		if selected(c.Name(), globs, nil) || selected(c.Name()+"/s"+itoa(c.Seed), globs, nil) {
 			out = append(out, c)
+		}
+	}
+	// A glob that selects nothing is a typo more often than an intent ("c3/*" for "c3/*/*"),
+	// and running zero cells would look like success.
+	for _, g := range globs {
+		hit := false
+		for _, c := range out {
+			hit = hit || selected(c.Name(), []string{g}, nil) || selected(c.Name()+"/s"+itoa(c.Seed), []string{g}, nil)
+		}
+		if !hit {
+			example := "tnews/fl-tuning/full/s1"
+			if len(cells) > 0 {
+				example = cells[0].Name() + "/s" + itoa(cells[0].Seed)
+			}
+			return nil, fmt.Errorf("--only %q matches no cell (cells are named task/method/setting[/sSEED], e.g. %s)", g, example)
 		}
 	}
 	return out, nil

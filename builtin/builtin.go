@@ -82,6 +82,21 @@ func DataPath(cache string, seed int64) string {
 	return filepath.Join(cache, fmt.Sprintf("data-s%d", seed))
 }
 
+// DataID names the built-in data a seed gives with this code, without generating it.
+func DataID(seed int64) string {
+	return fmt.Sprintf("mini-CLUE v%d, seed %d", miniclue.GeneratorVersion, seed)
+}
+
+// ID names the backbone the spec gives with this code, without pre-training it: the spec,
+// the pre-training procedure and the data it learns from. (The cache key also hashes the
+// corpus and vocabulary, which are functions of the same generator version and seed.)
+func (s Spec) ID() string {
+	b, _ := json.Marshal(s) // a struct of numbers and strings: cannot fail
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("BERT %d×%d, %d masked-LM steps, spec %s, procedure %d, %s",
+		s.Layers, s.Hidden, s.Steps, hex.EncodeToString(sum[:4]), PretrainProcedure, DataID(s.DataSeed))
+}
+
 // DataDir returns the mini-CLUE directory for a seed, generating it if needed.
 func DataDir(cache string, seed int64) (string, error) {
 	dir := DataPath(cache, seed)

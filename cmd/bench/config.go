@@ -6,15 +6,24 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/builtin"
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/methods"
 )
 
-// registry tells config validation which tasks and methods exist and how to check their options.
-func registry() bench.Registry {
+// registry tells config validation which tasks and methods exist and how to check their
+// options, and what "builtin" stands for (pretrainSteps > 0 overrides the backbone's steps,
+// as run's --pretrain-steps does).
+func registry(pretrainSteps int) bench.Registry {
+	spec := builtin.DefaultSpec()
+	if pretrainSteps > 0 {
+		spec.Steps = pretrainSteps
+	}
 	return bench.Registry{
-		Tasks:   clue.Names(),
-		Methods: methods.Names(),
+		Tasks:           clue.Names(),
+		Methods:         methods.Names(),
+		BuiltinBackbone: spec.ID(),
+		BuiltinData:     builtin.DataID(spec.DataSeed),
 		ResolveOptions: func(name string, opts *yaml.Node) (any, error) {
 			m, err := methods.New(name, opts)
 			if err != nil {
@@ -29,9 +38,10 @@ func registry() bench.Registry {
 	}
 }
 
-// loadPlan reads the config and expands its cells, applying --only globs.
-func loadPlan(path string, only []string) (*bench.Config, []bench.Cell, error) {
-	cfg, err := bench.LoadConfig(path, registry())
+// loadPlan reads the config and expands its cells, applying --only globs. pretrainSteps is
+// run's --pretrain-steps (0 elsewhere).
+func loadPlan(path string, only []string, pretrainSteps int) (*bench.Config, []bench.Cell, error) {
+	cfg, err := bench.LoadConfig(path, registry(pretrainSteps))
 	if err != nil {
 		return nil, nil, err
 	}

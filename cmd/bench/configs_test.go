@@ -15,7 +15,7 @@ func TestShippedConfigs(t *testing.T) {
 	t.Setenv("CLUE_DATA", t.TempDir()) // paper.yaml's paths; loading does not read them
 	t.Setenv("CLUE_BACKBONE", t.TempDir())
 	for _, name := range []string{"experiments.yaml", "extra.yaml", "paper.yaml"} {
-		_, cells, err := loadPlan(filepath.Join("..", "..", name), nil)
+		_, cells, err := loadPlan(filepath.Join("..", "..", name), nil, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -44,7 +44,7 @@ func runK8s(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return &exitError{code: 2, msg: fmt.Sprintf("unexpected arguments %q", fs.Args())}
 	}
-	cfg, cells, err := loadPlan(*cfgPath, only)
+	cfg, cells, err := loadPlan(*cfgPath, only, 0)
 	if err != nil {
 		return err
 	}

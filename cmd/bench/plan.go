@@ -42,7 +42,7 @@ func runPlan(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, cells, err := loadPlan(*cfgPath, only)
+	cfg, cells, err := loadPlan(*cfgPath, only, 0)
 	if err != nil {
 		return err
 	}

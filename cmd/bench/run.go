@@ -19,8 +19,10 @@ func init() {
 		name:  "run",
 		usage: "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--shard i/N] [--force] [--rerun-failed] [--limit STEPS] [--device D] [--devices 0,1,...] [--threads N] [--pretrain-steps N]",
 		summary: `train and evaluate every pending cell of the matrix, recording one result file per cell
-Done cells with the same config are skipped, stale ones (config changed) rerun. A cell that
-fails is recorded as failed and the matrix goes on; the exit status is 1 if any cell failed.
+Done cells with the same config are skipped, stale ones rerun (config changed, or another
+version's built-in data or backbone). --only globs name task/method/setting[/sSEED]; one that
+matches no cell is an error. A cell that fails is recorded as failed and the matrix goes on;
+the exit status is 1 if any cell failed.
 Ctrl-C stops after the current step, keeping every finished result. --devices runs one worker
 process per GPU, each on its own shard of the cells; the exit status is the worst of theirs.`,
 		run: runRun,
@@ -47,7 +49,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return &exitError{code: 2, msg: fmt.Sprintf("unexpected arguments %q", fs.Args())}
 	}
-	cfg, cells, err := loadPlan(*cfgPath, only)
+	cfg, cells, err := loadPlan(*cfgPath, only, *pretrainSteps)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func runSlurm(args []string, stdout, stderr io.Writer) error {
 	if job.Bench, err = benchBinary(*bin); err != nil {
 		return err
 	}
-	cfg, cells, err := loadPlan(*cfgPath, only)
+	cfg, cells, err := loadPlan(*cfgPath, only, 0)
 	if err != nil {
 		return err
 	}
