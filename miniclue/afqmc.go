@@ -67,10 +67,7 @@ func afqmcUnit(r *rng, want string) []item {
 	rel := &relations[r.intn(len(relations))]
 	f := newFact(r, rel)
 	neg := r.chance(0.2)
-	forms := len(rel.forms)
-	if neg {
-		forms = len(rel.negForms)
-	}
+	forms := len(rel.formsOf(neg))
 	i := r.intn(forms)
 	j := (i + 1 + r.intn(forms-1)) % forms // a different form on the other side
 	core1 := f.say(i, neg)
@@ -79,11 +76,7 @@ func afqmcUnit(r *rng, want string) []item {
 	if want == "0" && r.chance(afqmcUnrelated) {
 		unrelated = true
 		u := unrelatedFact(r, f)
-		n := len(u.rel.forms)
-		if neg {
-			n = len(u.rel.negForms)
-		}
-		core2 = u.say(r.intn(n), neg)
+		core2 = u.say(r.intn(len(u.rel.formsOf(neg))), neg)
 	} else if want == "1" {
 		g := f
 		if rel.symmetric && r.chance(0.5) {

@@ -80,10 +80,7 @@ func corpusFacts(r *rng) string {
 		rel := &relations[r.intn(len(relations))]
 		f := newFact(r, rel)
 		neg := r.chance(0.15)
-		n := len(rel.forms)
-		if neg {
-			n = len(rel.negForms)
-		}
+		n := len(rel.formsOf(neg))
 		i := r.intn(n)
 		s := f.say(i, neg)
 		if r.chance(0.5) {

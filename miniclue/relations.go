@@ -123,12 +123,17 @@ func newFact(r *rng, rel *relation) fact {
 	}
 }
 
+// formsOf lists rel's surface forms of one polarity.
+func (rel *relation) formsOf(neg bool) []string {
+	if neg {
+		return rel.negForms
+	}
+	return rel.forms
+}
+
 // say renders the fact with form i (negated forms when neg is set).
 func (f fact) say(i int, neg bool) string {
-	forms := f.rel.forms
-	if neg {
-		forms = f.rel.negForms
-	}
+	forms := f.rel.formsOf(neg)
 	return render(forms[i%len(forms)], map[string]string{"S": f.s, "O": f.o})
 }
 
