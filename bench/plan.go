@@ -103,19 +103,25 @@ func Filter(cells []Cell, globs []string) ([]Cell, error) {
 		}
 	}
 	var out []Cell
+	hit := make([]bool, len(globs))
 	for _, c := range cells {
-		if selected(c.Name(), globs, nil) || selected(c.Name()+"/s"+itoa(c.Seed), globs, nil) {
+		names := []string{c.Name(), c.Name() + "/s" + itoa(c.Seed)}
+		keep := false
+		for i, g := range globs {
+			for _, n := range names {
+				if m, _ := filepath.Match(g, n); m {
+					hit[i], keep = true, true
+				}
+			}
+		}
+		if keep {
 			out = append(out, c)
 		}
 	}
 	// A glob that selects nothing is a typo more often than an intent ("c3/*" for "c3/*/*"),
 	// and running zero cells would look like success.
-	for _, g := range globs {
-		hit := false
-		for _, c := range out {
-			hit = hit || selected(c.Name(), []string{g}, nil) || selected(c.Name()+"/s"+itoa(c.Seed), []string{g}, nil)
-		}
-		if !hit {
+	for i, g := range globs {
+		if !hit[i] {
 			example := "tnews/fl-tuning/full/s1"
 			if len(cells) > 0 {
 				example = cells[0].Name() + "/s" + itoa(cells[0].Seed)
