@@ -29,6 +29,18 @@ func Err(err error) error {
 	return errors.New(strings.TrimSpace(msg))
 }
 
+// Drop frees each non-nil tensor. It is the one way library code frees tensors: gotch's
+// MustDrop panics and a bare Drop's error is unused. Drop can only fail in gotch's debug
+// accounting (a handle it no longer tracks, which it skips with a warning), never because
+// libtorch refused, so there is nothing a caller could do with the error.
+func Drop(xs ...*ts.Tensor) {
+	for _, x := range xs {
+		if x != nil {
+			_ = x.Drop()
+		}
+	}
+}
+
 // Handle is t's C handle in the form libtch expects.
 func Handle(t *ts.Tensor) libtch.Ctensor { return libtch.Ctensor(t.Ctensor()) }
 
