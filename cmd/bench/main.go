@@ -42,7 +42,10 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func main() {
-	torchrt.EnsureWaitPolicy()
+	if torchrt.ServeBLASProbe(os.Stdout) {
+		os.Exit(0) // this process only answered bench's test of an OpenBLAS kernel
+	}
+	torchrt.EnsureEnv()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

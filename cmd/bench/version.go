@@ -45,6 +45,9 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "gotch     %s\n", in.Gotch)
 	fmt.Fprintf(stdout, "libtorch  %s (%s)\n", in.Libtorch, in.LibtorchRoot)
 	fmt.Fprintf(stdout, "blas      %s [%s]\n", in.BLAS, torchrt.BLASKind(in.BLAS))
+	if c := in.BLASCore; c.Core != "" {
+		fmt.Fprintf(stdout, "kernel    OpenBLAS %s, %d threads (%s)\n", c.Core, c.Threads, c.Choice)
+	}
 	policy := in.WaitPolicy
 	if policy == "" {
 		policy = "OpenMP default (spinning)"

@@ -26,17 +26,18 @@ func LockThread() { runtime.LockOSThread() }
 
 // Info describes the runtime for provenance and `bench version`.
 type Info struct {
-	Go              string `json:"go"`
-	Gotch           string `json:"gotch"`
-	Libtorch        string `json:"libtorch"`
-	LibtorchRoot    string `json:"libtorch_root"`
-	BLAS            string `json:"blas"`
-	Threads         int    `json:"threads"`
-	WaitPolicy      string `json:"omp_wait_policy,omitempty"`
-	CUDA            bool   `json:"cuda_available"`
-	CUDADeviceCount int    `json:"cuda_devices"`
-	Device          string `json:"device"`
-	DeviceName      string `json:"device_name"`
+	Go              string   `json:"go"`
+	Gotch           string   `json:"gotch"`
+	Libtorch        string   `json:"libtorch"`
+	LibtorchRoot    string   `json:"libtorch_root"`
+	BLAS            string   `json:"blas"`
+	BLASCore        BLASCore `json:"blas_core,omitempty"`
+	Threads         int      `json:"threads"`
+	WaitPolicy      string   `json:"omp_wait_policy,omitempty"`
+	CUDA            bool     `json:"cuda_available"`
+	CUDADeviceCount int      `json:"cuda_devices"`
+	Device          string   `json:"device"`
+	DeviceName      string   `json:"device_name"`
 }
 
 // Describe gathers Info for the device that spec would select.
@@ -51,6 +52,7 @@ func Describe(spec string) (Info, error) {
 		Libtorch:     libtch.PreparedLibtorchVersion,
 		LibtorchRoot: libtch.PreparedLibtorchRoot,
 		BLAS:         BLAS(),
+		BLASCore:     DescribeBLASCore(),
 		Threads:      NumThreads(),
 		WaitPolicy:   WaitPolicy(),
 		CUDA:         libtch.AtcCudaIsAvailable(),

@@ -8,11 +8,11 @@ import (
 	"testing"
 )
 
-// The test binary re-executes itself as a helper that calls EnsureWaitPolicy and prints the
+// The test binary re-executes itself as a helper that calls EnsureEnv and prints the
 // policy it ends up with.
-func TestEnsureWaitPolicy(t *testing.T) {
+func TestEnsureEnvWaitPolicy(t *testing.T) {
 	if os.Getenv("TORCHRT_WAIT_HELPER") == "1" {
-		EnsureWaitPolicy()
+		EnsureEnv()
 		fmt.Printf("policy=%q\n", WaitPolicy())
 		os.Exit(0)
 	}
@@ -24,7 +24,7 @@ func TestEnsureWaitPolicy(t *testing.T) {
 		{"set empty", "OMP_WAIT_POLICY=", `policy=""`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestEnsureWaitPolicy$")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestEnsureEnvWaitPolicy$")
 			for _, kv := range os.Environ() {
 				if !strings.HasPrefix(kv, "OMP_WAIT_POLICY=") && !strings.HasPrefix(kv, reexecMarker+"=") {
 					cmd.Env = append(cmd.Env, kv)
