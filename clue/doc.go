@@ -7,7 +7,11 @@
 // Each task lives in one file (afqmc.go, tnews.go, ...) that declares a Task (folders, file
 // names, label set, a Decode function that applies the task's input formatting, submission
 // file names, metrics) and registers it in init. Adding a task is one new file and its test;
-// nothing else switches on task names. Lookup finds a task by name and suggests near misses.
+// nothing else switches on task names. Lookup finds a task by name and suggests near misses;
+// Names lists the registered tasks. Code that several tasks share, or that a format needs
+// beyond its declaration, has files of its own: jsonl.go (the JSON-lines reader and record
+// fields), squad.go and cmrc2018_eval.go (CMRC2018's document reader and official scorer),
+// idobject.go (submissions that are one JSON object keyed by id).
 //
 // Registered tasks: afqmc, tnews, iflytek, ocnli, cmnli, csl, wsc (CLUEWSC2020 = WSC 1.1),
 // wsc10 (WSC 1.0), the FewCLUE-only eprstmt and bustm, cluener (named entities), c3 and chid

@@ -1,7 +1,3 @@
-// Package methods holds the tuning methods the benchmark compares. A method attaches its own
-// parameters to the encoder, hooks them into the forward pass through the encoder's extension
-// points, and says which variables train. Each method lives in one file and registers itself
-// in init; the runner looks methods up by name and never switches on one.
 package methods
 
 import (

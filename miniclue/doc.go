@@ -25,9 +25,8 @@
 // array per file of [[context lines], [{question, choice, answer}], document id], with
 // conversations in the d- files and texts in the m- files, and test1.1.json questions numbered
 // by "id" without an answer; CHID JSON lines {candidates [10 idioms], content [passages with
-// one #idiomNNNNNN# blank each]} and an answer file {"#idiom…#": index} for train and dev. The
-// other
-// test.json files carry an "id" and no label. FewCLUE folders exist for tnews (integer
+// one #idiomNNNNNN# blank each]} and an answer file {"#idiom…#": index} for train and dev.
+// The other test.json files carry an "id" and no label. FewCLUE folders exist for tnews (integer
 // labels there, 16 rows per class), ocnli, csl and cluewsc; the cluener folder is an
 // addition of this package (FewCLUE has no NER task) for few-shot NER runs.
 //

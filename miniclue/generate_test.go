@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/clue-bench/clue-bench/clue"
 )
 
 // readTree returns every regular file under dir by slash path.
@@ -287,10 +289,46 @@ func TestOptionsAreValidated(t *testing.T) {
 	}
 }
 
+// TestTaskNames checks every generator against the reader registry: its names are distinct,
+// the folders it writes are ones a registered clue task reads, and that task loads them (the
+// official splits, and FewCLUE fold 0 where the generator writes one).
 func TestTaskNames(t *testing.T) {
-	want := "afqmc,tnews,ocnli,cluewsc2020,csl,cluener,cmrc2018,c3,chid"
-	if got := strings.Join(TaskNames(), ","); got != want {
-		t.Errorf("TaskNames() = %s, want %s", got, want)
+	dir, _ := fixture(t)
+	seen := map[string]bool{}
+	for _, name := range TaskNames() {
+		if seen[name] || taskByName(name) == nil {
+			t.Errorf("TaskNames() = %v: %s repeated or unknown", TaskNames(), name)
+		}
+		seen[name] = true
+	}
+	for _, tk := range tasks {
+		var reader *clue.Task
+		for _, n := range clue.Names() {
+			if ct, err := clue.Lookup(n); err == nil && slices.Contains(ct.Dirs, tk.dir()) {
+				reader = ct
+			}
+		}
+		if reader == nil {
+			t.Errorf("%s: no registered clue task reads %s", tk.name, tk.dir())
+			continue
+		}
+		sels := []clue.Selection{clue.Full}
+		if tk.few != "" {
+			if !slices.Contains(reader.FewShotDir, tk.few) {
+				t.Errorf("%s: clue task %s does not read the FewCLUE folder %s", tk.name, reader.Name, tk.few)
+			}
+			sels = append(sels, clue.Selection{Regime: clue.RegimeFew, Fold: 0})
+		}
+		for _, sel := range sels {
+			ds, err := clue.Load(reader, dir, sel)
+			if err != nil {
+				t.Errorf("%s: %v", tk.name, err)
+				continue
+			}
+			if len(ds.Train) == 0 || len(ds.Dev) == 0 || len(ds.Test) == 0 {
+				t.Errorf("%s %s: train/dev/test = %d/%d/%d examples", tk.name, sel.Regime, len(ds.Train), len(ds.Dev), len(ds.Test))
+			}
+		}
 	}
 }
 

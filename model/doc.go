@@ -34,15 +34,16 @@
 // # gotch pitfalls this package works around
 //
 //   - libtorch's grad mode is per OS thread: lock the goroutine (runtime.LockOSThread) that runs
-//     tensor work. ts.GradSetEnabled misreports the previous mode, so code here flips the mode
-//     through libtch and restores it itself.
+//     tensor work. ts.GradSetEnabled misreports the previous mode, so code here switches
+//     recording off through tsx.NoGrad, which restores the real previous mode.
 //   - nn.Path.Sub appends to the parent's slice: two sibling paths held at once can alias and
 //     name the same variable. Derive each path and use it before deriving the next.
 //   - gotch's generated in-place methods (Normal_, RequiresGrad_, …) leak a tensor handle, which
-//     pins the storage; the code here calls libtch for in-place work.
+//     pins the storage; in-place work here goes through package tsx, which frees that handle.
 //   - Every gotch Tensor result allocates 100 KB of Go heap and leaks a malloc(0) block: the
 //     forward pass works on libtch handles and wraps only what it returns (handles.go).
 //   - glibc hands freed activation buffers back to the kernel between steps; malloc.go keeps
 //     them in the process.
-//   - Must* functions exit the process on error; library code here uses the error forms only.
+//   - Must* functions panic or exit the process on error; library code here uses the error
+//     forms only.
 package model

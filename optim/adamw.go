@@ -1,11 +1,3 @@
-// Package optim holds the optimiser used by the bench runner: AdamW with decoupled weight
-// decay over an explicit list of parameters, global-norm gradient clipping and the learning
-// rate schedule.
-//
-// It is written here rather than taken from gotch because gotch's optimiser wraps the whole
-// VarStore (state for frozen tensors too, one weight decay for all), its ClipGradNorm
-// deadlocks, and its ZeroGrad leaks a tensor per call. In-place updates go through package tsx:
-// gotch's generated in-place methods leak a handle (and so the storage) per call.
 package optim
 
 import (

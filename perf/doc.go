@@ -10,9 +10,9 @@
 //     shapes, thread count, dtype and BLAS, on the CPU or one CUDA device (Workload.Device;
 //     both sides then synchronise it before every clock read). Repetitions alternate the two
 //     sides (ABBA) so that drifting load on a shared machine hits both alike; medians are
-//     compared. The comparison
-//     is refused when the two sides report different devices, map different BLAS libraries or
-//     run different thread counts.
+//     compared. The comparison is refused when the two sides report different devices, map
+//     different BLAS libraries, run different thread counts or train different numbers of
+//     parameters.
 //  2. Overhead (overhead.go): real cells through `bench run`; the share of wall time outside
 //     the training steps, 1 − train_s/wall_s, from the result files.
 //  3. Memory (memory.go): RSS of a `bench run` process sampled at every evaluation over 5,000

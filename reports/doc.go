@@ -15,8 +15,8 @@
 //     ratios combine by geometric mean.
 //   - A Reference (reference.yaml) adds published numbers as "paper" rows and typed Claims,
 //     which CheckClaims marks as holding, not holding or not run.
-//   - Report.Write writes index.md, tables.md, results.csv, tables.tex, claims.json and
-//     plots/<setting>_<task>.{png,svg}.
+//   - Report.Write writes index.md, tables.md, results.csv, tables.tex,
+//     plots/<setting>_<task>.{png,svg} and, with a Reference, claims.json.
 //
 // Baseline and Compare form a regression gate in the style of benchstat: a change counts only
 // when it exceeds both an absolute floor and z pooled seed standard deviations, "~" marks

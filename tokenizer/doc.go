@@ -29,6 +29,13 @@
 // Encode and EncodePair add [CLS] and [SEP] and truncate with HF's "longest_first"
 // strategy; EncodePair's documentation gives the exact rule for ties.
 //
+// The steps live in these files: basic.go (special-token literals, cleaning, CJK isolation,
+// lower-casing, whitespace and punctuation splitting), normalize.go (step 5), wordpiece.go
+// (step 7) and chars.go (the character classes and case mapping they use). tokenizer.go
+// builds a Tokenizer from a Vocab (vocab.go) and Options. fromdir.go reads a model
+// directory's vocab.txt and tokenizer_config.json, and refuses settings this package does
+// not implement. encode.go builds model inputs.
+//
 // # Offsets
 //
 // Offsets count characters (runes) of the original text, never bytes, and survive

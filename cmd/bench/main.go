@@ -1,7 +1,3 @@
-// Command bench runs the clue-bench harness: it plans and runs a matrix of CLUE tasks ×
-// tuning methods × settings × seeds, and turns the results into tables.
-//
-// Each subcommand lives in its own file and registers itself in init; main only dispatches.
 package main
 
 import (

@@ -1,6 +1,3 @@
-// Command gotchprep prepares build/gotch: a copy of the gotch module adapted to the libtorch
-// named by $LIBTORCH (default: Debian's libtorch-dev). The Makefile runs it and then points
-// go.work at the copy. Re-running it with the same libtorch is a no-op.
 package main
 
 import (

@@ -1,12 +1,3 @@
-// Package gotchprep prepares a private copy of gotch that compiles and links against the
-// libtorch installed on this machine.
-//
-// gotch v0.9.1's generated C wrappers target libtorch 2.1; against another libtorch some of
-// them do not compile (about a hundred against Debian's 1.13). The module cache is read-only,
-// so Prepare copies the module, rewrites libtch/lib.go with this libtorch's cgo flags, asks the
-// C++ compiler which wrappers fail, and replaces exactly those bodies by ones that set a clear
-// gotch error. The result is stamped with a fingerprint of its inputs so that a second run with
-// the same libtorch does nothing.
 package gotchprep
 
 import (

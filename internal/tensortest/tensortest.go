@@ -1,6 +1,3 @@
-// Package tensortest holds the tensor helpers that the tests of several packages share:
-// reading a tensor's values and shape, comparing two tensors, pinning a test to its OS thread.
-// Each helper fails the test on error instead of returning one.
 package tensortest
 
 import (

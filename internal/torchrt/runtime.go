@@ -1,8 +1,3 @@
-// Package torchrt holds process-wide libtorch facts and settings: versions, the BLAS library
-// in use, thread count, seeding and device selection.
-//
-// libtorch's grad mode and thread settings belong to the OS thread, and goroutines migrate
-// between OS threads, so every goroutine that runs libtorch work must call LockThread first.
 package torchrt
 
 import (

@@ -1,11 +1,3 @@
-// Package tsx holds the few tensor operations the harness needs that gotch gets wrong.
-//
-// gotch's generated in-place methods (Add_, MulScalar_, Zero_, …) replace the receiver's C
-// handle with the one libtorch returns and leak the old handle, which keeps the storage alive
-// forever: a temporary modified in place is never freed, and a training loop leaks its
-// activations every step. These functions call libtch directly and free the returned handle.
-// gotch's NoGrad always switches recording back on and its GradSetEnabled misreports the
-// previous mode; NoGrad here restores the real previous mode.
 package tsx
 
 import (
