@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/clue-bench/clue-bench/bench"
 )
@@ -25,9 +24,8 @@ claim is taken over. Exit status 1 if the cell failed, in this run or an earlier
 	})
 }
 
-// waitPoll is how often --wait looks at a cell held by another worker. Claims are touched
-// every few minutes and go stale after ten, so polling faster would gain nothing.
-var waitPoll = 15 * time.Second
+// waitPoll is how often --wait looks at a cell held by another worker; tests shorten it.
+var waitPoll = bench.DefaultCellPoll
 
 func runRunCell(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run-cell", stderr)
@@ -73,59 +71,27 @@ func runRunCell(args []string, stdout, stderr io.Writer) error {
 	say := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "bench run-cell: cell %d %s: %s\n", *index, cell.Key(), fmt.Sprintf(format, a...))
 	}
-	store := &bench.Store{Dir: o.Out}
-	resolved, waiting, attempts := false, false, 0
-	for {
-		// Look before resolving inputs: a done cell must not pay for building the built-in
-		// backbone. bench.Run checks again under the claim, which is what makes it safe.
-		st, prev := bench.CellStatus(store, cell)
-		switch {
-		case st == bench.StatusDone:
-			say("done already; skipped")
-			return nil
-		case st == bench.StatusFailed && !*rerunFailed:
-			return &exitError{code: 1, msg: fmt.Sprintf("cell %d %s: recorded as failed (%s); --rerun-failed runs it again", *index, cell.Key(), prev.Error)}
-		case st == bench.StatusRunning && !*wait:
-			say("held by a live worker; not run here")
-			return nil
-		case st == bench.StatusRunning:
-			if !waiting {
-				say("held by another worker; waiting for it to finish or its claim to go stale")
-				waiting = true
-			}
-			select {
-			case <-ctx.Done():
-				return &exitError{code: 130, msg: "interrupted while waiting"}
-			case <-time.After(waitPoll):
-			}
-			continue
-		}
-		if !resolved {
+	outcome, r, err := bench.RunCell(ctx, bench.CellOptions{Cell: cell, Run: o, Wait: *wait, Poll: waitPoll,
+		Resolve: func(ctx context.Context) (string, string, error) {
 			cfg := &bench.Config{Backbone: plan.Backbone, DataDir: plan.DataDir, Device: o.Device, Threads: o.Threads}
-			if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, 0, stderr); err != nil {
-				return err
-			}
-			resolved = true
+			return resolveInputs(ctx, cfg, 0, stderr)
+		},
+		Waiting: func() { say("held by another worker; waiting for it to finish or its claim to go stale") },
+	})
+	if err != nil {
+		if errors.Is(err, bench.ErrInterrupted) {
+			return &exitError{code: 130, msg: err.Error()}
 		}
-		if attempts++; attempts > 3 {
-			return fmt.Errorf("cell %d %s: could not claim it in %d attempts; see %s", *index, cell.Key(), attempts-1, filepath.Join(o.Out, "cells"))
-		}
-		sum, err := bench.Run(ctx, o)
-		if err != nil {
-			if ctx.Err() != nil {
-				return &exitError{code: 130, msg: "interrupted; no result recorded"}
-			}
-			return err
-		}
-		if sum.Ran == 0 {
-			// Another worker took or finished the cell between our look and the claim: look
-			// again and report what it did.
-			continue
-		}
-		r, err := store.Read(cell.Key())
-		if err != nil || r == nil {
-			return fmt.Errorf("cell %d %s: ran but its result cannot be read: %v", *index, cell.Key(), err)
-		}
+		return err
+	}
+	switch outcome {
+	case bench.CellSkipped:
+		say("done already; skipped")
+	case bench.CellRecordedFailed:
+		return &exitError{code: 1, msg: fmt.Sprintf("cell %d %s: recorded as failed (%s); --rerun-failed runs it again", *index, cell.Key(), r.Error)}
+	case bench.CellHeld:
+		say("held by a live worker; not run here")
+	case bench.CellRan:
 		if r.Status == bench.ResultFailed {
 			say("ran: failed")
 			return &exitError{code: 1, msg: fmt.Sprintf("cell %d %s failed: %s", *index, cell.Key(), r.Error)}
@@ -135,8 +101,8 @@ func runRunCell(args []string, stdout, stderr io.Writer) error {
 			detail = fmt.Sprintf(", dev %s %.2f", m.Name, v)
 		}
 		say("ran: %s%s", r.Status, detail)
-		return nil
 	}
+	return nil
 }
 
 // freezePlan writes the cells of a config to a plan file for run-cell; out overrides the
