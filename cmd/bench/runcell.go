@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,95 +15,88 @@ import (
 
 func init() {
 	register(&command{
-		name:  "run-cell",
-		usage: "--plan PLAN --index I [--out DIR] [--device D] [--threads N] [--rerun-failed] [--wait]",
+		name: "run-cell",
 		summary: `run one cell of a frozen plan (bench plan --freeze): the unit of work of array jobs and pods
 Idempotent: a done cell is skipped (exit 0); a cell held by a live worker is left to it (exit 0,
 or with --wait, wait for that worker and take over if its claim goes stale); a dead worker's
 claim is taken over. Exit status 1 if the cell failed, in this run or an earlier one.`,
-		run: runRunCell,
+		required: []string{"plan", "index"},
+		flags:    runCellFlags,
 	})
 }
 
 // waitPoll is how often --wait looks at a cell held by another worker; tests shorten it.
 var waitPoll = bench.DefaultCellPoll
 
-func runRunCell(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run-cell", stderr)
-	planPath := fs.String("plan", "", "frozen plan file (bench plan --freeze)")
-	index := fs.Int("index", -1, "the cell's 0-based index in the plan (e.g. $SLURM_ARRAY_TASK_ID)")
-	out := fs.String("out", "", "results directory (default: the plan's out)")
-	device := fs.String("device", "", "device: auto, cpu, cuda or cuda:N (default: the plan's device)")
-	threads := fs.Int("threads", -1, "libtorch threads (default: the plan's threads; 0 = all cores)")
+func runCellFlags(fs *flag.FlagSet) action {
+	planPath := fs.String("plan", "", "frozen `PLAN` file (bench plan --freeze)")
+	index := fs.Int("index", 0, "the cell's 0-based index `I` in the plan (e.g. $SLURM_ARRAY_TASK_ID)")
+	out := fs.String("out", "", "results `DIR` (default: the plan's out)")
+	device := fs.String("device", "", "`DEVICE`: auto, cpu, cuda or cuda:N (default: the plan's device)")
+	threads := fs.Int("threads", -1, "`N` libtorch threads; -1 = the plan's threads, 0 = all cores")
 	rerunFailed := fs.Bool("rerun-failed", false, "run the cell again if it is recorded as failed")
 	wait := fs.Bool("wait", false, "when another worker holds the cell, wait for it to finish (or die) instead of exiting")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	switch {
-	case fs.NArg() > 0:
-		return &exitError{code: 2, msg: fmt.Sprintf("unexpected arguments %q", fs.Args())}
-	case *planPath == "":
-		return &exitError{code: 2, msg: "--plan is required"}
-	case *index < 0:
-		return &exitError{code: 2, msg: "--index is required and must not be negative"}
-	}
-	plan, err := bench.ReadFrozen(*planPath)
-	if err != nil {
-		return err
-	}
-	if *index >= len(plan.Cells) {
-		return &exitError{code: 2, msg: fmt.Sprintf("--index %d: plan %s has %d cells (0 to %d)", *index, *planPath, len(plan.Cells), len(plan.Cells)-1)}
-	}
-	cell := plan.Cells[*index]
-	o := bench.RunOptions{Cells: []bench.Cell{cell}, Out: plan.Out, Device: plan.Device, Threads: plan.Threads,
-		RerunFailed: *rerunFailed, Stderr: stderr}
-	if *out != "" {
-		o.Out = *out
-	}
-	if *device != "" {
-		o.Device = *device
-	}
-	if *threads >= 0 {
-		o.Threads = *threads
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	say := func(format string, a ...any) {
-		fmt.Fprintf(stderr, "bench run-cell: cell %d %s: %s\n", *index, cell.Key(), fmt.Sprintf(format, a...))
-	}
-	outcome, r, err := bench.RunCell(ctx, bench.CellOptions{Cell: cell, Run: o, Wait: *wait, Poll: waitPoll,
-		Resolve: func(ctx context.Context) (string, string, error) {
-			cfg := &bench.Config{Backbone: plan.Backbone, DataDir: plan.DataDir, Device: o.Device, Threads: o.Threads}
-			return resolveInputs(ctx, cfg, 0, stderr)
-		},
-		Waiting: func() { say("held by another worker; waiting for it to finish or its claim to go stale") },
-	})
-	if err != nil {
-		if errors.Is(err, bench.ErrInterrupted) {
-			return &exitError{code: 130, msg: err.Error()}
+	return func(_ []string, stdout, stderr io.Writer) error {
+		if *index < 0 {
+			return usageErrorf("--index must not be negative, got %d", *index)
 		}
-		return err
-	}
-	switch outcome {
-	case bench.CellSkipped:
-		say("done already; skipped")
-	case bench.CellRecordedFailed:
-		return &exitError{code: 1, msg: fmt.Sprintf("cell %d %s: recorded as failed (%s); --rerun-failed runs it again", *index, cell.Key(), r.Error)}
-	case bench.CellHeld:
-		say("held by a live worker; not run here")
-	case bench.CellRan:
-		if r.Status == bench.ResultFailed {
-			say("ran: failed")
-			return &exitError{code: 1, msg: fmt.Sprintf("cell %d %s failed: %s", *index, cell.Key(), r.Error)}
+		plan, err := bench.ReadFrozen(*planPath)
+		if err != nil {
+			return err
 		}
-		detail := ""
-		if m, v, ok := r.Headline(); ok {
-			detail = fmt.Sprintf(", dev %s %.2f", m.Name, v)
+		if *index >= len(plan.Cells) {
+			return usageErrorf("--index %d: plan %s has %d cells (0 to %d)", *index, *planPath, len(plan.Cells), len(plan.Cells)-1)
 		}
-		say("ran: %s%s", r.Status, detail)
+		cell := plan.Cells[*index]
+		o := bench.RunOptions{Cells: []bench.Cell{cell}, Out: plan.Out, Device: plan.Device, Threads: plan.Threads,
+			RerunFailed: *rerunFailed, Stderr: stderr}
+		if *out != "" {
+			o.Out = *out
+		}
+		if *device != "" {
+			o.Device = *device
+		}
+		if *threads >= 0 {
+			o.Threads = *threads
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		say := func(format string, a ...any) {
+			fmt.Fprintf(stderr, "bench run-cell: cell %d %s: %s\n", *index, cell.Key(), fmt.Sprintf(format, a...))
+		}
+		outcome, r, err := bench.RunCell(ctx, bench.CellOptions{Cell: cell, Run: o, Wait: *wait, Poll: waitPoll,
+			Resolve: func(ctx context.Context) (string, string, error) {
+				cfg := &bench.Config{Backbone: plan.Backbone, DataDir: plan.DataDir, Device: o.Device, Threads: o.Threads}
+				return resolveInputs(ctx, cfg, 0, stderr)
+			},
+			Waiting: func() { say("held by another worker; waiting for it to finish or its claim to go stale") },
+		})
+		if err != nil {
+			if errors.Is(err, bench.ErrInterrupted) {
+				return &exitError{code: 130, msg: err.Error()}
+			}
+			return err
+		}
+		switch outcome {
+		case bench.CellSkipped:
+			say("done already; skipped")
+		case bench.CellRecordedFailed:
+			return fmt.Errorf("cell %d %s: recorded as failed (%s); --rerun-failed runs it again", *index, cell.Key(), r.Error)
+		case bench.CellHeld:
+			say("held by a live worker; not run here")
+		case bench.CellRan:
+			if r.Status == bench.ResultFailed {
+				say("ran: failed")
+				return fmt.Errorf("cell %d %s failed: %s", *index, cell.Key(), r.Error)
+			}
+			detail := ""
+			if m, v, ok := r.Headline(); ok {
+				detail = fmt.Sprintf(", dev %s %.2f", m.Name, v)
+			}
+			say("ran: %s%s", r.Status, detail)
+		}
+		return nil
 	}
-	return nil
 }
 
 // freezePlan writes the cells of a config to a plan file for run-cell; out overrides the
