@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 
 	"gopkg.in/yaml.v3"
@@ -51,6 +52,15 @@ func loadPlan(path string, only []string, pretrainSteps int) (*bench.Config, []b
 	}
 	cells, err = bench.Filter(cells, only)
 	return cfg, cells, err
+}
+
+// matrixFlags declares the flags of every command that reads the experiment matrix: -c and
+// the repeatable --only.
+func matrixFlags(fs *flag.FlagSet) (cfgPath *string, only *multiFlag) {
+	cfgPath = fs.String("c", "experiments.yaml", "experiment matrix `FILE`")
+	only = new(multiFlag)
+	fs.Var(only, "only", "only cells whose task/method/setting (or task/method/setting/sSEED) matches this `GLOB` (repeatable)")
+	return cfgPath, only
 }
 
 // multiFlag collects a repeatable string flag.

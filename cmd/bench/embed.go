@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -17,12 +18,14 @@ import (
 
 func init() {
 	register(&command{
-		name:  "embed",
-		usage: "--model DIR [--pair] [--max-len N] [--device D] TEXT [TEXT2]",
-		summary: "encode a text (or, with --pair, two) with a Hugging Face BERT directory and print\n" +
-			"one JSON object: input_ids, token_type_ids, tokens, offsets, cls (last-layer [CLS]\n" +
-			"hidden state) and pooled, in eval mode and float32",
-		run: runEmbed,
+		name: "embed",
+		summary: "encode a text (or, with --pair, two) with a Hugging Face BERT directory; print ids, tokens and embeddings as JSON\n" +
+			"One JSON object: input_ids, token_type_ids, tokens, offsets, cls (last-layer [CLS]\n" +
+			"hidden state) and pooled, in eval mode and float32.",
+		args:     "TEXT [TEXT2]",
+		maxArgs:  2,
+		required: []string{"model"},
+		flags:    embedFlags,
 	})
 }
 
@@ -36,29 +39,26 @@ type embedOutput struct {
 	Pooled       []float32 `json:"pooled"`
 }
 
-func runEmbed(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("embed", stderr)
-	dir := fs.String("model", "", "model directory: config.json, vocab.txt, model.safetensors or pytorch_model.bin")
+func embedFlags(fs *flag.FlagSet) action {
+	dir := fs.String("model", "", "model `DIR`: config.json, vocab.txt, model.safetensors or pytorch_model.bin")
 	pair := fs.Bool("pair", false, "encode TEXT and TEXT2 as a sentence pair")
-	maxLen := fs.Int("max-len", 0, "truncate to this many tokens (0: max_position_embeddings)")
-	device := fs.String("device", "auto", "device: auto (a GPU if libtorch sees one), cpu, cuda or cuda:N")
-	if err := fs.Parse(args); err != nil {
-		return err
+	maxLen := fs.Int("max-len", 0, "truncate to `N` tokens (0: max_position_embeddings)")
+	device := fs.String("device", "auto", "`DEVICE`: auto (a GPU if libtorch sees one), cpu, cuda or cuda:N")
+	return func(texts []string, stdout, stderr io.Writer) error {
+		want := 1
+		if *pair {
+			want = 2
+		}
+		if len(texts) != want {
+			return usageErrorf("want %d text(s), got %d", want, len(texts))
+		}
+		torchrt.LockThread()
+		out, err := embed(*dir, texts, *maxLen, *device, stderr)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(stdout).Encode(out)
 	}
-	texts := fs.Args()
-	want := 1
-	if *pair {
-		want = 2
-	}
-	if *dir == "" || len(texts) != want {
-		return &exitError{code: 2, msg: fmt.Sprintf("want --model DIR and %d text(s), got %d; usage: bench embed --model DIR [--pair] TEXT [TEXT2]", want, len(texts))}
-	}
-	torchrt.LockThread()
-	out, err := embed(*dir, texts, *maxLen, *device, stderr)
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(out)
 }
 
 // embed loads the model in dir, encodes texts (one, or a pair) and runs it once in eval mode.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,15 +14,16 @@ import (
 func init() {
 	register(&command{
 		name:    "ls",
-		usage:   "tasks|methods",
 		summary: "list the registered tasks or tuning methods",
-		run:     runLs,
+		args:    "tasks|methods",
+		maxArgs: 1,
+		flags:   func(*flag.FlagSet) action { return runLs },
 	})
 }
 
 func runLs(args []string, stdout, stderr io.Writer) error {
-	if len(args) != 1 {
-		return &exitError{code: 2, msg: "usage: bench ls tasks|methods"}
+	if len(args) == 0 {
+		return usageErrorf("which list? want tasks or methods")
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 	switch args[0] {
@@ -41,7 +43,7 @@ func runLs(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\n", n, methods.Summary(n))
 		}
 	default:
-		return &exitError{code: 2, msg: fmt.Sprintf("unknown list %q: want tasks or methods", args[0])}
+		return usageErrorf("unknown list %q: want tasks or methods", args[0])
 	}
 	return tw.Flush()
 }

@@ -100,7 +100,7 @@ func TestParamsCommandErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--method", "fl-tuning"}, 2, "--model is required"},
-		{[]string{"--model", dir}, 2, "--method is required (one of fine-tuning, fl-tuning, p-tuning-v2)"},
+		{[]string{"--model", dir}, 2, "--method is required"},
 		{[]string{"--model", dir, "--method", "lora"}, 1, "fine-tuning, fl-tuning, p-tuning-v2"},
 		{[]string{"--model", dir, "--method", "fl-tuning", "--set", "unit=8"}, 1, "unit"},
 		{[]string{"--model", dir, "--method", "fl-tuning", "--set", "layers=[12]"}, 1, "layer index 12 is out of range"},

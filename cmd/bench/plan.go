@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,9 +16,8 @@ import (
 func init() {
 	register(&command{
 		name:    "plan",
-		usage:   "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--json] [--freeze PLAN]",
 		summary: "list every cell of the matrix with its id, status (done/stale/failed/running/pending) and estimated steps",
-		run:     runPlan,
+		flags:   planFlags,
 	})
 }
 
@@ -31,76 +31,72 @@ type planRow struct {
 	Cell   bench.Cell   `json:"cell"`
 }
 
-func runPlan(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("plan", stderr)
-	cfgPath := fs.String("c", "experiments.yaml", "experiment matrix")
-	out := fs.String("out", "", "results directory (default: the config's out)")
-	var only multiFlag
-	fs.Var(&only, "only", "only cells whose task/method/setting matches this glob (repeatable)")
+func planFlags(fs *flag.FlagSet) action {
+	cfgPath, only := matrixFlags(fs)
+	out := fs.String("out", "", "results `DIR` (default: the config's out)")
 	asJSON := fs.Bool("json", false, "print JSON lines, one cell per line")
-	freeze := fs.String("freeze", "", "write the cells in order to this plan file for run-cell, instead of listing them")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, cells, err := loadPlan(*cfgPath, only, 0)
-	if err != nil {
-		return err
-	}
-	if *freeze != "" {
-		_, err := freezePlan(*freeze, cfg, cells, *out, stdout)
-		return err
-	}
-	dir := cfg.Out
-	if *out != "" {
-		dir = *out
-	}
-	store := &bench.Store{Dir: dir}
-	// Planning never builds anything: built-in data is counted only if it was generated before.
-	dataDir := cfg.DataDir
-	if dataDir == "builtin" {
-		dataDir = builtin.DataPath(builtin.CacheDir(), builtin.DefaultSpec().DataSeed)
-	}
-	sizes := map[string]int{} // task/split → training examples, read once
-	var statuses []bench.Status
-	var rows []planRow
-	for i, c := range cells {
-		st, _ := bench.CellStatus(store, c)
-		statuses = append(statuses, st)
-		key := c.Task + "\x00" + c.Split
-		n, ok := sizes[key]
-		if !ok {
-			n = trainSize(c, dataDir)
-			sizes[key] = n
+	freeze := fs.String("freeze", "", "write the cells in order to this `PLAN` file for run-cell, instead of listing them")
+	return func(_ []string, stdout, stderr io.Writer) error {
+		cfg, cells, err := loadPlan(*cfgPath, *only, 0)
+		if err != nil {
+			return err
 		}
-		steps := -1
-		if n >= 0 {
-			steps = bench.EstimateSteps(c.Hyper, n)
+		if *freeze != "" {
+			_, err := freezePlan(*freeze, cfg, cells, *out, stdout)
+			return err
 		}
-		rows = append(rows, planRow{Index: i, Name: c.Name(), Seed: c.Seed, ID: c.ID, Status: st, Steps: steps, Cell: c})
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return err
+		dir := cfg.Out
+		if *out != "" {
+			dir = *out
+		}
+		store := &bench.Store{Dir: dir}
+		// Planning never builds anything: built-in data is counted only if it was generated before.
+		dataDir := cfg.DataDir
+		if dataDir == "builtin" {
+			dataDir = builtin.DataPath(builtin.CacheDir(), builtin.DefaultSpec().DataSeed)
+		}
+		sizes := map[string]int{} // task/split → training examples, read once
+		var statuses []bench.Status
+		var rows []planRow
+		for i, c := range cells {
+			st, _ := bench.CellStatus(store, c)
+			statuses = append(statuses, st)
+			key := c.Task + "\x00" + c.Split
+			n, ok := sizes[key]
+			if !ok {
+				n = trainSize(c, dataDir)
+				sizes[key] = n
 			}
+			steps := -1
+			if n >= 0 {
+				steps = bench.EstimateSteps(c.Hyper, n)
+			}
+			rows = append(rows, planRow{Index: i, Name: c.Name(), Seed: c.Seed, ID: c.ID, Status: st, Steps: steps, Cell: c})
 		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			for _, r := range rows {
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "#\tcell\tseed\tid\tstatus\tsteps")
+		for _, r := range rows {
+			steps := "?"
+			if r.Steps >= 0 {
+				steps = strconv.Itoa(r.Steps)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", r.Index, r.Name, r.Seed, r.ID, r.Status, steps)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d cells: %s (results: %s)\n", len(cells), bench.Counts(statuses), dir)
 		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tcell\tseed\tid\tstatus\tsteps")
-	for _, r := range rows {
-		steps := "?"
-		if r.Steps >= 0 {
-			steps = strconv.Itoa(r.Steps)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", r.Index, r.Name, r.Seed, r.ID, r.Status, steps)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%d cells: %s (results: %s)\n", len(cells), bench.Counts(statuses), dir)
-	return nil
 }
 
 // trainSize counts a cell's training examples, or -1 if its data cannot be read now.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,34 +17,35 @@ import (
 
 func init() {
 	register(&command{
-		name:  "pretrain",
-		usage: "[--cache DIR] [--steps N] [--lr LR] [--device D] [--threads N]",
+		name: "pretrain",
 		summary: `pre-train the built-in backbone (a small BERT, masked-LM on the mini-CLUE corpus)
 The result is an HF model directory (config.json, vocab.txt, model.safetensors) in the cache,
 keyed by a hash of its spec and vocabulary; an existing one is reused. Prints its path.`,
-		run: runPretrain,
+		flags: pretrainFlags,
 	})
 }
 
-func runPretrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("pretrain", stderr)
-	cache := fs.String("cache", builtin.CacheDir(), "cache directory ($CLUE_BENCH_CACHE)")
+func pretrainFlags(fs *flag.FlagSet) action {
+	// The default is resolved when the command runs, so that -h reads the same everywhere.
+	cache := fs.String("cache", "", "cache `DIR` (default: $CLUE_BENCH_CACHE, else clue-bench in the user cache directory)")
 	spec := builtin.DefaultSpec()
-	fs.IntVar(&spec.Steps, "steps", spec.Steps, "masked-LM steps")
-	fs.Float64Var(&spec.LR, "lr", spec.LR, "peak learning rate (linear warm-up over 5% of the steps, then linear decay)")
-	fs.StringVar(&spec.Device, "device", spec.Device, "device: auto, cpu, cuda or cuda:N")
-	fs.IntVar(&spec.Threads, "threads", 0, "libtorch threads (0 = all cores)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	fs.IntVar(&spec.Steps, "steps", spec.Steps, "`N` masked-LM steps")
+	fs.Float64Var(&spec.LR, "lr", spec.LR, "peak learning rate `LR` (linear warm-up over 5% of the steps, then linear decay)")
+	fs.StringVar(&spec.Device, "device", spec.Device, "`DEVICE`: auto, cpu, cuda or cuda:N")
+	fs.IntVar(&spec.Threads, "threads", 0, "`N` libtorch threads (0 = all cores)")
+	return func(_ []string, stdout, stderr io.Writer) error {
+		if *cache == "" {
+			*cache = builtin.CacheDir()
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		dir, err := builtinModel(ctx, *cache, spec, stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, dir)
+		return nil
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	dir, err := builtinModel(ctx, *cache, spec, stderr)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, dir)
-	return nil
 }
 
 // builtinModel returns the built-in backbone, pre-training it with a progress display if needed.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,8 +17,7 @@ import (
 
 func init() {
 	register(&command{
-		name:  "run",
-		usage: "[-c experiments.yaml] [--out DIR] [--only GLOB]... [--shard i/N] [--force] [--rerun-failed] [--limit STEPS] [--device D] [--devices 0,1,...] [--threads N] [--pretrain-steps N]",
+		name: "run",
 		summary: `train and evaluate every pending cell of the matrix, recording one result file per cell
 Done cells with the same config are skipped, stale ones rerun (config changed, or another
 version's built-in data or backbone). --only globs name task/method/setting[/sSEED]; one that
@@ -25,83 +25,76 @@ matches no cell is an error. A cell that fails is recorded as failed and the mat
 the exit status is 1 if any cell failed.
 Ctrl-C stops after the current step, keeping every finished result. --devices runs one worker
 process per GPU, each on its own shard of the cells; the exit status is the worst of theirs.`,
-		run: runRun,
+		flags: runFlags,
 	})
 }
 
-func runRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", stderr)
-	cfgPath := fs.String("c", "experiments.yaml", "experiment matrix")
-	out := fs.String("out", "", "results directory (default: the config's out)")
-	var only multiFlag
-	fs.Var(&only, "only", "run only cells whose task/method/setting (or task/method/setting/sSEED) matches this glob (repeatable)")
-	shard := fs.String("shard", "", "run only shard i of N (i/N, 1-based) of the cells")
+func runFlags(fs *flag.FlagSet) action {
+	cfgPath, only := matrixFlags(fs)
+	out := fs.String("out", "", "results `DIR` (default: the config's out)")
+	shard := fs.String("shard", "", "run only shard i of N (`i/N`, 1-based) of the cells")
 	force := fs.Bool("force", false, "rerun cells that are already done")
 	rerunFailed := fs.Bool("rerun-failed", false, "rerun cells recorded as failed")
-	limit := fs.Int("limit", 0, "cap optimiser steps per cell (smoke runs); 0 = no cap")
-	device := fs.String("device", "", "device: auto, cpu, cuda or cuda:N (default: the config's device)")
-	threads := fs.Int("threads", -1, "libtorch threads (default: the config's threads; 0 = all cores)")
-	pretrainSteps := fs.Int("pretrain-steps", 0, "masked-LM steps for the built-in backbone (0 = its default; another value is another cached backbone)")
-	devices := fs.String("devices", "", "run one worker process per device, on disjoint cells: GPU numbers (0,1,2,3) or cuda:N")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("unexpected arguments %q", fs.Args())}
-	}
-	cfg, cells, err := loadPlan(*cfgPath, only, *pretrainSteps)
-	if err != nil {
-		return err
-	}
-	if *devices != "" {
-		devs, err := parseDevices(*devices)
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
-		if *shard != "" || *device != "" {
-			return &exitError{code: 2, msg: "--devices sets each worker's --device and --shard; give neither with it"}
-		}
-		return runOnDevices(fs, only, devs, stderr)
-	}
-	if *shard != "" {
-		i, n, err := bench.ParseShard(*shard)
+	limit := fs.Int("limit", 0, "cap optimiser steps per cell at `N` (smoke runs); 0 = no cap")
+	device := fs.String("device", "", "`DEVICE`: auto, cpu, cuda or cuda:N (default: the config's device)")
+	threads := fs.Int("threads", -1, "`N` libtorch threads; -1 = the config's threads, 0 = all cores")
+	pretrainSteps := fs.Int("pretrain-steps", 0, "`N` masked-LM steps for the built-in backbone (0 = its default; another value is another cached backbone)")
+	devices := fs.String("devices", "", "run one worker process per device of the `LIST`, on disjoint cells: GPU numbers (0,1,2,3) or cuda:N")
+	return func(_ []string, stdout, stderr io.Writer) error {
+		cfg, cells, err := loadPlan(*cfgPath, *only, *pretrainSteps)
 		if err != nil {
 			return err
 		}
-		cells = bench.Shard(cells, i, n)
-	}
-	o := bench.RunOptions{Cells: cells, Out: cfg.Out, Device: cfg.Device, Threads: cfg.Threads,
-		Force: *force, RerunFailed: *rerunFailed, Limit: *limit, Stderr: stderr}
-	if *out != "" {
-		o.Out = *out
-	}
-	if *device != "" {
-		o.Device = *device
-	}
-	if *threads >= 0 {
-		o.Threads = *threads
-	}
-	if f, ok := stderr.(*os.File); ok {
-		o.TTY = term.IsTerminal(int(f.Fd()))
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, *pretrainSteps, stderr); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "bench run: %d cells, results in %s\n", len(cells), o.Out)
-	sum, err := bench.Run(ctx, o)
-	fmt.Fprintf(stderr, "bench run: %d ran (%d failed), %d skipped, %d held by other workers\n", sum.Ran, sum.Failed, sum.Skipped, sum.Busy)
-	if err != nil {
-		if ctx.Err() != nil {
-			return &exitError{code: 130, msg: "interrupted; finished cells are recorded"}
+		if *devices != "" {
+			devs, err := parseDevices(*devices)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			if *shard != "" || *device != "" {
+				return usageErrorf("--devices sets each worker's --device and --shard; give neither with it")
+			}
+			return runOnDevices(fs, *only, devs, stderr)
 		}
-		return err
+		if *shard != "" {
+			i, n, err := bench.ParseShard(*shard)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			cells = bench.Shard(cells, i, n)
+		}
+		o := bench.RunOptions{Cells: cells, Out: cfg.Out, Device: cfg.Device, Threads: cfg.Threads,
+			Force: *force, RerunFailed: *rerunFailed, Limit: *limit, Stderr: stderr}
+		if *out != "" {
+			o.Out = *out
+		}
+		if *device != "" {
+			o.Device = *device
+		}
+		if *threads >= 0 {
+			o.Threads = *threads
+		}
+		if f, ok := stderr.(*os.File); ok {
+			o.TTY = term.IsTerminal(int(f.Fd()))
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, *pretrainSteps, stderr); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "bench run: %d cells, results in %s\n", len(cells), o.Out)
+		sum, err := bench.Run(ctx, o)
+		fmt.Fprintf(stderr, "bench run: %d ran (%d failed), %d skipped, %d held by other workers\n", sum.Ran, sum.Failed, sum.Skipped, sum.Busy)
+		if err != nil {
+			if ctx.Err() != nil {
+				return &exitError{code: 130, msg: "interrupted; finished cells are recorded"}
+			}
+			return err
+		}
+		if sum.Failed > 0 {
+			return fmt.Errorf("%d cell(s) failed; see the results' error fields and logs", sum.Failed)
+		}
+		return nil
 	}
-	if sum.Failed > 0 {
-		return &exitError{code: 1, msg: fmt.Sprintf("%d cell(s) failed; see the results' error fields and logs", sum.Failed)}
-	}
-	return nil
 }
 
 // resolveInputs turns the config's backbone and data dir into directories, generating the

@@ -2,139 +2,99 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/clue-bench/clue-bench/bench"
 )
 
 func init() {
 	register(&command{
-		name:  "run-cell",
-		usage: "--plan PLAN --index I [--out DIR] [--device D] [--threads N] [--rerun-failed] [--wait]",
+		name: "run-cell",
 		summary: `run one cell of a frozen plan (bench plan --freeze): the unit of work of array jobs and pods
 Idempotent: a done cell is skipped (exit 0); a cell held by a live worker is left to it (exit 0,
 or with --wait, wait for that worker and take over if its claim goes stale); a dead worker's
 claim is taken over. Exit status 1 if the cell failed, in this run or an earlier one.`,
-		run: runRunCell,
+		required: []string{"plan", "index"},
+		flags:    runCellFlags,
 	})
 }
 
-// waitPoll is how often --wait looks at a cell held by another worker. Claims are touched
-// every few minutes and go stale after ten, so polling faster would gain nothing.
-var waitPoll = 15 * time.Second
+// waitPoll is how often --wait looks at a cell held by another worker; tests shorten it.
+var waitPoll = bench.DefaultCellPoll
 
-func runRunCell(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run-cell", stderr)
-	planPath := fs.String("plan", "", "frozen plan file (bench plan --freeze)")
-	index := fs.Int("index", -1, "the cell's 0-based index in the plan (e.g. $SLURM_ARRAY_TASK_ID)")
-	out := fs.String("out", "", "results directory (default: the plan's out)")
-	device := fs.String("device", "", "device: auto, cpu, cuda or cuda:N (default: the plan's device)")
-	threads := fs.Int("threads", -1, "libtorch threads (default: the plan's threads; 0 = all cores)")
+func runCellFlags(fs *flag.FlagSet) action {
+	planPath := fs.String("plan", "", "frozen `PLAN` file (bench plan --freeze)")
+	index := fs.Int("index", 0, "the cell's 0-based index `I` in the plan (e.g. $SLURM_ARRAY_TASK_ID)")
+	out := fs.String("out", "", "results `DIR` (default: the plan's out)")
+	device := fs.String("device", "", "`DEVICE`: auto, cpu, cuda or cuda:N (default: the plan's device)")
+	threads := fs.Int("threads", -1, "`N` libtorch threads; -1 = the plan's threads, 0 = all cores")
 	rerunFailed := fs.Bool("rerun-failed", false, "run the cell again if it is recorded as failed")
 	wait := fs.Bool("wait", false, "when another worker holds the cell, wait for it to finish (or die) instead of exiting")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	switch {
-	case fs.NArg() > 0:
-		return &exitError{code: 2, msg: fmt.Sprintf("unexpected arguments %q", fs.Args())}
-	case *planPath == "":
-		return &exitError{code: 2, msg: "--plan is required"}
-	case *index < 0:
-		return &exitError{code: 2, msg: "--index is required and must not be negative"}
-	}
-	plan, err := bench.ReadFrozen(*planPath)
-	if err != nil {
-		return err
-	}
-	if *index >= len(plan.Cells) {
-		return &exitError{code: 2, msg: fmt.Sprintf("--index %d: plan %s has %d cells (0 to %d)", *index, *planPath, len(plan.Cells), len(plan.Cells)-1)}
-	}
-	cell := plan.Cells[*index]
-	o := bench.RunOptions{Cells: []bench.Cell{cell}, Out: plan.Out, Device: plan.Device, Threads: plan.Threads,
-		RerunFailed: *rerunFailed, Stderr: stderr}
-	if *out != "" {
-		o.Out = *out
-	}
-	if *device != "" {
-		o.Device = *device
-	}
-	if *threads >= 0 {
-		o.Threads = *threads
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	say := func(format string, a ...any) {
-		fmt.Fprintf(stderr, "bench run-cell: cell %d %s: %s\n", *index, cell.Key(), fmt.Sprintf(format, a...))
-	}
-	store := &bench.Store{Dir: o.Out}
-	resolved, waiting, attempts := false, false, 0
-	for {
-		// Look before resolving inputs: a done cell must not pay for building the built-in
-		// backbone. bench.Run checks again under the claim, which is what makes it safe.
-		st, prev := bench.CellStatus(store, cell)
-		switch {
-		case st == bench.StatusDone:
-			say("done already; skipped")
-			return nil
-		case st == bench.StatusFailed && !*rerunFailed:
-			return &exitError{code: 1, msg: fmt.Sprintf("cell %d %s: recorded as failed (%s); --rerun-failed runs it again", *index, cell.Key(), prev.Error)}
-		case st == bench.StatusRunning && !*wait:
-			say("held by a live worker; not run here")
-			return nil
-		case st == bench.StatusRunning:
-			if !waiting {
-				say("held by another worker; waiting for it to finish or its claim to go stale")
-				waiting = true
-			}
-			select {
-			case <-ctx.Done():
-				return &exitError{code: 130, msg: "interrupted while waiting"}
-			case <-time.After(waitPoll):
-			}
-			continue
+	return func(_ []string, stdout, stderr io.Writer) error {
+		if *index < 0 {
+			return usageErrorf("--index must not be negative, got %d", *index)
 		}
-		if !resolved {
-			cfg := &bench.Config{Backbone: plan.Backbone, DataDir: plan.DataDir, Device: o.Device, Threads: o.Threads}
-			if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, 0, stderr); err != nil {
-				return err
-			}
-			resolved = true
-		}
-		if attempts++; attempts > 3 {
-			return fmt.Errorf("cell %d %s: could not claim it in %d attempts; see %s", *index, cell.Key(), attempts-1, filepath.Join(o.Out, "cells"))
-		}
-		sum, err := bench.Run(ctx, o)
+		plan, err := bench.ReadFrozen(*planPath)
 		if err != nil {
-			if ctx.Err() != nil {
-				return &exitError{code: 130, msg: "interrupted; no result recorded"}
+			return err
+		}
+		if *index >= len(plan.Cells) {
+			return usageErrorf("--index %d: plan %s has %d cells (0 to %d)", *index, *planPath, len(plan.Cells), len(plan.Cells)-1)
+		}
+		cell := plan.Cells[*index]
+		o := bench.RunOptions{Cells: []bench.Cell{cell}, Out: plan.Out, Device: plan.Device, Threads: plan.Threads,
+			RerunFailed: *rerunFailed, Stderr: stderr}
+		if *out != "" {
+			o.Out = *out
+		}
+		if *device != "" {
+			o.Device = *device
+		}
+		if *threads >= 0 {
+			o.Threads = *threads
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		say := func(format string, a ...any) {
+			fmt.Fprintf(stderr, "bench run-cell: cell %d %s: %s\n", *index, cell.Key(), fmt.Sprintf(format, a...))
+		}
+		outcome, r, err := bench.RunCell(ctx, bench.CellOptions{Cell: cell, Run: o, Wait: *wait, Poll: waitPoll,
+			Resolve: func(ctx context.Context) (string, string, error) {
+				cfg := &bench.Config{Backbone: plan.Backbone, DataDir: plan.DataDir, Device: o.Device, Threads: o.Threads}
+				return resolveInputs(ctx, cfg, 0, stderr)
+			},
+			Waiting: func() { say("held by another worker; waiting for it to finish or its claim to go stale") },
+		})
+		if err != nil {
+			if errors.Is(err, bench.ErrInterrupted) {
+				return &exitError{code: 130, msg: err.Error()}
 			}
 			return err
 		}
-		if sum.Ran == 0 {
-			// Another worker took or finished the cell between our look and the claim: look
-			// again and report what it did.
-			continue
+		switch outcome {
+		case bench.CellSkipped:
+			say("done already; skipped")
+		case bench.CellRecordedFailed:
+			return fmt.Errorf("cell %d %s: recorded as failed (%s); --rerun-failed runs it again", *index, cell.Key(), r.Error)
+		case bench.CellHeld:
+			say("held by a live worker; not run here")
+		case bench.CellRan:
+			if r.Status == bench.ResultFailed {
+				say("ran: failed")
+				return fmt.Errorf("cell %d %s failed: %s", *index, cell.Key(), r.Error)
+			}
+			detail := ""
+			if m, v, ok := r.Headline(); ok {
+				detail = fmt.Sprintf(", dev %s %.2f", m.Name, v)
+			}
+			say("ran: %s%s", r.Status, detail)
 		}
-		r, err := store.Read(cell.Key())
-		if err != nil || r == nil {
-			return fmt.Errorf("cell %d %s: ran but its result cannot be read: %v", *index, cell.Key(), err)
-		}
-		if r.Status == bench.ResultFailed {
-			say("ran: failed")
-			return &exitError{code: 1, msg: fmt.Sprintf("cell %d %s failed: %s", *index, cell.Key(), r.Error)}
-		}
-		detail := ""
-		if m, v, ok := r.Headline(); ok {
-			detail = fmt.Sprintf(", dev %s %.2f", m.Name, v)
-		}
-		say("ran: %s%s", r.Status, detail)
 		return nil
 	}
 }

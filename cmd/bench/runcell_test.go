@@ -209,7 +209,7 @@ func TestRunCellBadInput(t *testing.T) {
 		{"index too large", []string{"--plan", planPath, "--index", "6"}, 2, "has 6 cells (0 to 5)"},
 		{"missing plan", []string{"--plan", planPath + ".nope", "--index", "0"}, 1, "plan.json.nope"},
 		{"bad plan", []string{"--plan", bad, "--index", "0"}, 1, "bad.json: field backbone is empty"},
-		{"extra argument", []string{"--plan", planPath, "--index", "0", "x"}, 2, "unexpected arguments"},
+		{"extra argument", []string{"--plan", planPath, "--index", "0", "x"}, 2, `unexpected argument "x"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

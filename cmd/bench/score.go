@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,13 +12,13 @@ import (
 
 func init() {
 	register(&command{
-		name:  "score",
-		usage: "--task NAME --gold FILE --pred FILE",
+		name: "score",
 		summary: "score a submission-format prediction file against a labelled data file, matching by id\n\n" +
 			"Prints every metric the task declares, in percent. cluener: f1 (the headline), precision\n" +
 			"and recall over exact (type, start, end) entities, and official_f1 as CLUENER's score.py\n" +
 			"defines it (per-type sets of entity strings, F1 macro-averaged over the types).",
-		run: runScore,
+		required: []string{"task", "gold", "pred"},
+		flags:    scoreFlags,
 	})
 }
 
@@ -33,98 +34,93 @@ type scoreReport struct {
 	HigherIsBetter map[string]bool    `json:"higher_is_better"`
 }
 
-func runScore(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("score", stderr)
-	taskName := fs.String("task", "", "task name: "+strings.Join(clue.Names(), ", "))
-	goldPath := fs.String("gold", "", "labelled file in the task's data format (e.g. dev.json, test_public.json)")
-	predPath := fs.String("pred", "", `predictions in the task's submission format: one {"id": ..., "label": ...} per line`)
-	if err := parseClueFlags(fs.Parse(args), fs.Args()); err != nil {
-		return err
-	}
-	if *goldPath == "" || *predPath == "" {
-		return &exitError{code: 2, msg: "--gold and --pred are required"}
-	}
-	task, err := lookupClueTask(*taskName)
-	if err != nil {
-		return err
-	}
-	gold, err := clue.ReadFile(task, *goldPath)
-	if err != nil {
-		return err
-	}
-	byID := make(map[string]int, len(gold.Examples))
-	for i, ex := range gold.Examples {
-		if !ex.Labelled() {
-			return fmt.Errorf("%s:%d: field \"label\": missing (the gold file must be labelled)", *goldPath, ex.Line)
+func scoreFlags(fs *flag.FlagSet) action {
+	taskName := fs.String("task", "", "task `NAME`: "+strings.Join(clue.Names(), ", "))
+	goldPath := fs.String("gold", "", "labelled `FILE` in the task's data format (e.g. dev.json, test_public.json)")
+	predPath := fs.String("pred", "", "prediction `FILE` in the task's submission format: one {\"id\": ..., \"label\": ...} per line")
+	return func(_ []string, stdout, stderr io.Writer) error {
+		task, err := clue.Lookup(*taskName)
+		if err != nil {
+			return err
 		}
-		if j, dup := byID[ex.ID]; dup {
-			return fmt.Errorf("%s:%d: id %s repeats line %d, so predictions cannot be matched", *goldPath, ex.Line, ex.ID, gold.Examples[j].Line)
+		gold, err := clue.ReadFile(task, *goldPath)
+		if err != nil {
+			return err
 		}
-		byID[ex.ID] = i
-	}
-	dropped := make(map[string]bool, len(gold.Dropped))
-	for _, ex := range gold.Dropped {
-		dropped[ex.ID] = true
-	}
+		byID := make(map[string]int, len(gold.Examples))
+		for i, ex := range gold.Examples {
+			if !ex.Labelled() {
+				return fmt.Errorf("%s:%d: field \"label\": missing (the gold file must be labelled)", *goldPath, ex.Line)
+			}
+			if j, dup := byID[ex.ID]; dup {
+				return fmt.Errorf("%s:%d: id %s repeats line %d, so predictions cannot be matched", *goldPath, ex.Line, ex.ID, gold.Examples[j].Line)
+			}
+			byID[ex.ID] = i
+		}
+		dropped := make(map[string]bool, len(gold.Dropped))
+		for _, ex := range gold.Dropped {
+			dropped[ex.ID] = true
+		}
 
-	f, err := os.Open(*predPath)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	ids, preds, err := clue.ReadPredictions(f, *predPath, task)
-	if err != nil {
-		return err
-	}
-	pred := make([]clue.Prediction, len(gold.Examples))
-	have := make([]bool, len(gold.Examples))
-	var extra []string
-	ignored := 0
-	for k, id := range ids {
-		i, ok := byID[id]
-		switch {
-		case ok:
-			pred[i], have[i] = preds[k], true
-		case dropped[id]:
-			ignored++
-		default:
-			extra = append(extra, id)
+		f, err := os.Open(*predPath)
+		if err != nil {
+			return err
 		}
-	}
-	var missing []string
-	for i, ex := range gold.Examples {
-		if !have[i] {
-			missing = append(missing, ex.ID)
+		defer f.Close()
+		ids, preds, err := clue.ReadPredictions(f, *predPath, task)
+		if err != nil {
+			return err
 		}
-	}
-	if len(missing) > 0 || len(extra) > 0 {
-		var parts []string
-		if len(missing) > 0 {
-			parts = append(parts, fmt.Sprintf("%d gold ids have no prediction (%s)", len(missing), firstIDs(missing)))
+		pred := make([]clue.Prediction, len(gold.Examples))
+		have := make([]bool, len(gold.Examples))
+		var extra []string
+		ignored := 0
+		for k, id := range ids {
+			i, ok := byID[id]
+			switch {
+			case ok:
+				pred[i], have[i] = preds[k], true
+			case dropped[id]:
+				ignored++
+			default:
+				extra = append(extra, id)
+			}
 		}
-		if len(extra) > 0 {
-			parts = append(parts, fmt.Sprintf("%d predicted ids are not in %s (%s)", len(extra), *goldPath, firstIDs(extra)))
+		var missing []string
+		for i, ex := range gold.Examples {
+			if !have[i] {
+				missing = append(missing, ex.ID)
+			}
 		}
-		return fmt.Errorf("%s: %s", *predPath, strings.Join(parts, "; "))
+		if len(missing) > 0 || len(extra) > 0 {
+			var parts []string
+			if len(missing) > 0 {
+				parts = append(parts, fmt.Sprintf("%d gold ids have no prediction (%s)", len(missing), firstIDs(missing)))
+			}
+			if len(extra) > 0 {
+				parts = append(parts, fmt.Sprintf("%d predicted ids are not in %s (%s)", len(extra), *goldPath, firstIDs(extra)))
+			}
+			return fmt.Errorf("%s: %s", *predPath, strings.Join(parts, "; "))
+		}
+		metrics, err := clue.Evaluate(task, gold.Examples, pred)
+		if err != nil {
+			return err
+		}
+		hib := make(map[string]bool, len(task.Metrics))
+		for _, m := range task.Metrics {
+			hib[m.Name] = m.HigherIsBetter
+		}
+		return writeClueJSON(stdout, scoreReport{
+			Task:           task.Name,
+			Gold:           *goldPath,
+			Pred:           *predPath,
+			Examples:       len(gold.Examples),
+			IgnoredDropped: ignored,
+			Headline:       task.Headline().Name,
+			Metrics:        metrics,
+			HigherIsBetter: hib,
+		})
 	}
-	metrics, err := clue.Evaluate(task, gold.Examples, pred)
-	if err != nil {
-		return err
-	}
-	hib := make(map[string]bool, len(task.Metrics))
-	for _, m := range task.Metrics {
-		hib[m.Name] = m.HigherIsBetter
-	}
-	return writeClueJSON(stdout, scoreReport{
-		Task:           task.Name,
-		Gold:           *goldPath,
-		Pred:           *predPath,
-		Examples:       len(gold.Examples),
-		IgnoredDropped: ignored,
-		Headline:       task.Headline().Name,
-		Metrics:        metrics,
-		HigherIsBetter: hib,
-	})
 }
 
 // firstIDs lists a few ids for an error message.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,13 +21,12 @@ import (
 
 func init() {
 	register(&command{
-		name:  "status",
-		usage: "[--results DIR] [--plan PLAN]",
+		name: "status",
 		summary: `show each cell of a frozen plan as done, failed, running, pending or stale, from the results
 The plan defaults to DIR/plan.json (written by bench slurm); without one, only cells with a
 result or a claim are listed. When squeue is on the PATH and DIR/slurm/jobs lists submitted
 arrays, each cell's Slurm task state is shown too.`,
-		run: runStatus,
+		flags: statusFlags,
 	})
 }
 
@@ -38,78 +38,73 @@ type statusRow struct {
 	note  string
 }
 
-func runStatus(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("status", stderr)
-	results := fs.String("results", "", "results directory (default: the plan's out, else results)")
-	planPath := fs.String("plan", "", "frozen plan (default: RESULTS/plan.json when it exists)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("unexpected arguments %q", fs.Args())}
-	}
-	var plan *bench.Frozen
-	if *planPath == "" && *results == "" {
-		*results = "results"
-	}
-	if *planPath == "" {
-		if p := filepath.Join(*results, "plan.json"); fileExists(p) {
-			*planPath = p
+func statusFlags(fs *flag.FlagSet) action {
+	results := fs.String("results", "", "results `DIR` (default: the plan's out, else results)")
+	planPath := fs.String("plan", "", "frozen `PLAN` (default: DIR/plan.json when it exists)")
+	return func(_ []string, stdout, stderr io.Writer) error {
+		var plan *bench.Frozen
+		if *planPath == "" && *results == "" {
+			*results = "results"
 		}
-	}
-	if *planPath != "" {
-		var err error
-		if plan, err = bench.ReadFrozen(*planPath); err != nil {
+		if *planPath == "" {
+			if p := filepath.Join(*results, "plan.json"); fileExists(p) {
+				*planPath = p
+			}
+		}
+		if *planPath != "" {
+			var err error
+			if plan, err = bench.ReadFrozen(*planPath); err != nil {
+				return err
+			}
+			if *results == "" {
+				*results = plan.Out
+			}
+		}
+		if _, err := os.Stat(*results); err != nil && plan == nil {
+			return usageErrorf("--results %s: %v", *results, err)
+		}
+		store := &bench.Store{Dir: *results}
+		rows, err := statusRows(store, plan)
+		if err != nil {
 			return err
 		}
-		if *results == "" {
-			*results = plan.Out
-		}
-	}
-	if _, err := os.Stat(*results); err != nil && plan == nil {
-		return &exitError{code: 2, msg: fmt.Sprintf("--results %s: %v", *results, err)}
-	}
-	store := &bench.Store{Dir: *results}
-	rows, err := statusRows(store, plan)
-	if err != nil {
-		return err
-	}
-	tasks, note := slurmTasks(filepath.Join(*results, "slurm", "jobs"))
-	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprint(tw, "#\tcell\tseed\tstate")
-	if tasks != nil {
-		fmt.Fprint(tw, "\tslurm")
-	}
-	fmt.Fprintln(tw, "\tnote")
-	var states []bench.Status
-	for _, r := range rows {
-		states = append(states, r.state)
-		idx := "-"
-		if r.index >= 0 {
-			idx = strconv.Itoa(r.index)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s", idx, r.name, r.seed, r.state)
+		tasks, note := slurmTasks(filepath.Join(*results, "slurm", "jobs"))
+		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+		fmt.Fprint(tw, "#\tcell\tseed\tstate")
 		if tasks != nil {
-			st := "-" // finished tasks leave squeue
-			if t, ok := tasks[r.index]; ok && r.index >= 0 {
-				st = t
-			}
-			fmt.Fprintf(tw, "\t%s", st)
+			fmt.Fprint(tw, "\tslurm")
 		}
-		fmt.Fprintf(tw, "\t%s\n", r.note)
+		fmt.Fprintln(tw, "\tnote")
+		var states []bench.Status
+		for _, r := range rows {
+			states = append(states, r.state)
+			idx := "-"
+			if r.index >= 0 {
+				idx = strconv.Itoa(r.index)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s", idx, r.name, r.seed, r.state)
+			if tasks != nil {
+				st := "-" // finished tasks leave squeue
+				if t, ok := tasks[r.index]; ok && r.index >= 0 {
+					st = t
+				}
+				fmt.Fprintf(tw, "\t%s", st)
+			}
+			fmt.Fprintf(tw, "\t%s\n", r.note)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		what := "cells in " + *planPath
+		if plan == nil {
+			what = "cells with a result or claim (no plan: pending cells are not listed)"
+		}
+		fmt.Fprintf(stdout, "%d %s: %s (results: %s)\n", len(rows), what, bench.Counts(states), *results)
+		if note != "" {
+			fmt.Fprintln(stdout, note)
+		}
+		return nil
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	what := "cells in " + *planPath
-	if plan == nil {
-		what = "cells with a result or claim (no plan: pending cells are not listed)"
-	}
-	fmt.Fprintf(stdout, "%d %s: %s (results: %s)\n", len(rows), what, bench.Counts(states), *results)
-	if note != "" {
-		fmt.Fprintln(stdout, note)
-	}
-	return nil
 }
 
 // statusRows lists the plan's cells, or without a plan whatever the results directory holds.
