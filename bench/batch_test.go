@@ -87,8 +87,16 @@ func (lengthHead) Predict(_ model.Output, b *heads.Batch) ([]heads.Guess, error)
 		return nil, err
 	}
 	defer tsx.Drop(n)
+	rows, err := n.Size()
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]int64, rows[0])
+	if err := n.CopyData(counts, uint(len(counts))); err != nil {
+		return nil, err
+	}
 	var gs []heads.Guess
-	for _, v := range n.Int64Values() {
+	for _, v := range counts {
 		gs = append(gs, heads.Guess{{Label: int(v) % 15}})
 	}
 	return gs, nil
