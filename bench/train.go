@@ -37,6 +37,8 @@ type session struct {
 	best             map[string]float64
 	bestPred         []clue.Prediction // dev predictions of the best evaluation
 	bestStep         int
+	sinceBest        int      // evaluations since the best one
+	loss             lossMean // training loss since the last evaluation
 	steps            int
 	trainDur, evalDr time.Duration
 	stepDurs         time.Duration
@@ -118,8 +120,6 @@ func (s *session) trainLoop() error {
 	}
 	defer snap.free()
 	s.progress.start(total)
-	l := &lossMean{}
-	sinceBest := 0
 	for epoch := 0; s.steps < total; epoch++ {
 		order := order(s.train.data.Len(), true, s.cell.Seed, epoch)
 		for at := 0; at < len(order) && s.steps < total; {
@@ -127,7 +127,7 @@ func (s *session) trainLoop() error {
 				return err
 			}
 			lr := lrAt(h, s.steps, total)
-			next, err := s.step(order, at, lr, l)
+			next, err := s.step(order, at, lr)
 			if err != nil {
 				return err
 			}
@@ -135,7 +135,7 @@ func (s *session) trainLoop() error {
 			if s.steps%evalEvery != 0 && s.steps != total {
 				continue
 			}
-			stop, err := s.evalStep(snap, perEpoch, total, lr, l, &sinceBest)
+			stop, err := s.evalStep(snap, perEpoch, total, lr)
 			if err != nil || stop {
 				return err
 			}
@@ -154,7 +154,7 @@ func (l *lossMean) mean() float64 { return l.sum / float64(l.n) }
 
 // step takes one optimiser step over the micro-batches of order starting at at, and returns
 // where the next step starts.
-func (s *session) step(order []int, at int, lr float64, l *lossMean) (int, error) {
+func (s *session) step(order []int, at int, lr float64) (int, error) {
 	h := s.cell.Hyper
 	t0 := time.Now()
 	n := min(h.Accumulate, (len(order)-at+h.BatchSize-1)/h.BatchSize)
@@ -166,19 +166,19 @@ func (s *session) step(order []int, at int, lr float64, l *lossMean) (int, error
 		return 0, fmt.Errorf("step %d: %w", s.steps+1, err)
 	}
 	for _, v := range losses {
-		l.sum, l.n = l.sum+v, l.n+1
+		s.loss.sum, s.loss.n = s.loss.sum+v, s.loss.n+1
 	}
 	s.steps++
 	dt := time.Since(t0)
 	s.trainDur += dt
 	s.stepDurs += dt
-	s.progress.step(s.steps, l.mean())
+	s.progress.step(s.steps, s.loss.mean())
 	return min(at+n*h.BatchSize, len(order)), nil
 }
 
 // evalStep evaluates on dev after a step, records the point, resets the loss mean and keeps
 // the best weights. It reports stop when patience ran out, with the best weights restored.
-func (s *session) evalStep(snap *snapshot, perEpoch, total int, lr float64, l *lossMean, sinceBest *int) (stop bool, err error) {
+func (s *session) evalStep(snap *snapshot, perEpoch, total int, lr float64) (stop bool, err error) {
 	headline := s.task.Metrics[0]
 	t1 := time.Now()
 	m, pred, err := s.evaluate(s.dev)
@@ -187,17 +187,17 @@ func (s *session) evalStep(snap *snapshot, perEpoch, total int, lr float64, l *l
 		return false, fmt.Errorf("dev evaluation at step %d: %w", s.steps, err)
 	}
 	s.curve = append(s.curve, EvalPoint{Step: s.steps, Epoch: float64(s.steps) / float64(perEpoch),
-		TrainLoss: l.mean(), LR: lr, Dev: m, ElapsedS: s.trainDur.Seconds()})
-	s.logf("step %d/%d epoch %.2f loss %.4f lr %.3g dev %s", s.steps, total, float64(s.steps)/float64(perEpoch), l.mean(), lr, fmtMetrics(m))
+		TrainLoss: s.loss.mean(), LR: lr, Dev: m, ElapsedS: s.trainDur.Seconds()})
+	s.logf("step %d/%d epoch %.2f loss %.4f lr %.3g dev %s", s.steps, total, float64(s.steps)/float64(perEpoch), s.loss.mean(), lr, fmtMetrics(m))
 	s.progress.eval(s.steps, headline.Name, m[headline.Name])
-	*l = lossMean{}
+	s.loss = lossMean{}
 	if s.best == nil || better(m[headline.Name], s.best[headline.Name], headline.HigherIsBetter) {
-		s.best, s.bestPred, s.bestStep, *sinceBest = m, pred, s.steps, 0
+		s.best, s.bestPred, s.bestStep, s.sinceBest = m, pred, s.steps, 0
 		return false, snap.save()
 	}
-	*sinceBest++
-	if p := s.cell.Hyper.Patience; p > 0 && *sinceBest >= p {
-		s.logf("early stop: no dev improvement in %d evaluations", *sinceBest)
+	s.sinceBest++
+	if p := s.cell.Hyper.Patience; p > 0 && s.sinceBest >= p {
+		s.logf("early stop: no dev improvement in %d evaluations", s.sinceBest)
 		return true, snap.restore()
 	}
 	return false, nil
