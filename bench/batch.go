@@ -58,10 +58,10 @@ func (s *session) predict(sp split) ([]clue.Prediction, error) {
 			if err != nil {
 				return err
 			}
-			out, err := s.enc.Forward(b.In, false)
+			out, err := s.m.Encoder.Forward(b.In, false)
 			if err == nil {
 				var g []heads.Guess
-				if g, err = s.head.Predict(out, b); err == nil && len(g) != len(chunk) {
+				if g, err = s.m.Head.Predict(out, b); err == nil && len(g) != len(chunk) {
 					err = fmt.Errorf("head returned %d guesses for %d units", len(g), len(chunk))
 				}
 				for k, u := range chunk {
@@ -69,8 +69,7 @@ func (s *session) predict(sp split) ([]clue.Prediction, error) {
 						guesses[u] = g[k]
 					}
 				}
-				out.Hidden.MustDrop()
-				out.Pooled.MustDrop()
+				tsx.Drop(out.Hidden, out.Pooled)
 			}
 			b.Drop()
 			if err != nil {

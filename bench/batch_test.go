@@ -12,8 +12,10 @@ import (
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
 	"github.com/clue-bench/clue-bench/internal/tensortest"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/tokenizer"
+	"github.com/clue-bench/clue-bench/trainer"
 )
 
 // predict sorts units by length before batching; its predictions must still be those of each
@@ -48,13 +50,14 @@ func TestPredictKeepsUnitOrder(t *testing.T) {
 		}
 		exs = append(exs, clue.Example{ID: string(rune('a' + i)), TextA: string(s), Label: -1})
 	}
-	s := &session{task: task, kind: kind, opts: opts, tok: tok, enc: enc, device: gotch.CPU, logf: t.Logf}
+	m := &trainer.Model{Encoder: enc}
+	s := &session{task: task, kind: kind, opts: opts, tok: tok, m: m, device: gotch.CPU, logf: t.Logf}
 	sp, err := s.encode(exs)
 	must(t, err)
 
 	// The head under test labels each unit by its own token count, so any unit that gets
 	// another unit's guess shows up.
-	s.head = lengthHead{}
+	m.Head = lengthHead{}
 	want := make([]int, len(exs))
 	for i := range exs {
 		want[i] = sp.data.UnitLen(i) % len(task.Labels)
@@ -83,9 +86,17 @@ func (lengthHead) Predict(_ model.Output, b *heads.Batch) ([]heads.Guess, error)
 	if err != nil {
 		return nil, err
 	}
-	defer n.MustDrop()
+	defer tsx.Drop(n)
+	rows, err := n.Size()
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]int64, rows[0])
+	if err := n.CopyData(counts, uint(len(counts))); err != nil {
+		return nil, err
+	}
 	var gs []heads.Guess
-	for _, v := range n.Int64Values() {
+	for _, v := range counts {
 		gs = append(gs, heads.Guess{{Label: int(v) % 15}})
 	}
 	return gs, nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"gopkg.in/yaml.v3"
 
@@ -16,8 +17,8 @@ import (
 	"github.com/clue-bench/clue-bench/internal/torchrt"
 	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/model"
-	"github.com/clue-bench/clue-bench/optim"
 	"github.com/clue-bench/clue-bench/tokenizer"
+	"github.com/clue-bench/clue-bench/trainer"
 )
 
 // cellEnv is what a cell needs from its surroundings.
@@ -54,46 +55,111 @@ func runCell(env cellEnv, cell Cell) (*Result, error) {
 	return res, nil
 }
 
+// trainCell sets a cell up, trains it and predicts its test split, filling res as it goes.
 func trainCell(env cellEnv, cell Cell, res *Result) error {
 	setupStart := time.Now()
-	task, err := clue.Lookup(cell.Task)
+	in, err := prepareCell(env, cell, res)
 	if err != nil {
 		return err
 	}
-	kind, err := heads.Lookup(task.Kind)
+	m, err := buildModel(env, cell, in, res)
 	if err != nil {
-		return fmt.Errorf("task %s: %w", task.Name, err)
+		return err
 	}
-	res.Metrics = make([]Metric, len(task.Metrics))
-	for i, m := range task.Metrics {
+	defer m.Close()
+	s, err := newSession(env, cell, in, m)
+	if err != nil {
+		return err
+	}
+	res.Time.SetupS = time.Since(setupStart).Seconds()
+	env.logf("cell %s (%s): %d train / %d dev / %d test; trainable %d of %d (%.3f%%)", cell.Name(), cell.ID, len(in.ds.Train), len(in.ds.Dev), len(in.ds.Test), res.Params.Trainable, res.Params.Total, 100*res.Params.Ratio)
+	err = s.trainLoop()
+	s.record(res)
+	if err != nil {
+		return err
+	}
+	return finishCell(env, cell, in, s, res)
+}
+
+// cellInputs is what a cell's model and data are made from, all checked before libtorch
+// allocates anything.
+type cellInputs struct {
+	task   *clue.Task
+	kind   heads.Kind
+	sel    clue.Selection
+	ds     *clue.Dataset
+	dir    *model.Dir
+	tok    *tokenizer.Tokenizer
+	method methods.Method
+	device gotch.Device
+}
+
+// prepareCell looks up the task and its head kind, loads the data, opens the backbone and
+// builds the method, recording the metrics and data sizes in res.
+func prepareCell(env cellEnv, cell Cell, res *Result) (*cellInputs, error) {
+	in := &cellInputs{}
+	var err error
+	if in.task, err = clue.Lookup(cell.Task); err != nil {
+		return nil, err
+	}
+	if in.kind, err = heads.Lookup(in.task.Kind); err != nil {
+		return nil, fmt.Errorf("task %s: %w", in.task.Name, err)
+	}
+	res.Metrics = make([]Metric, len(in.task.Metrics))
+	for i, m := range in.task.Metrics {
 		res.Metrics[i] = Metric{Name: m.Name, HigherIsBetter: m.HigherIsBetter}
 	}
-	sel, err := clue.ParseSelection(cell.Split)
-	if err != nil {
+	if err := in.loadData(env.dataDir, cell.Split); err != nil {
+		return nil, err
+	}
+	res.Data = DataStats{Train: len(in.ds.Train), Dev: len(in.ds.Dev), Test: len(in.ds.Test)}
+	if err := in.openBackbone(env.modelDir, cell.Hyper.MaxLen); err != nil {
+		return nil, err
+	}
+	if in.method, err = newMethod(cell, in.dir.Config); err != nil {
+		return nil, err
+	}
+	if in.device, err = torchrt.ParseDevice(env.runtime.Device); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// loadData reads the task's examples for the cell's split; training needs train and dev.
+func (in *cellInputs) loadData(dataDir, split string) error {
+	var err error
+	if in.sel, err = clue.ParseSelection(split); err != nil {
 		return err
 	}
-	ds, err := clue.Load(task, env.dataDir, sel)
-	if err != nil {
+	if in.ds, err = clue.Load(in.task, dataDir, in.sel); err != nil {
 		return err
 	}
-	if len(ds.Train) == 0 || len(ds.Dev) == 0 {
-		return fmt.Errorf("task %s split %s: %d train and %d dev examples; need both", task.Name, sel, len(ds.Train), len(ds.Dev))
+	if len(in.ds.Train) == 0 || len(in.ds.Dev) == 0 {
+		return fmt.Errorf("task %s split %s: %d train and %d dev examples; need both", in.task.Name, in.sel, len(in.ds.Train), len(in.ds.Dev))
 	}
-	res.Data = DataStats{Train: len(ds.Train), Dev: len(ds.Dev), Test: len(ds.Test)}
-	dir, err := model.OpenDir(env.modelDir)
-	if err != nil {
+	return nil
+}
+
+// openBackbone opens the backbone's directory and tokenizer and checks that maxLen fits it.
+func (in *cellInputs) openBackbone(modelDir string, maxLen int) error {
+	var err error
+	if in.dir, err = model.OpenDir(modelDir); err != nil {
 		return err
 	}
-	tok, err := tokenizer.FromDir(env.modelDir)
-	if err != nil {
+	if in.tok, err = tokenizer.FromDir(modelDir); err != nil {
 		return err
 	}
-	if int64(cell.Hyper.MaxLen) > dir.Config.MaxPositionEmbeddings {
-		return fmt.Errorf("max_len %d exceeds the backbone's %d positions", cell.Hyper.MaxLen, dir.Config.MaxPositionEmbeddings)
+	if int64(maxLen) > in.dir.Config.MaxPositionEmbeddings {
+		return fmt.Errorf("max_len %d exceeds the backbone's %d positions", maxLen, in.dir.Config.MaxPositionEmbeddings)
 	}
+	return nil
+}
+
+// newMethod builds the cell's method from its options and checks it against the backbone.
+func newMethod(cell Cell, cfg model.Config) (methods.Method, error) {
 	var optsNode yaml.Node
 	if err := yaml.Unmarshal(cell.MethodOptions, &optsNode); err != nil {
-		return fmt.Errorf("method options: %w", err)
+		return nil, fmt.Errorf("method options: %w", err)
 	}
 	var on *yaml.Node
 	if len(optsNode.Content) > 0 {
@@ -101,34 +167,51 @@ func trainCell(env cellEnv, cell Cell, res *Result) error {
 	}
 	method, err := methods.New(cell.Method, on)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := methods.Check(method, dir.Config); err != nil {
-		return err
+	if err := methods.Check(method, cfg); err != nil {
+		return nil, err
 	}
-	if limit := methods.MaxSeqLen(method, dir.Config); int64(cell.Hyper.MaxLen) > limit {
-		return fmt.Errorf("max_len %d exceeds the %d positions %s leaves for tokens with this backbone", cell.Hyper.MaxLen, limit, method.Name())
+	if limit := methods.MaxSeqLen(method, cfg); int64(cell.Hyper.MaxLen) > limit {
+		return nil, fmt.Errorf("max_len %d exceeds the %d positions %s leaves for tokens with this backbone", cell.Hyper.MaxLen, limit, method.Name())
 	}
+	return method, nil
+}
 
-	device, err := torchrt.ParseDevice(env.runtime.Device)
+// headOptions are the cell's settings the task head reads.
+func headOptions(h Hyper) heads.Options {
+	return heads.Options{MaxLen: h.MaxLen, Pooler: h.Pooler, Dropout: h.HeadDropout}
+}
+
+// buildModel assembles the cell's model from the backbone's checkpoint, switches the frozen
+// backbone to bf16 if asked, and records the parameter accounting in res.
+func buildModel(env cellEnv, cell Cell, in *cellInputs, res *Result) (*trainer.Model, error) {
+	m, err := trainer.New(trainer.Spec{
+		Config: in.dir.Config, Method: in.method, Kind: in.kind, Task: in.task, Head: headOptions(cell.Hyper),
+		Device: in.device, Seed: cell.Seed, WeightDecay: cell.Hyper.WeightDecay,
+		Load: func(vs *nn.VarStore) error { return loadCheckpoint(env, in.dir, vs) },
+	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	torchrt.ManualSeed(cell.Seed)
-	vs := nn.NewVarStore(device)
-	defer vs.Destroy()
-	enc, err := model.NewEncoder(vs.Root().Sub("bert"), dir.Config)
-	if err != nil {
-		return err
+	if cell.Hyper.FrozenBF16 {
+		// Only a frozen backbone has products to lower; fine-tuning's weights all train.
+		if backboneTrains(m.Trainable) {
+			env.logf("frozen_bf16: not applied, %s trains the backbone", in.method.Name())
+		} else {
+			m.Encoder.SetFrozenBF16(true)
+			env.logf("frozen_bf16: the frozen backbone's matrix products run in bfloat16")
+		}
 	}
-	if err := method.Attach(vs.Root().Sub(method.Name()), enc); err != nil {
-		return fmt.Errorf("attach %s: %w", method.Name(), err)
+	if err := accountParams(in, m, res); err != nil {
+		m.Close()
+		return nil, err
 	}
-	opts := heads.Options{MaxLen: cell.Hyper.MaxLen, Pooler: cell.Hyper.Pooler, Dropout: cell.Hyper.HeadDropout}
-	head, err := kind.NewHead(vs.Root().Sub(kind.Prefix()), task, dir.Config.HiddenSize, opts)
-	if err != nil {
-		return err
-	}
+	return m, nil
+}
+
+// loadCheckpoint loads the backbone's weights into vs and logs what did not match.
+func loadCheckpoint(env cellEnv, dir *model.Dir, vs *nn.VarStore) error {
 	report, err := model.LoadWeights(dir, vs)
 	if err != nil {
 		return err
@@ -137,70 +220,36 @@ func trainCell(env cellEnv, cell Cell, res *Result) error {
 		env.logf("checkpoint tensors not used: %s", abbreviate(report.Unused, 8))
 	}
 	env.logf("initialised (not in checkpoint): %s", abbreviate(report.Initialised, 8))
-	trainable, _, err := model.SetTrainable(vs, func(name string) bool {
-		return strings.HasPrefix(name, kind.Prefix()+".") || method.Trains(name)
-	})
-	if err != nil {
-		return err
-	}
-	if cell.Hyper.FrozenBF16 {
-		// Only a frozen backbone has products to lower; fine-tuning's weights all train.
-		if backboneTrains(trainable) {
-			env.logf("frozen_bf16: not applied, %s trains the backbone", method.Name())
-		} else {
-			enc.SetFrozenBF16(true)
-			env.logf("frozen_bf16: the frozen backbone's matrix products run in bfloat16")
-		}
-	}
-	params, counts := collectParams(vs, trainable)
-	res.Params = paramCounts(dir.Config, method, counts, kind.Params(task, dir.Config.HiddenSize))
-	if want := res.Params.TrainableBackbone + res.Params.Head; counts != want {
-		return fmt.Errorf("parameter accounting: %s says %d trainable (backbone %d + head %d) but %d are marked trainable", method.Name(), want, res.Params.TrainableBackbone, res.Params.Head, counts)
-	}
-	opt := optim.NewAdamW(params, cell.Hyper.WeightDecay)
-	defer opt.Close()
+	return nil
+}
 
-	s := &session{ctx: env.ctx, cell: cell, task: task, kind: kind, opts: opts, tok: tok, enc: enc, head: head, opt: opt,
-		device: device, limit: env.limit, progress: env.progress, logf: env.logf}
-	if s.train, err = s.encode(ds.Train); err != nil {
-		return err
-	}
-	if s.dev, err = s.encode(ds.Dev); err != nil {
-		return err
-	}
-	res.Time.SetupS = time.Since(setupStart).Seconds()
-	env.logf("cell %s (%s): %d train / %d dev / %d test; trainable %d of %d (%.3f%%)", cell.Name(), cell.ID, len(ds.Train), len(ds.Dev), len(ds.Test), res.Params.Trainable, res.Params.Total, 100*res.Params.Ratio)
-	err = s.trainLoop()
-	res.Curve, res.Best, res.Steps = s.curve, s.best, s.steps
-	res.Time.TrainS, res.Time.EvalS = s.trainDur.Seconds(), s.evalDr.Seconds()
-	if s.steps > 0 {
-		res.Time.MeanStepMS = 1000 * s.stepDurs.Seconds() / float64(s.steps)
-	}
-	if len(task.Metrics) > 0 {
-		res.Convergence = ConvergenceOf(res.Curve, res.Metrics[0])
-	}
+// accountParams records the method's config-derived parameter counts in res and checks them
+// against the variables that actually train.
+func accountParams(in *cellInputs, m *trainer.Model, res *Result) error {
+	counts, err := m.TrainableElements()
 	if err != nil {
 		return err
 	}
+	res.Params = paramCounts(in.dir.Config, in.method, counts, in.kind.Params(in.task, in.dir.Config.HiddenSize))
+	if want := res.Params.TrainableBackbone + res.Params.Head; counts != want {
+		return fmt.Errorf("parameter accounting: %s says %d trainable (backbone %d + head %d) but %d are marked trainable", in.method.Name(), want, res.Params.TrainableBackbone, res.Params.Head, counts)
+	}
+	return nil
+}
+
+// finishCell flags a collapsed model and writes the test split's predictions.
+func finishCell(env cellEnv, cell Cell, in *cellInputs, s *session, res *Result) error {
 	// Flag a model that predicts one class for the whole dev set (P-tuning v2's known
 	// majority-class collapse): accuracy alone hides it. The best evaluation's predictions are
 	// those of the restored snapshot, so dev is not predicted again.
 	t1 := time.Now()
-	if collapsed(s.bestPred, ds.Dev) {
+	if collapsed(s.bestPred, in.ds.Dev) {
 		res.Flags = append(res.Flags, "majority-class")
 		env.logf("warning: the best model predicts a single class on dev")
 	}
-	if len(ds.Test) > 0 {
-		test, err := s.encode(ds.Test)
-		if err != nil {
-			return err
-		}
-		_, pred, err := s.evaluate(test)
-		if err != nil {
-			return fmt.Errorf("test prediction: %w", err)
-		}
-		path := filepath.Join(env.store.PredDir(cell.Key()), task.SubmissionFile(sel))
-		if err := writeSubmission(path, task, ds.Test, pred); err != nil {
+	if len(in.ds.Test) > 0 {
+		path := filepath.Join(env.store.PredDir(cell.Key()), in.task.SubmissionFile(in.sel))
+		if err := predictTest(s, in, path); err != nil {
 			return err
 		}
 		res.Predictions = relPath(env.store.Dir, path)
@@ -209,18 +258,18 @@ func trainCell(env cellEnv, cell Cell, res *Result) error {
 	return nil
 }
 
-// collected parameter tensors and the trainable count.
-func collectParams(vs *nn.VarStore, trainable []string) ([]optim.Param, int64) {
-	vars := vs.Variables()
-	var params []optim.Param
-	var n int64
-	for _, name := range trainable {
-		t := vars[name]
-		tt := t
-		params = append(params, optim.Param{Name: name, Tensor: &tt, Decay: decays(name)})
-		n += numel(tt.MustSize())
+// predictTest predicts the test split with the restored best weights and writes the
+// submission file.
+func predictTest(s *session, in *cellInputs, path string) error {
+	test, err := s.encode(in.ds.Test)
+	if err != nil {
+		return err
 	}
-	return params, n
+	_, pred, err := s.evaluate(test)
+	if err != nil {
+		return fmt.Errorf("test prediction: %w", err)
+	}
+	return writeSubmission(path, in.task, in.ds.Test, pred)
 }
 
 // backboneTrains reports whether any of the encoder's own weights (not a method's additions,
@@ -232,19 +281,6 @@ func backboneTrains(trainable []string) bool {
 		}
 	}
 	return false
-}
-
-// decays reports whether weight decay applies: not to biases and LayerNorm parameters.
-func decays(name string) bool {
-	return !(strings.HasSuffix(name, ".bias") || strings.Contains(name, "LayerNorm"))
-}
-
-func numel(shape []int64) int64 {
-	n := int64(1)
-	for _, d := range shape {
-		n *= d
-	}
-	return n
 }
 
 // paramCounts is the method's config-derived accounting, with the head.

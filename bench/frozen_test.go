@@ -7,12 +7,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/clue-bench/clue-bench/methods"
 )
 
 func TestFreezeRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	cfg := &Config{Path: "experiments.yaml", Backbone: "builtin", DataDir: filepath.Join(dir, "data"), Out: "results", Device: "auto", Threads: 2}
-	cells := tinyCells(t, "fine-tuning", "p-tuning-v2", "fl-tuning")
+	cells := tinyCells(t, methods.Names()...)
 	f, err := Freeze(cfg, cells, "")
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,12 @@
 package bench
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clue-bench/clue-bench/internal/procfs"
 )
 
 type gitInfo struct {
@@ -38,30 +38,22 @@ func provenance(env cellEnv, seed int64, start time.Time) Provenance {
 }
 
 // resetPeakRSS resets the kernel's high-water mark of this process's resident memory so that
-// each cell reports its own peak (Linux: writing 5 to clear_refs).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+// each cell reports its own peak. Where /proc has no clear_refs the peak is since start, which
+// the result still records.
+func resetPeakRSS() { _ = procfs.ResetPeak() }
 
-// peakRSSMiB reads VmHWM, the peak resident set size since the last reset.
-func peakRSSMiB() float64 { return procStatusKB("VmHWM") / 1024 }
+// peakRSSMiB reads VmHWM, the peak resident set size since the last reset (0 where unknown).
+func peakRSSMiB() float64 { return selfMiB("VmHWM") }
 
-// RSSMiB reads the current resident set size.
-func RSSMiB() float64 { return procStatusKB("VmRSS") / 1024 }
+// RSSMiB reads the current resident set size (0 where unknown).
+func RSSMiB() float64 { return selfMiB("VmRSS") }
 
-func procStatusKB(field string) float64 {
-	f, err := os.Open("/proc/self/status")
+// selfMiB reads a kB field of this process's status in MiB: memory figures are reported,
+// never acted on, so one that cannot be read is 0 rather than an error.
+func selfMiB(field string) float64 {
+	kb, err := procfs.StatusKB(0, field)
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			fs := strings.Fields(v)
-			if len(fs) > 0 {
-				n, _ := strconv.ParseFloat(fs[0], 64)
-				return n
-			}
-		}
-	}
-	return 0
+	return kb / 1024
 }

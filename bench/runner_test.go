@@ -17,6 +17,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/tensortest"
+	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -101,16 +102,18 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// tinyOptions keep the methods' additions in proportion to the tiny model; a method not
+// listed runs with its defaults.
+var tinyOptions = map[string]string{"p-tuning-v2": `{"prefix_len": 4}`, "fl-tuning": `{"units": 8}`}
+
+// tinyCells are AFQMC cells of the named methods for the tiny model.
 func tinyCells(t *testing.T, methodsList ...string) []Cell {
 	t.Helper()
 	var cells []Cell
 	for _, m := range methodsList {
-		opts := `{}`
-		switch m {
-		case "p-tuning-v2":
-			opts = `{"prefix_len": 4}`
-		case "fl-tuning":
-			opts = `{"units": 8}`
+		opts, ok := tinyOptions[m]
+		if !ok {
+			opts = `{}`
 		}
 		c := Cell{Task: "afqmc", Method: m, Setting: "full", Seed: 7, Split: "full", MethodOptions: json.RawMessage(opts),
 			Hyper: Hyper{MaxLen: 24, BatchSize: 16, EvalBatchSize: 32, Epochs: 3, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
@@ -129,7 +132,7 @@ func TestRunEndToEndDeterministicAndResumable(t *testing.T) {
 	modelDir, dataDir := t.TempDir(), t.TempDir()
 	writeTinyModel(t, modelDir)
 	writeTinyAFQMC(t, dataDir, 1)
-	cells := tinyCells(t, "fine-tuning", "p-tuning-v2", "fl-tuning")
+	cells := tinyCells(t, methods.Names()...)
 	run := func(out string, cells []Cell) (Summary, []*Result) {
 		o := RunOptions{Cells: cells, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard}
 		sum, err := Run(context.Background(), o)
@@ -144,7 +147,7 @@ func TestRunEndToEndDeterministicAndResumable(t *testing.T) {
 	}
 	outA, outB := t.TempDir(), t.TempDir()
 	sumA, resA := run(outA, cells)
-	if sumA.Ran != 3 || sumA.Failed != 0 {
+	if sumA.Ran != len(cells) || sumA.Failed != 0 {
 		for _, r := range resA {
 			t.Logf("%s: %s %s", r.Cell.Name(), r.Status, r.Error)
 		}
@@ -168,7 +171,7 @@ func TestRunEndToEndDeterministicAndResumable(t *testing.T) {
 		}
 	}
 	// Resume: a second run over the same results skips every done cell.
-	if sum, _ := run(outA, cells); sum.Ran != 0 || sum.Skipped != 3 {
+	if sum, _ := run(outA, cells); sum.Ran != 0 || sum.Skipped != len(cells) {
 		t.Errorf("rerun over done cells: %+v", sum)
 	}
 	// A changed config makes the cell stale: it reruns.
@@ -256,7 +259,7 @@ func TestSubmissionComesFromTheBestModel(t *testing.T) {
 		test.Write(append(b, '\n'))
 	}
 	must(t, os.WriteFile(filepath.Join(dataDir, "afqmc_public", "test.json"), []byte(test.String()), 0o644))
-	cells := tinyCells(t, "fine-tuning", "p-tuning-v2", "fl-tuning")
+	cells := tinyCells(t, methods.Names()...)
 	for i := range cells {
 		// Evaluate often at a high rate, so that the best evaluation is not the last one, and
 		// in small batches of mixed lengths.
@@ -299,18 +302,21 @@ func TestSubmissionComesFromTheBestModel(t *testing.T) {
 	}
 }
 
-// frozen_bf16 lowers P-tuning v2's and FL-tuning's frozen products and is refused (logged,
-// not applied) for fine-tuning, whose backbone trains.
+// frozen_bf16 lowers the frozen products of a method that leaves the encoder's own weights
+// frozen (P-tuning v2, FL-tuning) and is refused (logged, not applied) for one that trains
+// them (fine-tuning).
 func TestFrozenBF16Cells(t *testing.T) {
 	modelDir, dataDir, out := tinyAFQMCRun(t, 3)
-	cells := tinyCells(t, "fine-tuning", "p-tuning-v2", "fl-tuning")
-	plain := tinyCells(t, "fl-tuning")[0]
+	dir, err := model.OpenDir(modelDir)
+	must(t, err)
+	cells := tinyCells(t, methods.Names()...)
 	for i := range cells {
+		plain := cells[i].ID
 		cells[i].Hyper.FrozenBF16 = true
 		cells[i].computeID()
-	}
-	if cells[2].ID == plain.ID {
-		t.Fatal("frozen_bf16 does not change the cell id")
+		if cells[i].ID == plain {
+			t.Fatalf("%s: frozen_bf16 does not change the cell id", cells[i].Name())
+		}
 	}
 	sum, err := Run(context.Background(), RunOptions{Cells: cells, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
 	if err != nil || sum.Failed != 0 {
@@ -320,9 +326,13 @@ func TestFrozenBF16Cells(t *testing.T) {
 	for _, c := range cells {
 		log, err := os.ReadFile(store.LogPath(c.Key()))
 		must(t, err)
+		m, err := methods.New(c.Method, nil)
+		must(t, err)
 		want := "frozen_bf16: the frozen backbone's matrix products run in bfloat16"
-		if c.Method == "fine-tuning" {
-			want = "frozen_bf16: not applied, fine-tuning trains the backbone"
+		// Count's trainable backbone includes the method's additions; more than those means
+		// some of the encoder's own weights train.
+		if added, backbone := m.Count(dir.Config); backbone > added {
+			want = "frozen_bf16: not applied, " + c.Method + " trains the backbone"
 		}
 		if !strings.Contains(string(log), want) {
 			t.Errorf("%s: log lacks %q", c.Name(), want)

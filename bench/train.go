@@ -12,12 +12,12 @@ import (
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
 	"github.com/clue-bench/clue-bench/internal/tsx"
-	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/optim"
 	"github.com/clue-bench/clue-bench/tokenizer"
+	"github.com/clue-bench/clue-bench/trainer"
 )
 
-// session is everything one cell's training loop needs, built by runCell.
+// session is everything one cell's training loop needs, built by newSession.
 type session struct {
 	ctx        context.Context
 	cell       Cell
@@ -25,9 +25,7 @@ type session struct {
 	kind       heads.Kind
 	opts       heads.Options
 	tok        *tokenizer.Tokenizer
-	enc        *model.Encoder
-	head       heads.Head
-	opt        *optim.AdamW
+	m          *trainer.Model
 	train, dev split
 	device     gotch.Device
 	limit      int // cap on optimiser steps (--limit), 0 = none
@@ -39,9 +37,37 @@ type session struct {
 	best             map[string]float64
 	bestPred         []clue.Prediction // dev predictions of the best evaluation
 	bestStep         int
+	sinceBest        int      // evaluations since the best one
+	loss             lossMean // training loss since the last evaluation
 	steps            int
 	trainDur, evalDr time.Duration
 	stepDurs         time.Duration
+}
+
+// newSession encodes the cell's train and dev examples for training m.
+func newSession(env cellEnv, cell Cell, in *cellInputs, m *trainer.Model) (*session, error) {
+	s := &session{ctx: env.ctx, cell: cell, task: in.task, kind: in.kind, opts: headOptions(cell.Hyper), tok: in.tok, m: m,
+		device: in.device, limit: env.limit, progress: env.progress, logf: env.logf}
+	var err error
+	if s.train, err = s.encode(in.ds.Train); err != nil {
+		return nil, err
+	}
+	if s.dev, err = s.encode(in.ds.Dev); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// record copies what the loop measured into res; it runs whether or not training finished.
+func (s *session) record(res *Result) {
+	res.Curve, res.Best, res.Steps = s.curve, s.best, s.steps
+	res.Time.TrainS, res.Time.EvalS = s.trainDur.Seconds(), s.evalDr.Seconds()
+	if s.steps > 0 {
+		res.Time.MeanStepMS = 1000 * s.stepDurs.Seconds() / float64(s.steps)
+	}
+	if len(s.task.Metrics) > 0 {
+		res.Convergence = ConvergenceOf(res.Curve, res.Metrics[0])
+	}
 }
 
 // cellProgress receives per-step and per-eval updates (progress bar or log lines).
@@ -88,111 +114,93 @@ func lrAt(h Hyper, done, total int) float64 {
 func (s *session) trainLoop() error {
 	h := s.cell.Hyper
 	perEpoch, total, evalEvery := plan(h, s.train.data.Len(), s.limit)
-	headline := s.task.Metrics[0]
-	snap, err := newSnapshot(s.opt.Params())
+	snap, err := newSnapshot(s.m.Opt.Params())
 	if err != nil {
 		return err
 	}
 	defer snap.free()
 	s.progress.start(total)
-	lossSum, lossN, sinceBest := 0.0, 0, 0
 	for epoch := 0; s.steps < total; epoch++ {
 		order := order(s.train.data.Len(), true, s.cell.Seed, epoch)
 		for at := 0; at < len(order) && s.steps < total; {
 			if err := s.ctx.Err(); err != nil {
 				return err
 			}
-			t0 := time.Now()
-			for k := 0; k < h.Accumulate && at < len(order); k++ {
-				end := min(at+h.BatchSize, len(order))
-				loss, err := s.microStep(order[at:end], float64(h.Accumulate))
-				if err != nil {
-					return fmt.Errorf("step %d: %w", s.steps+1, err)
-				}
-				if math.IsNaN(loss) || math.IsInf(loss, 0) {
-					return fmt.Errorf("diverged: training loss is %v at step %d", loss, s.steps+1)
-				}
-				lossSum, lossN, at = lossSum+loss, lossN+1, end
-			}
-			if h.Clip > 0 {
-				if _, err := optim.ClipGradNorm(s.opt.Params(), h.Clip); err != nil {
-					return fmt.Errorf("diverged at step %d: %w", s.steps+1, err)
-				}
-			}
 			lr := lrAt(h, s.steps, total)
-			if err := s.opt.Step(lr); err != nil {
+			next, err := s.step(order, at, lr)
+			if err != nil {
 				return err
 			}
-			if err := s.opt.ZeroGrad(); err != nil {
-				return err
-			}
-			s.steps++
-			dt := time.Since(t0)
-			s.trainDur += dt
-			s.stepDurs += dt
-			s.progress.step(s.steps, lossSum/float64(lossN))
+			at = next
 			if s.steps%evalEvery != 0 && s.steps != total {
 				continue
 			}
-			t1 := time.Now()
-			m, pred, err := s.evaluate(s.dev)
-			s.evalDr += time.Since(t1)
-			if err != nil {
-				return fmt.Errorf("dev evaluation at step %d: %w", s.steps, err)
-			}
-			s.curve = append(s.curve, EvalPoint{Step: s.steps, Epoch: float64(s.steps) / float64(perEpoch),
-				TrainLoss: lossSum / float64(lossN), LR: lr, Dev: m, ElapsedS: s.trainDur.Seconds()})
-			s.logf("step %d/%d epoch %.2f loss %.4f lr %.3g dev %s", s.steps, total, float64(s.steps)/float64(perEpoch), lossSum/float64(lossN), lr, fmtMetrics(m))
-			s.progress.eval(s.steps, headline.Name, m[headline.Name])
-			lossSum, lossN = 0, 0
-			if s.best == nil || better(m[headline.Name], s.best[headline.Name], headline.HigherIsBetter) {
-				s.best, s.bestPred, s.bestStep, sinceBest = m, pred, s.steps, 0
-				if err := snap.save(); err != nil {
-					return err
-				}
-			} else if sinceBest++; h.Patience > 0 && sinceBest >= h.Patience {
-				s.logf("early stop: no dev improvement in %d evaluations", sinceBest)
-				return snap.restore()
+			stop, err := s.evalStep(snap, perEpoch, total, lr)
+			if err != nil || stop {
+				return err
 			}
 		}
 	}
 	return snap.restore()
 }
 
-// microStep runs forward and backward on one micro-batch; the loss is divided by accum so
-// that accumulated gradients equal those of one large batch. Returns the unscaled loss.
-func (s *session) microStep(idx []int, accum float64) (float64, error) {
-	b, err := s.train.data.Batch(idx, s.device)
+// lossMean is the mean training loss over the micro-batches since the last evaluation.
+type lossMean struct {
+	sum float64
+	n   int
+}
+
+func (l *lossMean) mean() float64 { return l.sum / float64(l.n) }
+
+// step takes one optimiser step over the micro-batches of order starting at at, and returns
+// where the next step starts.
+func (s *session) step(order []int, at int, lr float64) (int, error) {
+	h := s.cell.Hyper
+	t0 := time.Now()
+	n := min(h.Accumulate, (len(order)-at+h.BatchSize-1)/h.BatchSize)
+	losses, err := s.m.Step(n, h.Accumulate, func(k int) (*heads.Batch, error) {
+		start := at + k*h.BatchSize
+		return s.train.data.Batch(order[start:min(start+h.BatchSize, len(order))], s.device)
+	}, lr, h.Clip, nil)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("step %d: %w", s.steps+1, err)
 	}
-	defer b.Drop()
-	out, err := s.enc.Forward(b.In, true)
+	for _, v := range losses {
+		s.loss.sum, s.loss.n = s.loss.sum+v, s.loss.n+1
+	}
+	s.steps++
+	dt := time.Since(t0)
+	s.trainDur += dt
+	s.stepDurs += dt
+	s.progress.step(s.steps, s.loss.mean())
+	return min(at+n*h.BatchSize, len(order)), nil
+}
+
+// evalStep evaluates on dev after a step, records the point, resets the loss mean and keeps
+// the best weights. It reports stop when patience ran out, with the best weights restored.
+func (s *session) evalStep(snap *snapshot, perEpoch, total int, lr float64) (stop bool, err error) {
+	headline := s.task.Metrics[0]
+	t1 := time.Now()
+	m, pred, err := s.evaluate(s.dev)
+	s.evalDr += time.Since(t1)
 	if err != nil {
-		return 0, err
+		return false, fmt.Errorf("dev evaluation at step %d: %w", s.steps, err)
 	}
-	defer out.Hidden.MustDrop()
-	defer out.Pooled.MustDrop()
-	loss, err := s.head.Loss(out, b)
-	if err != nil {
-		return 0, err
+	s.curve = append(s.curve, EvalPoint{Step: s.steps, Epoch: float64(s.steps) / float64(perEpoch),
+		TrainLoss: s.loss.mean(), LR: lr, Dev: m, ElapsedS: s.trainDur.Seconds()})
+	s.logf("step %d/%d epoch %.2f loss %.4f lr %.3g dev %s", s.steps, total, float64(s.steps)/float64(perEpoch), s.loss.mean(), lr, fmtMetrics(m))
+	s.progress.eval(s.steps, headline.Name, m[headline.Name])
+	s.loss = lossMean{}
+	if s.best == nil || better(m[headline.Name], s.best[headline.Name], headline.HigherIsBetter) {
+		s.best, s.bestPred, s.bestStep, s.sinceBest = m, pred, s.steps, 0
+		return false, snap.save()
 	}
-	defer loss.MustDrop()
-	v, err := loss.Float64Value([]int64{})
-	if err != nil {
-		return 0, err
+	s.sinceBest++
+	if p := s.cell.Hyper.Patience; p > 0 && s.sinceBest >= p {
+		s.logf("early stop: no dev improvement in %d evaluations", s.sinceBest)
+		return true, snap.restore()
 	}
-	if accum != 1 {
-		sc := ts.FloatScalar(1 / accum)
-		scaled, err := loss.MulScalar(sc, false)
-		sc.MustDrop()
-		if err != nil {
-			return 0, err
-		}
-		defer scaled.MustDrop()
-		return v, scaled.Backward()
-	}
-	return v, loss.Backward()
+	return false, nil
 }
 
 // snapshot keeps a device copy of the trainable tensors at the best evaluation.
@@ -233,9 +241,7 @@ func (s *snapshot) restore() error {
 }
 
 func (s *snapshot) free() {
-	for _, t := range s.saved {
-		t.MustDrop()
-	}
+	tsx.Drop(s.saved...)
 	s.saved = nil
 }
 

@@ -1,4 +1,4 @@
-package methods
+package methods_test
 
 import (
 	"math"
@@ -7,164 +7,175 @@ import (
 	"testing"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/clue"
+	"github.com/clue-bench/clue-bench/heads"
+	"github.com/clue-bench/clue-bench/internal/tensortest"
+	"github.com/clue-bench/clue-bench/internal/tsx"
+	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/model"
-	"github.com/clue-bench/clue-bench/optim"
+	"github.com/clue-bench/clue-bench/trainer"
 )
 
-// conformanceCases covers every registered method with default options plus option variants
-// that change which variables exist or how they are used.
-var conformanceCases = []struct {
-	method string
-	set    []string // --set options
-}{
-	{"fine-tuning", nil},
-	{"p-tuning-v2", []string{"prefix_len=5"}},
-	{"p-tuning-v2", []string{"prefix_len=5", "positions=shifted", "dropout=0.3"}},
-	{"p-tuning-v2", []string{"prefix_len=4", "projection=true", "projection_hidden=8"}},
-	{"fl-tuning", []string{"units=6"}},
-	{"fl-tuning", []string{"units=3", "layers=[1]"}},
+// conformanceVariants are option sets, beyond each registered method's defaults, that change
+// which variables exist or how they are used. A method not listed is checked with its defaults.
+var conformanceVariants = map[string][][]string{
+	"p-tuning-v2": {
+		{"prefix_len=5"},
+		{"prefix_len=5", "positions=shifted", "dropout=0.3"},
+		{"prefix_len=4", "projection=true", "projection_hidden=8"},
+	},
+	"fl-tuning": {{"units=6"}, {"units=3", "layers=[1]"}},
 }
 
-// TestConformanceCoversRegistry keeps the table in step with the registry.
-func TestConformanceCoversRegistry(t *testing.T) {
-	for _, n := range Names() {
-		covered := false
-		for _, c := range conformanceCases {
-			covered = covered || c.method == n
+type conformanceCase struct {
+	method string
+	set    []string // --set options
+}
+
+// conformanceCases are every registered method with its defaults, then its variants.
+func conformanceCases() []conformanceCase {
+	var cases []conformanceCase
+	for _, name := range methods.Names() {
+		cases = append(cases, conformanceCase{name, nil})
+		for _, set := range conformanceVariants[name] {
+			cases = append(cases, conformanceCase{name, set})
 		}
-		if !covered {
-			t.Errorf("method %s has no conformance case", n)
+	}
+	return cases
+}
+
+// TestConformanceVariantsAreRegistered keeps the variants table in step with the registry: a
+// variant of a method no longer registered would silently never run.
+func TestConformanceVariantsAreRegistered(t *testing.T) {
+	for name := range conformanceVariants {
+		if !slices.Contains(methods.Names(), name) {
+			t.Errorf("conformance variants for %s, which is not registered", name)
 		}
 	}
 }
 
 // TestConformance trains each method for a few AdamW steps (weight decay on, dropout on) on a
-// fake classification loss, marking trainable variables as the bench runner does, and checks
-// that frozen tensors stay bit-identical, every trainable tensor moves, the optimiser keeps
-// state for trainable tensors only, and the trainable element count matches Count.
+// random classification task, built and stepped by package trainer as the bench runner does,
+// and checks that frozen tensors get no gradient and stay bit-identical, every trainable tensor
+// gets one and moves, the optimiser keeps state for every trainable tensor, and the trainable element counts
+// match Count.
 func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for a few steps; skipped in -short mode")
 	}
-	for _, c := range conformanceCases {
+	for _, c := range conformanceCases() {
 		t.Run(c.method+"/"+strings.Join(c.set, ","), func(t *testing.T) {
-			lock(t)
-			cfg := tinyConfig()
-			m := mustMethod(t, c.method, c.set...)
-			vs, enc := build(t, cfg, m, 11)
-			randomize(t, vs, 0.3, func(n string) bool { return strings.HasPrefix(n, "bert.") })
-			headW, headB := addHead(t, vs, cfg.HiddenSize, 3)
-
-			trainable, frozen, err := model.SetTrainable(vs, func(n string) bool {
-				return strings.HasPrefix(n, "classifier.") || m.Trains(n)
-			})
+			tensortest.Lock(t)
+			cfg := methods.TinyConfig()
+			m, err := methods.FromSettings(c.method, c.set)
 			if err != nil {
 				t.Fatal(err)
 			}
-			before := snapshot(t, vs)
-			// The optimiser sees every variable, as gotch's would: frozen ones must get no
-			// gradient and so no state.
-			vars := vs.Variables()
-			var params []optim.Param
-			for _, name := range sortedNames(vars) {
-				v := vars[name]
-				params = append(params, optim.Param{Name: name, Tensor: &v,
-					Decay: !strings.HasSuffix(name, ".bias") && !strings.Contains(name, "LayerNorm")})
-			}
-			opt := optim.NewAdamW(params, 0.01)
-			defer opt.Close()
-			b := padded(t, sampleRows)
-			labels := int64Tensor(t, []int64{0, 2, 1}, 3, 1)
+			tm := newConformanceModel(t, cfg, m)
+			// Random weights stand in for a trained checkpoint and a trained head.
+			methods.Randomize(t, tm.VS, 0.3, func(n string) bool {
+				return strings.HasPrefix(n, "bert.") || strings.HasPrefix(n, "classifier.")
+			})
+			before := snapshot(t, tm.VS)
 			for step := 0; step < 3; step++ {
-				trainStep(t, enc, b, labels, headW, headB, opt)
+				if _, err := tm.Step(1, 1, conformanceBatch, 1e-2, 0, nil); err != nil {
+					t.Fatalf("step %d: %v", step+1, err)
+				}
 			}
-			after := snapshot(t, vs)
+			after := snapshot(t, tm.VS)
 
-			var count int64
-			for _, name := range trainable {
+			vars := tm.VS.Variables()
+			var count, encoder int64
+			for _, name := range tm.Trainable {
 				if slices.Equal(before[name], after[name]) {
 					t.Errorf("trainable %s did not change", name)
 				}
+				if v := vars[name]; !hasGrad(t, &v) { // zeroed after the step, but there
+					t.Errorf("trainable %s has no gradient", name)
+				}
 				if !strings.HasPrefix(name, "classifier.") {
 					count += int64(len(after[name]))
-					if c.method != "fine-tuning" && strings.HasPrefix(name, "bert.") {
-						t.Errorf("%s trains an encoder variable: %s", c.method, name)
-					}
+				}
+				if strings.HasPrefix(name, "bert.") {
+					encoder += int64(len(after[name]))
 				}
 			}
-			for _, name := range frozen {
+			for _, name := range tm.Frozen {
 				if !bitsEqual(before[name], after[name]) {
 					t.Errorf("frozen %s changed", name)
 				}
+				if v := vars[name]; hasGrad(t, &v) {
+					t.Errorf("frozen %s has a gradient", name)
+				}
 			}
-			if got, want := opt.StateTensors(), 2*len(trainable); got != want {
-				t.Errorf("optimiser holds %d state tensors, want %d (2 × %d trainable)", got, want, len(trainable))
+			if got, want := tm.Opt.StateTensors(), 2*len(tm.Trainable); got != want {
+				t.Errorf("optimiser holds %d state tensors, want %d (2 × %d trainable)", got, want, len(tm.Trainable))
 			}
-			_, backbone := m.Count(cfg)
+			added, backbone := m.Count(cfg)
 			if count != backbone {
 				t.Errorf("%d trainable encoder-side elements, Count says %d", count, backbone)
 			}
-			if len(trainable) < 3 {
-				t.Errorf("only %d trainable variables: %v", len(trainable), trainable)
+			// Count's trainable backbone includes the method's additions; the rest is the
+			// encoder's own weights that train.
+			if encoder != backbone-added {
+				t.Errorf("%d trainable elements of the encoder's own weights, Count says %d (%d trainable less %d added)", encoder, backbone-added, backbone, added)
+			}
+			if len(tm.Trainable) < 3 {
+				t.Errorf("only %d trainable variables: %v", len(tm.Trainable), tm.Trainable)
 			}
 		})
 	}
 }
 
-// addHead adds a (n, H) linear classifier under "classifier.", as the runner's head does.
-func addHead(t *testing.T, vs *nn.VarStore, h, n int64) (w, b *ts.Tensor) {
+// newConformanceModel builds cfg's encoder with m attached and a three-label classification
+// head on the pooler output (so that fine-tuning's pooler trains too), through package trainer.
+func newConformanceModel(t *testing.T, cfg model.Config, m methods.Method) *trainer.Model {
 	t.Helper()
-	p := vs.Root().Sub("classifier")
-	wInit, bInit := randn(t, []int64{n, h}, 0.2, 0), randn(t, []int64{n}, 0.2, 0)
-	defer wInit.MustDrop()
-	defer bInit.MustDrop()
-	w, err := p.Add("weight", wInit, true)
+	kind, err := heads.Lookup(clue.Classification)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err = p.Add("bias", bInit, true); err != nil {
+	tm, err := trainer.New(trainer.Spec{
+		Config: cfg, Method: m, Kind: kind,
+		Task:   &clue.Task{Name: "conformance", Kind: clue.Classification, Labels: []string{"a", "b", "c"}},
+		Head:   heads.Options{MaxLen: int(cfg.MaxPositionEmbeddings), Pooler: true, Dropout: 0.1},
+		Device: gotch.CPU, Seed: 11, WeightDecay: 0.01,
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return w, b
+	t.Cleanup(tm.Close)
+	return tm
 }
 
-// trainStep runs forward (train mode), cross-entropy on the pooled output's logits, backward
-// and an AdamW step.
-func trainStep(t *testing.T, enc *model.Encoder, b model.Batch, labels, w, bias *ts.Tensor, opt *optim.AdamW) {
+// conformanceBatch is a fresh batch of the sample rows with labels 0, 2, 1; Step drops it.
+func conformanceBatch(int) (*heads.Batch, error) {
+	in, err := methods.PaddedBatch(methods.SampleRows)
+	if err != nil {
+		return nil, err
+	}
+	b := &heads.Batch{In: in, Units: len(methods.SampleRows)}
+	if b.Target, err = ts.OfSlice([]int64{0, 2, 1}); err != nil {
+		b.Drop()
+		return nil, err
+	}
+	return b, nil
+}
+
+// hasGrad reports whether v's gradient is defined.
+func hasGrad(t *testing.T, v *ts.Tensor) bool {
 	t.Helper()
-	if err := opt.ZeroGrad(); err != nil {
-		t.Fatal(err)
+	var g libtch.Ctensor
+	libtch.AtgGrad(&g, tsx.Handle(v))
+	if err := ts.TorchErr(); err != nil {
+		t.Fatalf("grad: %v", err)
 	}
-	out, err := enc.Forward(b, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Hidden.MustDrop()
-	defer out.Pooled.MustDrop()
-	logits, err := ts.Linear(out.Pooled, w, bias)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logits.MustDrop()
-	target, err := labels.View([]int64{-1}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.MustDrop()
-	loss, err := logits.CrossEntropyLoss(target, ts.NewTensor(), 1, -100, 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer loss.MustDrop()
-	if err := loss.Backward(); err != nil {
-		t.Fatal(err)
-	}
-	if err := opt.Step(1e-2); err != nil {
-		t.Fatal(err)
-	}
+	defer libtch.AtFree(g)
+	return libtch.AtDefined(g)
 }
 
 // snapshot copies every variable's values out of libtorch.
@@ -175,7 +186,7 @@ func snapshot(t *testing.T, vs *nn.VarStore) map[string][]float32 {
 		if v.DType() != gotch.Float {
 			t.Fatalf("%s has dtype %v", name, v.DType())
 		}
-		out[name] = floats(t, &v)
+		out[name] = tensortest.Floats(t, &v)
 	}
 	return out
 }
@@ -191,13 +202,4 @@ func bitsEqual(a, b []float32) bool {
 		}
 	}
 	return true
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clue-bench/clue-bench/internal/tensortest"
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -76,7 +77,7 @@ func randomize(t *testing.T, vs *nn.VarStore, std float64, keep func(string) boo
 		}
 		r := randn(t, shapeOf(t, &v), std, base)
 		setVar(t, &v, r)
-		r.MustDrop()
+		tsx.Drop(r)
 	}
 }
 
@@ -132,22 +133,38 @@ func numel(shape []int64) int64 {
 // int64Tensor makes a (rows, cols) int64 tensor; it is dropped after the test.
 func int64Tensor(t *testing.T, data []int64, rows, cols int64) *ts.Tensor {
 	t.Helper()
-	x, err := ts.OfSlice(data)
+	y, err := newInt64(data, rows, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := x.View([]int64{rows, cols}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { y.MustDrop() })
+	t.Cleanup(func() { tsx.Drop(y) })
 	return y
 }
 
+// newInt64 makes an int64 tensor of the given shape; the caller drops it.
+func newInt64(data []int64, shape ...int64) (*ts.Tensor, error) {
+	x, err := ts.OfSlice(data)
+	if err != nil {
+		return nil, err
+	}
+	return x.View(shape, true)
+}
+
 // padded builds a batch of token rows right-padded with 0 to the longest row, with type ids
-// 1 on the second half of each row (a sentence pair) and the matching mask.
+// 1 on the second half of each row (a sentence pair) and the matching mask. Its tensors are
+// dropped after the test.
 func padded(t *testing.T, rows [][]int64) model.Batch {
 	t.Helper()
+	b, err := paddedBatch(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tsx.Drop(b.InputIDs, b.TypeIDs, b.Mask) })
+	return b
+}
+
+// paddedBatch is padded's batch, which the caller drops.
+func paddedBatch(rows [][]int64) (model.Batch, error) {
 	width := 0
 	for _, r := range rows {
 		width = max(width, len(r))
@@ -164,7 +181,18 @@ func padded(t *testing.T, rows [][]int64) model.Batch {
 		}
 	}
 	b, w := int64(len(rows)), int64(width)
-	return model.Batch{InputIDs: int64Tensor(t, ids, b, w), TypeIDs: int64Tensor(t, types, b, w), Mask: int64Tensor(t, mask, b, w)}
+	var out model.Batch
+	var err error
+	if out.InputIDs, err = newInt64(ids, b, w); err == nil {
+		if out.TypeIDs, err = newInt64(types, b, w); err == nil {
+			out.Mask, err = newInt64(mask, b, w)
+		}
+	}
+	if err != nil {
+		tsx.Drop(out.InputIDs, out.TypeIDs, out.Mask)
+		return model.Batch{}, err
+	}
+	return out, nil
 }
 
 // sampleRows are token rows of lengths 7, 4 and 2 for the tiny vocabulary.
@@ -181,6 +209,15 @@ func forwardEval(t *testing.T, enc *model.Encoder, b model.Batch) model.Output {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { out.Hidden.MustDrop(); out.Pooled.MustDrop() })
+	t.Cleanup(func() { tsx.Drop(out.Hidden, out.Pooled) })
 	return out
 }
+
+// Exported for the conformance test, which trains through package trainer and so lives in
+// package methods_test: trainer imports methods.
+var (
+	TinyConfig  = tinyConfig
+	Randomize   = randomize
+	PaddedBatch = paddedBatch
+	SampleRows  = sampleRows
+)

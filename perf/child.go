@@ -1,7 +1,6 @@
 package perf
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -115,27 +114,4 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// procStatusKB reads a kB field (VmRSS, VmHWM, …) of a /proc/<pid>/status file.
-func procStatusKB(path, field string) (float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
-			fs := strings.Fields(v)
-			if len(fs) == 0 {
-				break
-			}
-			return strconv.ParseFloat(fs[0], 64)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("%s: %s: %w", path, field, errNoField)
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/clue-bench/clue-bench/builtin"
+	"github.com/clue-bench/clue-bench/internal/procfs"
 )
 
 // MemoryOptions configures the memory check.
@@ -130,7 +131,6 @@ func MeasureMemory(ctx context.Context, self string, o MemoryOptions) (*Memory, 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("memory check: bench run: %w", err)
 	}
-	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
 	var order []string
 	samples := map[string][]RSSSample{}
 	var tail []string
@@ -147,7 +147,7 @@ func MeasureMemory(ctx context.Context, self string, o MemoryOptions) (*Memory, 
 		}
 		// The child prints the line after the evaluation and goes on training; reading its
 		// RSS now catches it within a step of the evaluation.
-		kb, err := procStatusKB(status, "VmRSS")
+		kb, err := procfs.StatusKB(cmd.Process.Pid, "VmRSS")
 		if err != nil {
 			sampleErr = err
 			continue

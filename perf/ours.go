@@ -1,9 +1,7 @@
 package perf
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"math/rand"
 	"os"
 	"runtime"
@@ -14,14 +12,15 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/libtch"
-	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
+	"github.com/clue-bench/clue-bench/internal/procfs"
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/methods"
-	"github.com/clue-bench/clue-bench/model"
-	"github.com/clue-bench/clue-bench/optim"
+	"github.com/clue-bench/clue-bench/trainer"
 )
 
 // hostBatch is one batch of token ids as the runner holds it before upload.
@@ -49,80 +48,30 @@ func randomBatches(w Workload, n int) []hostBatch {
 	return out
 }
 
-// trainer is our side of a workload: the objects bench's runner builds for a cell.
-type trainer struct {
-	w      Workload
-	dev    gotch.Device
-	vs     *nn.VarStore
-	enc    *model.Encoder
-	head   *heads.Classifier
-	opt    *optim.AdamW
-	params []optim.Param
-}
-
-// newTrainer builds the encoder, attaches the method, adds the head, marks what trains and
-// creates the optimiser, as bench's trainCell does (random weights instead of a checkpoint).
-func newTrainer(w Workload, dev gotch.Device) (*trainer, error) {
-	m, err := methods.FromSettings(w.Method, w.Options)
+// newModel assembles our side of w through package trainer, as bench's runner does for a cell
+// (random weights instead of a checkpoint, a classification task with w.Labels labels).
+func newModel(w Workload, dev gotch.Device) (*trainer.Model, error) {
+	method, err := methods.FromSettings(w.Method, w.Options)
 	if err != nil {
 		return nil, err
 	}
-	t := &trainer{w: w, dev: dev, vs: nn.NewVarStore(dev)}
-	if t.enc, err = model.NewEncoder(t.vs.Root().Sub("bert"), w.Config); err != nil {
-		t.close()
-		return nil, err
-	}
-	if err := m.Attach(t.vs.Root().Sub(m.Name()), t.enc); err != nil {
-		t.close()
-		return nil, fmt.Errorf("attach %s: %w", m.Name(), err)
-	}
-	if t.head, err = heads.NewClassifier(t.vs.Root().Sub("classifier"), w.Config.HiddenSize, w.Labels, false, w.HeadDropout); err != nil {
-		t.close()
-		return nil, err
-	}
-	trainable, _, err := model.SetTrainable(t.vs, func(name string) bool {
-		return strings.HasPrefix(name, heads.ClassifierPrefix) || m.Trains(name)
-	})
+	kind, err := heads.Lookup(clue.Classification)
 	if err != nil {
-		t.close()
 		return nil, err
 	}
-	vars := t.vs.Variables()
-	for _, name := range trainable {
-		v := vars[name]
-		// Same decay rule as the runner: none on biases and LayerNorm parameters.
-		decay := !(strings.HasSuffix(name, ".bias") || strings.Contains(name, "LayerNorm"))
-		t.params = append(t.params, optim.Param{Name: name, Tensor: &v, Decay: decay})
+	task := &clue.Task{Name: "perf", Kind: clue.Classification, Labels: make([]string, w.Labels)}
+	m, err := trainer.New(trainer.Spec{Config: w.Config, Method: method, Kind: kind, Task: task,
+		Head: heads.Options{MaxLen: w.Seq, Dropout: w.HeadDropout}, Device: dev, Seed: w.Seed, WeightDecay: w.WeightDecay})
+	if err != nil {
+		return nil, err
 	}
-	t.opt = optim.NewAdamW(t.params, w.WeightDecay)
-	t.enc.SetFrozenBF16(w.BF16)
-	return t, nil
+	m.Encoder.SetFrozenBF16(w.BF16)
+	return m, nil
 }
 
-func (t *trainer) close() {
-	if t.enc != nil {
-		t.enc.SetFrozenBF16(false) // frees the bf16 copies
-	}
-	if t.opt != nil {
-		t.opt.Close()
-	}
-	t.vs.Destroy()
-}
-
-func (t *trainer) trainable() int64 {
-	var n int64
-	for _, p := range t.params {
-		k := int64(1)
-		for _, d := range p.Tensor.MustSize() {
-			k *= d
-		}
-		n += k
-	}
-	return n
-}
-
-// upload turns a host batch into device tensors the way bench's makeBatch does.
-func upload(b hostBatch, bsz, seq int, dev gotch.Device) (model.Batch, *ts.Tensor, error) {
+// upload turns a host batch into device tensors the way the classification kind's batches
+// are made; the step drops them.
+func upload(b hostBatch, bsz, seq int, dev gotch.Device) (*heads.Batch, error) {
 	shape := []int64{int64(bsz), int64(seq)}
 	mk := func(data []int64, shape []int64) (*ts.Tensor, error) {
 		x, err := ts.OfSlice(data, ts.WithDType(gotch.Int64))
@@ -135,87 +84,32 @@ func upload(b hostBatch, bsz, seq int, dev gotch.Device) (model.Batch, *ts.Tenso
 		}
 		return y.ToDevice(dev, gotch.Int64, true, false, true)
 	}
-	var in model.Batch
-	var labels *ts.Tensor
+	out := &heads.Batch{Units: bsz, Tokens: bsz * seq}
 	var err error
-	if in.InputIDs, err = mk(b.ids, shape); err == nil {
-		if in.TypeIDs, err = mk(b.types, shape); err == nil {
-			if in.Mask, err = mk(b.mask, shape); err == nil {
-				labels, err = mk(b.labels, []int64{int64(bsz)})
+	if out.In.InputIDs, err = mk(b.ids, shape); err == nil {
+		if out.In.TypeIDs, err = mk(b.types, shape); err == nil {
+			if out.In.Mask, err = mk(b.mask, shape); err == nil {
+				out.Target, err = mk(b.labels, []int64{int64(bsz)})
 			}
 		}
 	}
 	if err != nil {
-		dropTensors(in.InputIDs, in.TypeIDs, in.Mask, labels)
-		return model.Batch{}, nil, fmt.Errorf("upload batch: %w", err)
+		tsx.Drop(out.In.InputIDs, out.In.TypeIDs, out.In.Mask, out.Target)
+		return nil, fmt.Errorf("upload batch: %w", tsx.Err(err))
 	}
-	return in, labels, nil
+	return out, nil
 }
-
-func dropTensors(xs ...*ts.Tensor) {
-	for _, x := range xs {
-		if x != nil {
-			x.MustDrop()
-		}
-	}
-}
-
-// phaseTimes accumulates the time spent in each part of a step.
-type phaseTimes struct{ forward, backward, optimizer time.Duration }
 
 // step runs one optimiser step the way bench's training loop does with accumulation 1:
 // upload, forward, loss (read back to the host), backward, clipping, AdamW, zeroing.
-func (t *trainer) step(b hostBatch, lr float64, ph *phaseTimes) (float64, error) {
-	t0 := time.Now()
-	in, labels, err := upload(b, t.w.Batch, t.w.Seq, t.dev)
+func step(m *trainer.Model, w Workload, dev gotch.Device, b hostBatch, lr float64, ph *trainer.Phases) (float64, error) {
+	losses, err := m.Step(1, 1, func(int) (*heads.Batch, error) {
+		return upload(b, w.Batch, w.Seq, dev)
+	}, lr, w.Clip, ph)
 	if err != nil {
 		return 0, err
 	}
-	defer dropTensors(in.InputIDs, in.TypeIDs, in.Mask, labels)
-	out, err := t.enc.Forward(in, true)
-	if err != nil {
-		return 0, err
-	}
-	logits, err := t.head.Forward(out, true)
-	dropTensors(out.Hidden, out.Pooled)
-	if err != nil {
-		return 0, err
-	}
-	defer logits.MustDrop()
-	weight := ts.NewTensor() // undefined: no class weights
-	defer weight.MustDrop()
-	loss, err := logits.CrossEntropyLoss(labels, weight, 1, -100, 0, false) // mean
-	if err != nil {
-		return 0, err
-	}
-	defer loss.MustDrop()
-	v, err := loss.Float64Value([]int64{})
-	if err != nil {
-		return 0, err
-	}
-	t1 := time.Now()
-	if err := loss.Backward(); err != nil {
-		return 0, err
-	}
-	torchrt.Synchronize(t.dev) // the loss read-back above already waited for the forward
-	t2 := time.Now()
-	if t.w.Clip > 0 {
-		if _, err := optim.ClipGradNorm(t.params, t.w.Clip); err != nil {
-			return 0, err
-		}
-	}
-	if err := t.opt.Step(lr); err != nil {
-		return 0, err
-	}
-	if err := t.opt.ZeroGrad(); err != nil {
-		return 0, err
-	}
-	torchrt.Synchronize(t.dev)
-	t3 := time.Now()
-	ph.forward += t1.Sub(t0)
-	ph.backward += t2.Sub(t1)
-	ph.optimizer += t3.Sub(t2)
-	return v, nil
+	return losses[0], nil
 }
 
 // RunOurs measures our side of w in this process. It locks the calling goroutine to its OS
@@ -237,20 +131,19 @@ func RunOurs(w Workload) (Measurement, error) {
 	if err != nil {
 		return Measurement{}, fmt.Errorf("workload %s/%s: %w", w.Size, w.Method, err)
 	}
-	torchrt.ManualSeed(w.Seed)
 	// Grad mode is per thread and a fresh thread may not have it on; training needs it.
 	libtch.AtGradSetEnabled(1)
 	setupStart := time.Now()
-	t, err := newTrainer(w, dev)
+	m, err := newModel(w, dev)
 	if err != nil {
 		return Measurement{}, fmt.Errorf("workload %s/%s: %w", w.Size, w.Method, err)
 	}
-	defer t.close()
+	defer m.Close()
 	batches := randomBatches(w, 4)
 	setup := time.Since(setupStart)
 
 	total := w.Warmup + w.Steps
-	var ph, discard phaseTimes
+	var ph, discard trainer.Phases
 	stepMS := make([]float64, 0, w.Steps)
 	var run, cpu0 time.Duration
 	var loss float64
@@ -272,11 +165,8 @@ func RunOurs(w Workload) (Measurement, error) {
 		}
 		t0 := time.Now()
 		lr := w.LR * (1 - float64(i)/float64(total))
-		if loss, err = t.step(batches[i%len(batches)], lr, acc); err != nil {
+		if loss, err = step(m, w, dev, batches[i%len(batches)], lr, acc); err != nil {
 			return Measurement{}, fmt.Errorf("workload %s/%s step %d: %w", w.Size, w.Method, i+1, err)
-		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return Measurement{}, fmt.Errorf("workload %s/%s step %d: loss is %v", w.Size, w.Method, i+1, loss)
 		}
 		if timed {
 			d := time.Since(t0)
@@ -285,6 +175,11 @@ func RunOurs(w Workload) (Measurement, error) {
 		}
 	}
 	cpu := cpuTime() - cpu0
+	trainable, err := m.TrainableElements()
+	if err != nil {
+		return Measurement{}, fmt.Errorf("workload %s/%s: %w", w.Size, w.Method, err)
+	}
+	peak, _ := procfs.StatusKB(0, "VmHWM") // 0 where /proc cannot tell: reported, never acted on
 	n := float64(w.Steps)
 	ms := func(d time.Duration) float64 { return d.Seconds() * 1000 / n }
 	side := "ours"
@@ -293,12 +188,12 @@ func RunOurs(w Workload) (Measurement, error) {
 	}
 	return Measurement{
 		Side: side, Steps: w.Steps, StepsPerS: n / run.Seconds(), StepMS: stepMS,
-		PhaseMS:    map[string]float64{"forward": ms(ph.forward), "backward": ms(ph.backward), "optimizer": ms(ph.optimizer)},
+		PhaseMS:    map[string]float64{"forward": ms(ph.Forward), "backward": ms(ph.Backward), "optimizer": ms(ph.Optimizer)},
 		CPUMS:      ms(cpu),
 		SetupS:     setup.Seconds(),
-		PeakRSSMiB: statusKB("VmHWM") / 1024,
+		PeakRSSMiB: peak / 1024,
 		FinalLoss:  loss,
-		Trainable:  t.trainable(),
+		Trainable:  trainable,
 		BLAS:       splitBLAS(torchrt.BLAS()),
 		Threads:    torchrt.NumThreads(),
 		Version:    "libtorch " + libtch.PreparedLibtorchVersion + " via gotch",
@@ -339,12 +234,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-var errNoField = errors.New("field not found")
-
-// statusKB reads a field of /proc/self/status in kB (0 if absent).
-func statusKB(field string) float64 {
-	v, _ := procStatusKB("/proc/self/status", field)
-	return v
 }

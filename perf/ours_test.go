@@ -15,7 +15,8 @@ import (
 	"github.com/clue-bench/clue-bench/model"
 )
 
-// tinyWorkload is a workload of a few milliseconds per step.
+// tinyWorkload is a workload of a few milliseconds per step. A method without an entry in the
+// size's tables runs with its default options and a learning rate of 1e-3.
 func tinyWorkload(method string) Workload {
 	s := Size{Name: "tiny", Config: model.Config{HiddenSize: 32, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 64,
 		MaxPositionEmbeddings: 64, TypeVocabSize: 2, VocabSize: 50, LayerNormEps: 1e-12, HiddenDropoutProb: 0.1,
@@ -23,16 +24,20 @@ func tinyWorkload(method string) Workload {
 		Batch: 4, Seq: 8, Warmup: 1, Steps: 2, Reps: 1,
 		Options: map[string][]string{"p-tuning-v2": {"prefix_len=3"}, "fl-tuning": {"units=5"}},
 		LR:      map[string]float64{"fine-tuning": 1e-3, "p-tuning-v2": 1e-2, "fl-tuning": 1e-3}}
-	return s.Workload(method, 1, "")
+	w := s.Workload(method, 1, "")
+	if w.LR == 0 {
+		w.LR = 1e-3
+	}
+	return w
 }
 
-// TestRunOurs runs every method's step loop and checks that it trains exactly the method's
-// parameters plus the head, as the runner's accounting says.
+// TestRunOurs runs every registered method's step loop, measured by perf or not, and checks
+// that it trains exactly the method's parameters plus the head, as the runner's accounting says.
 func TestRunOurs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
-	for _, name := range Methods {
+	for _, name := range methods.Names() {
 		w := tinyWorkload(name)
 		m, err := RunOurs(w)
 		if err != nil {

@@ -1,0 +1,132 @@
+package trainer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/heads"
+	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
+	"github.com/clue-bench/clue-bench/optim"
+)
+
+// ErrDiverged marks a step whose training loss or gradient norm is not finite.
+var ErrDiverged = errors.New("diverged")
+
+// Phases accumulates the wall time of the parts of Step. With phases, Step synchronises the
+// device before each clock read: CUDA kernels run asynchronously.
+type Phases struct {
+	Forward   time.Duration // batch upload, forward pass, loss read back to the host
+	Backward  time.Duration
+	Optimizer time.Duration // clipping, AdamW, zeroing the gradients
+}
+
+// Step takes one optimiser step over n micro-batches: batch(k) uploads the k-th, and Step
+// drops it after its backward pass. Each loss is divided by accum before backward, so that
+// the gradients add up to those of one batch of accum micro-batches (accum exceeds n for the
+// short last step of an epoch). Then the gradients are clipped to a global norm of clip (0:
+// off), AdamW updates with learning rate lr, and the gradients are zeroed. Step returns each
+// micro-batch's loss, unscaled; a loss that is not finite stops it before the update, with an
+// error wrapping ErrDiverged. ph, when not nil, accumulates the time of each part.
+func (m *Model) Step(n, accum int, batch func(k int) (*heads.Batch, error), lr, clip float64, ph *Phases) ([]float64, error) {
+	if n < 1 || accum < n {
+		return nil, fmt.Errorf("step over %d micro-batches with the loss divided by %d: want 1 ≤ n ≤ accum", n, accum)
+	}
+	losses := make([]float64, 0, n)
+	for k := 0; k < n; k++ {
+		loss, err := m.microStep(batch, k, accum, ph)
+		if err != nil {
+			return losses, err
+		}
+		losses = append(losses, loss)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return losses, fmt.Errorf("%w: training loss is %v", ErrDiverged, loss)
+		}
+	}
+	t0 := time.Now()
+	if clip > 0 {
+		if norm, err := optim.ClipGradNorm(m.Opt.Params(), clip); err != nil {
+			if math.IsNaN(norm) || math.IsInf(norm, 0) {
+				return losses, fmt.Errorf("%w: %w", ErrDiverged, err)
+			}
+			return losses, fmt.Errorf("clip gradients: %w", err)
+		}
+	}
+	if err := m.Opt.Step(lr); err != nil {
+		return losses, err
+	}
+	if err := m.Opt.ZeroGrad(); err != nil {
+		return losses, err
+	}
+	if ph != nil {
+		torchrt.Synchronize(m.device)
+		ph.Optimizer += time.Since(t0)
+	}
+	return losses, nil
+}
+
+// microStep runs forward, loss and backward on micro-batch k and returns the unscaled loss.
+func (m *Model) microStep(batch func(k int) (*heads.Batch, error), k, accum int, ph *Phases) (float64, error) {
+	t0 := time.Now()
+	b, err := batch(k)
+	if err != nil {
+		return 0, err
+	}
+	defer b.Drop()
+	loss, v, err := m.loss(b)
+	if err != nil {
+		return 0, err
+	}
+	defer tsx.Drop(loss)
+	t1 := time.Now()
+	if err := backward(loss, accum); err != nil {
+		return 0, fmt.Errorf("backward: %w", err)
+	}
+	if ph != nil {
+		torchrt.Synchronize(m.device) // the loss read-back already waited for the forward pass
+		ph.Forward += t1.Sub(t0)
+		ph.Backward += time.Since(t1)
+	}
+	return v, nil
+}
+
+// loss runs the encoder and the head's training loss on b; it returns the loss tensor (the
+// caller drops it) and its value.
+func (m *Model) loss(b *heads.Batch) (*ts.Tensor, float64, error) {
+	out, err := m.Encoder.Forward(b.In, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	loss, err := m.Head.Loss(out, b)
+	tsx.Drop(out.Hidden, out.Pooled) // autograd keeps what backward needs
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := loss.Float64Value([]int64{})
+	if err != nil {
+		tsx.Drop(loss)
+		return nil, 0, fmt.Errorf("read loss: %w", tsx.Err(err))
+	}
+	return loss, v, nil
+}
+
+// backward back-propagates loss/accum.
+func backward(loss *ts.Tensor, accum int) error {
+	if accum == 1 {
+		return loss.Backward()
+	}
+	sc := ts.FloatScalar(1 / float64(accum))
+	scaled, err := loss.MulScalar(sc, false)
+	if dropErr := sc.Drop(); err == nil && dropErr != nil {
+		err = dropErr
+	}
+	if err != nil {
+		return err
+	}
+	defer tsx.Drop(scaled)
+	return scaled.Backward()
+}
