@@ -1,6 +1,8 @@
 package tsx
 
 import (
+	"fmt"
+
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
 )
@@ -45,7 +47,7 @@ func New(call func(out *libtch.Ctensor)) (*ts.Tensor, error) {
 func Numel(t *ts.Tensor) (int64, error) {
 	shape, err := t.Size()
 	if err != nil {
-		return 0, Err(err)
+		return 0, fmt.Errorf("tensor size: %w", Err(err))
 	}
 	n := int64(1)
 	for _, d := range shape {
