@@ -1,4 +1,4 @@
-package tsx
+package tsx_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/tensortest"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 func vector(t *testing.T, v ...float32) *ts.Tensor {
@@ -18,14 +19,14 @@ func vector(t *testing.T, v ...float32) *ts.Tensor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { Drop(x) })
+	t.Cleanup(func() { tsx.Drop(x) })
 	return x
 }
 
 func TestScope(t *testing.T) {
 	tensortest.Lock(t)
 	x := vector(t, 1, 2, 3)
-	var s Scope
+	var s tsx.Scope
 	a, err := s.Track(x.Neg(false))
 	if err != nil {
 		t.Fatal(err)
@@ -42,12 +43,12 @@ func TestScope(t *testing.T) {
 	if kept.Ctensor() == nil {
 		t.Fatal("Drop freed the kept tensor")
 	}
-	defer Drop(kept)
+	defer tsx.Drop(kept)
 	if got := tensortest.Floats(t, kept); got[2] != -3 {
 		t.Errorf("kept = %v, want −x", got)
 	}
 
-	var f Scope
+	var f tsx.Scope
 	defer f.Drop()
 	first := errors.New("first")
 	if y, err := f.Track(nil, first); y != nil || err == nil || err.Error() != "first" {
@@ -72,24 +73,24 @@ func TestScalarOpsMatchGotch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Drop(m)
+	defer tsx.Drop(m)
 	idx, err := ts.OfSlice([]int64{1, 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Drop(idx)
+	defer tsx.Drop(idx)
 	sc := ts.FloatScalar
 	cases := []struct {
 		name         string
 		ours, theirs func() (*ts.Tensor, error)
 	}{
-		{"Scaled", func() (*ts.Tensor, error) { return Scaled(x, 1/math.Sqrt(3)) }, func() (*ts.Tensor, error) { return x.MulScalar(sc(1/math.Sqrt(3)), false) }},
-		{"Shifted", func() (*ts.Tensor, error) { return Shifted(x, -0.1) }, func() (*ts.Tensor, error) { return x.AddScalar(sc(-0.1), false) }},
-		{"EqScalar", func() (*ts.Tensor, error) { return EqScalar(x, 1) }, func() (*ts.Tensor, error) { return x.Eq(sc(1), false) }},
-		{"GtScalar", func() (*ts.Tensor, error) { return GtScalar(x, 0) }, func() (*ts.Tensor, error) { return x.Gt(sc(0), false) }},
-		{"MaskedFill", func() (*ts.Tensor, error) { return MaskedFill(x, m, -1e12) }, func() (*ts.Tensor, error) { return x.MaskedFill(m, sc(-1e12), false) }},
-		{"IndexFill", func() (*ts.Tensor, error) { return IndexFill(x, 0, idx, 1) }, func() (*ts.Tensor, error) { return x.IndexFill(0, idx, sc(1), false) }},
-		{"Clamped", func() (*ts.Tensor, error) { return Clamped(x, -2, 2) }, func() (*ts.Tensor, error) { return x.Clamp(sc(-2), sc(2), false) }},
+		{"Scaled", func() (*ts.Tensor, error) { return tsx.Scaled(x, 1/math.Sqrt(3)) }, func() (*ts.Tensor, error) { return x.MulScalar(sc(1/math.Sqrt(3)), false) }},
+		{"Shifted", func() (*ts.Tensor, error) { return tsx.Shifted(x, -0.1) }, func() (*ts.Tensor, error) { return x.AddScalar(sc(-0.1), false) }},
+		{"EqScalar", func() (*ts.Tensor, error) { return tsx.EqScalar(x, 1) }, func() (*ts.Tensor, error) { return x.Eq(sc(1), false) }},
+		{"GtScalar", func() (*ts.Tensor, error) { return tsx.GtScalar(x, 0) }, func() (*ts.Tensor, error) { return x.Gt(sc(0), false) }},
+		{"MaskedFill", func() (*ts.Tensor, error) { return tsx.MaskedFill(x, m, -1e12) }, func() (*ts.Tensor, error) { return x.MaskedFill(m, sc(-1e12), false) }},
+		{"IndexFill", func() (*ts.Tensor, error) { return tsx.IndexFill(x, 0, idx, 1) }, func() (*ts.Tensor, error) { return x.IndexFill(0, idx, sc(1), false) }},
+		{"Clamped", func() (*ts.Tensor, error) { return tsx.Clamped(x, -2, 2) }, func() (*ts.Tensor, error) { return x.Clamp(sc(-2), sc(2), false) }},
 	}
 	for _, c := range cases {
 		a, err := c.ours()
@@ -109,29 +110,29 @@ func TestScalarOpsMatchGotch(t *testing.T) {
 				t.Errorf("%s: element %d = %v, gotch %v", c.name, i, va[i], vb[i])
 			}
 		}
-		Drop(a, b)
+		tsx.Drop(a, b)
 	}
 }
 
 func TestHandlesAndNumel(t *testing.T) {
 	tensortest.Lock(t)
 	x := vector(t, 1, 2, 3, 4, 5, 6)
-	if n, err := Numel(x); n != 6 || err != nil {
+	if n, err := tsx.Numel(x); n != 6 || err != nil {
 		t.Errorf("Numel = %d, %v; want 6", n, err)
 	}
 	shape := []int64{4, 4} // 16 elements: libtorch refuses the view
-	h, err := NewHandle(func(out *libtch.Ctensor) { libtch.AtgView(out, Handle(x), shape, len(shape)) })
+	h, err := tsx.NewHandle(func(out *libtch.Ctensor) { libtch.AtgView(out, tsx.Handle(x), shape, len(shape)) })
 	if err == nil || h != nil {
-		FreeHandles(h)
+		tsx.FreeHandles(h)
 		t.Fatalf("bad view: handle %v, err %v; want an error", h, err)
 	}
 	shape = []int64{2, 3}
-	v, err := New(func(out *libtch.Ctensor) { libtch.AtgView(out, Handle(x), shape, len(shape)) })
+	v, err := tsx.New(func(out *libtch.Ctensor) { libtch.AtgView(out, tsx.Handle(x), shape, len(shape)) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Drop(v)
-	if n, err := Numel(v); n != 6 || err != nil {
+	defer tsx.Drop(v)
+	if n, err := tsx.Numel(v); n != 6 || err != nil {
 		t.Errorf("Numel of the view = %d, %v; want 6", n, err)
 	}
 }
