@@ -9,6 +9,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // dropScalars is where the test helpers let go of their ts.FloatScalar scalars. It does
@@ -33,7 +34,7 @@ func TestTruncNormalDistribution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer x.MustDrop()
+	defer tsx.Drop(x)
 	if s := shapeOf(t, x); len(s) != 2 || s[0] != 400 || s[1] != 500 || x.DType() != gotch.Float {
 		t.Fatalf("shape %v dtype %v", s, x.DType())
 	}
