@@ -71,36 +71,30 @@ func newMLMHead(vs *nn.VarStore, cfg model.Config) (*mlmHead, error) {
 
 // logits maps selected hidden states (M, H) to vocabulary logits (M, V).
 func (h *mlmHead) logits(x *ts.Tensor) (*ts.Tensor, error) {
-	var held []*ts.Tensor
-	defer func() {
-		for _, t := range held {
-			t.MustDrop()
-		}
-	}()
-	keep := func(t *ts.Tensor, err error) (*ts.Tensor, error) {
-		if err == nil {
-			held = append(held, t)
-		}
-		return t, err
-	}
-	wt, err := keep(h.dense.T(false))
+	var s tsx.Scope
+	defer s.Drop()
+	wt, err := s.Track(h.dense.T(false))
 	if err != nil {
 		return nil, err
 	}
-	y, err := keep(x.Matmul(wt, false))
+	y, err := s.Track(x.Matmul(wt, false))
 	if err != nil {
 		return nil, err
 	}
 	if err := tsx.Add(y, h.denseB); err != nil {
 		return nil, err
 	}
-	if y, err = keep(y.Gelu("none", false)); err != nil {
+	if y, err = s.Track(y.Gelu("none", false)); err != nil {
 		return nil, err
 	}
-	if y, err = keep(ts.LayerNorm(y, []int64{h.lnW.MustSize()[0]}, h.lnW, h.lnB, h.eps, false)); err != nil {
+	lnShape, err := h.lnW.Size()
+	if err != nil {
+		return nil, fmt.Errorf("mlm head LayerNorm: %w", tsx.Err(err))
+	}
+	if y, err = s.Track(ts.LayerNorm(y, lnShape[:1], h.lnW, h.lnB, h.eps, false)); err != nil {
 		return nil, err
 	}
-	et, err := keep(h.word.T(false))
+	et, err := s.Track(h.word.T(false))
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +103,7 @@ func (h *mlmHead) logits(x *ts.Tensor) (*ts.Tensor, error) {
 		return nil, err
 	}
 	if err := tsx.Add(out, h.bias); err != nil {
-		out.MustDrop()
+		tsx.Drop(out)
 		return nil, err
 	}
 	return out, nil
@@ -281,12 +275,8 @@ func mlmStep(enc *model.Encoder, head *mlmHead, m *masker, batch [][2][]int64, p
 	if len(targets) == 0 {
 		return 0, nil
 	}
-	var held []*ts.Tensor
-	defer func() {
-		for _, t := range held {
-			t.MustDrop()
-		}
-	}()
+	var s tsx.Scope
+	defer s.Drop()
 	up := func(data []int64, shape ...int64) (*ts.Tensor, error) {
 		x, err := ts.OfSlice(data, ts.WithDType(gotch.Int64))
 		if err != nil {
@@ -301,7 +291,7 @@ func mlmStep(enc *model.Encoder, head *mlmHead, m *masker, batch [][2][]int64, p
 				return nil, err
 			}
 		}
-		held = append(held, y)
+		s.Track(y, nil)
 		return y, nil
 	}
 	var in model.Batch
@@ -326,27 +316,24 @@ func mlmStep(enc *model.Encoder, head *mlmHead, m *masker, batch [][2][]int64, p
 	if err != nil {
 		return 0, err
 	}
-	held = append(held, out.Hidden, out.Pooled)
-	flat, err := out.Hidden.Reshape([]int64{int64(n * maxT), enc.Cfg.HiddenSize}, false)
+	s.Track(out.Hidden, nil)
+	s.Track(out.Pooled, nil)
+	flat, err := s.Track(out.Hidden.Reshape([]int64{int64(n * maxT), enc.Cfg.HiddenSize}, false))
 	if err != nil {
 		return 0, err
 	}
-	held = append(held, flat)
-	sel, err := flat.IndexSelect(0, posT, false)
+	sel, err := s.Track(flat.IndexSelect(0, posT, false))
 	if err != nil {
 		return 0, err
 	}
-	held = append(held, sel)
-	logits, err := head.logits(sel)
+	logits, err := s.Track(head.logits(sel))
 	if err != nil {
 		return 0, err
 	}
-	held = append(held, logits)
-	loss, err := logits.CrossEntropyLoss(tgtT, ts.NewTensor(), 1, -100, 0, false)
+	loss, err := s.Track(logits.CrossEntropyLoss(tgtT, ts.NewTensor(), 1, -100, 0, false))
 	if err != nil {
 		return 0, err
 	}
-	held = append(held, loss)
 	if err := loss.Backward(); err != nil {
 		return 0, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/clue"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/tokenizer"
 )
@@ -185,16 +186,16 @@ func (h *choiceHead) scores(out model.Output, b *Batch, train bool) (*ts.Tensor,
 	if err != nil {
 		return nil, err
 	}
-	var s steps
-	defer s.drop()
-	s.tmp = append(s.tmp, logits)
-	grouped := s.do(func() (*ts.Tensor, error) { return logits.View([]int64{int64(b.Units), h.slots}, false) })
-	pad := s.do(func() (*ts.Tensor, error) { return b.Extra.Eq(s.scalar(0), false) })
-	res := s.do(func() (*ts.Tensor, error) { return grouped.MaskedFill(pad, s.scalar(maskedScore), false) })
-	if s.err != nil {
-		return nil, s.err
+	var s tsx.Scope
+	defer s.Drop()
+	s.Track(logits, nil)
+	grouped := s.Do(func() (*ts.Tensor, error) { return logits.View([]int64{int64(b.Units), h.slots}, false) })
+	pad := s.Do(func() (*ts.Tensor, error) { return tsx.EqScalar(b.Extra, 0) })
+	res := s.Do(func() (*ts.Tensor, error) { return tsx.MaskedFill(grouped, pad, maskedScore) })
+	if err := s.Err(); err != nil {
+		return nil, err
 	}
-	return s.keep(res), nil
+	return s.Keep(res), nil
 }
 
 // Loss is the cross-entropy of the right candidate among the unit's candidates.
@@ -203,7 +204,7 @@ func (h *choiceHead) Loss(out model.Output, b *Batch) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sc.MustDrop()
+	defer tsx.Drop(sc)
 	return sc.CrossEntropyLoss(b.Target, ts.NewTensor(), 1, -100, 0, false) // reduction 1 = mean
 }
 
@@ -213,7 +214,7 @@ func (h *choiceHead) Predict(out model.Output, b *Batch) ([]Guess, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sc.MustDrop()
+	defer tsx.Drop(sc)
 	v, err := floats(sc)
 	if err != nil {
 		return nil, err

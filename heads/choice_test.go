@@ -11,6 +11,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/clue"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -78,7 +79,7 @@ func TestChoiceLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hidden.MustDrop()
+	defer tsx.Drop(hidden)
 	out := model.Output{Hidden: hidden}
 	b := &Batch{Units: 2}
 	if b.Extra, err = upload([]int64{1, 1, 1, 1, 1, 1, 0, 0}, []int64{2, 4}, gotch.CPU); err != nil {
@@ -93,13 +94,13 @@ func TestChoiceLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := rows.Float64Values()
-	rows.MustDrop()
+	tsx.Drop(rows)
 	sc, err := h.scores(out, b, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := floats(sc)
-	sc.MustDrop()
+	tsx.Drop(sc)
 	for i, v := range got {
 		if masked := i >= 6; masked != (v < maskedScore/2) || (!masked && math.Abs(v-raw[i]) > 1e-6) {
 			t.Errorf("slot %d: score %g (row logit %g)", i, v, raw[i])
@@ -117,7 +118,7 @@ func TestChoiceLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer loss.MustDrop()
+	defer tsx.Drop(loss)
 	if v, _ := loss.Float64Value([]int64{}); math.Abs(v-want) > 1e-5 {
 		t.Errorf("loss %.6f, want %.6f", v, want)
 	}

@@ -123,7 +123,7 @@ func (c *Classifier) Loss(out model.Output, b *Batch) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer logits.MustDrop()
+	defer tsx.Drop(logits)
 	return logits.CrossEntropyLoss(b.Target, ts.NewTensor(), 1, -100, 0, false) // reduction 1 = mean
 }
 
@@ -133,12 +133,12 @@ func (c *Classifier) Predict(out model.Output, _ *Batch) ([]Guess, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer logits.MustDrop()
+	defer tsx.Drop(logits)
 	am, err := logits.Argmax([]int64{1}, false, false)
 	if err != nil {
 		return nil, err
 	}
-	defer am.MustDrop()
+	defer tsx.Drop(am)
 	labels, err := ints(am)
 	if err != nil {
 		return nil, err
@@ -164,24 +164,24 @@ func (c *Classifier) Forward(out model.Output, train bool) (*ts.Tensor, error) {
 	}
 	if train && c.Dropout > 0 {
 		y, err := ts.Dropout(x, c.Dropout, true)
-		x.MustDrop()
+		tsx.Drop(x)
 		if err != nil {
 			return nil, err
 		}
 		x = y
 	}
-	defer x.MustDrop()
+	defer tsx.Drop(x)
 	wt, err := c.W.T(false)
 	if err != nil {
 		return nil, err
 	}
-	defer wt.MustDrop()
+	defer tsx.Drop(wt)
 	logits, err := x.Matmul(wt, false)
 	if err != nil {
 		return nil, err
 	}
 	if err := tsx.Add(logits, c.B); err != nil {
-		logits.MustDrop()
+		tsx.Drop(logits)
 		return nil, err
 	}
 	return logits, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -66,42 +67,42 @@ func (g *GlobalPointer) scores(out model.Output, b *Batch, train bool) (*ts.Tens
 		return nil, err
 	}
 	bs, T, E, D := size[0], size[1], g.Types, g.Size
-	var s steps
-	defer s.drop()
+	var s tsx.Scope
+	defer s.Drop()
 	x := out.Hidden
 	if train && g.Dropout > 0 {
-		x = s.do(func() (*ts.Tensor, error) { return ts.Dropout(out.Hidden, g.Dropout, true) })
+		x = s.Do(func() (*ts.Tensor, error) { return ts.Dropout(out.Hidden, g.Dropout, true) })
 	}
-	wt := s.do(func() (*ts.Tensor, error) { return g.W.T(false) })
-	xw := s.do(func() (*ts.Tensor, error) { return x.Matmul(wt, false) })
-	proj := s.do(func() (*ts.Tensor, error) { return xw.Add(g.B, false) })
-	qk := s.do(func() (*ts.Tensor, error) { return proj.View([]int64{bs, T, E, 2, D}, false) })
-	cos, sin := s.rotaryTables(T, D, out.Hidden)
-	q := s.rotate(s.do(func() (*ts.Tensor, error) { return qk.Select(3, 0, false) }), cos, sin, []int64{bs, T, E, D})
-	k := s.rotate(s.do(func() (*ts.Tensor, error) { return qk.Select(3, 1, false) }), cos, sin, []int64{bs, T, E, D})
-	qp := s.do(func() (*ts.Tensor, error) { return q.Permute([]int64{0, 2, 1, 3}, false) }) // (B, E, T, D)
-	kp := s.do(func() (*ts.Tensor, error) { return k.Permute([]int64{0, 2, 3, 1}, false) }) // (B, E, D, T)
-	raw := s.do(func() (*ts.Tensor, error) { return qp.Matmul(kp, false) })
-	scaled := s.do(func() (*ts.Tensor, error) { return raw.MulScalar(s.scalar(1/math.Sqrt(float64(D))), false) })
+	wt := s.Do(func() (*ts.Tensor, error) { return g.W.T(false) })
+	xw := s.Do(func() (*ts.Tensor, error) { return x.Matmul(wt, false) })
+	proj := s.Do(func() (*ts.Tensor, error) { return xw.Add(g.B, false) })
+	qk := s.Do(func() (*ts.Tensor, error) { return proj.View([]int64{bs, T, E, 2, D}, false) })
+	cos, sin := rotaryTables(&s, T, D, out.Hidden)
+	q := rotate(&s, s.Do(func() (*ts.Tensor, error) { return qk.Select(3, 0, false) }), cos, sin, []int64{bs, T, E, D})
+	k := rotate(&s, s.Do(func() (*ts.Tensor, error) { return qk.Select(3, 1, false) }), cos, sin, []int64{bs, T, E, D})
+	qp := s.Do(func() (*ts.Tensor, error) { return q.Permute([]int64{0, 2, 1, 3}, false) }) // (B, E, T, D)
+	kp := s.Do(func() (*ts.Tensor, error) { return k.Permute([]int64{0, 2, 3, 1}, false) }) // (B, E, D, T)
+	raw := s.Do(func() (*ts.Tensor, error) { return qp.Matmul(kp, false) })
+	scaled := s.Do(func() (*ts.Tensor, error) { return tsx.Scaled(raw, 1/math.Sqrt(float64(D))) })
 	// Allowed cells: both tokens are text and start ≤ end, i.e. the upper triangle of the
 	// outer product of the text-token mask.
-	m := s.do(func() (*ts.Tensor, error) { return b.Extra.Totype(out.Hidden.DType(), false) })
-	rowsM := s.do(func() (*ts.Tensor, error) { return m.Unsqueeze(2, false) })
-	colsM := s.do(func() (*ts.Tensor, error) { return m.Unsqueeze(1, false) })
-	outer := s.do(func() (*ts.Tensor, error) { return rowsM.Matmul(colsM, false) })
-	upper := s.do(func() (*ts.Tensor, error) { return outer.Triu(0, false) })
-	bad := s.do(func() (*ts.Tensor, error) { return upper.Eq(s.scalar(0), false) })
-	bad4 := s.do(func() (*ts.Tensor, error) { return bad.Unsqueeze(1, false) })
-	res := s.do(func() (*ts.Tensor, error) { return scaled.MaskedFill(bad4, s.scalar(maskedScore), false) })
-	if s.err != nil {
-		return nil, s.err
+	m := s.Do(func() (*ts.Tensor, error) { return b.Extra.Totype(out.Hidden.DType(), false) })
+	rowsM := s.Do(func() (*ts.Tensor, error) { return m.Unsqueeze(2, false) })
+	colsM := s.Do(func() (*ts.Tensor, error) { return m.Unsqueeze(1, false) })
+	outer := s.Do(func() (*ts.Tensor, error) { return rowsM.Matmul(colsM, false) })
+	upper := s.Do(func() (*ts.Tensor, error) { return outer.Triu(0, false) })
+	bad := s.Do(func() (*ts.Tensor, error) { return tsx.EqScalar(upper, 0) })
+	bad4 := s.Do(func() (*ts.Tensor, error) { return bad.Unsqueeze(1, false) })
+	res := s.Do(func() (*ts.Tensor, error) { return tsx.MaskedFill(scaled, bad4, maskedScore) })
+	if err := s.Err(); err != nil {
+		return nil, err
 	}
-	return s.keep(res), nil
+	return s.Keep(res), nil
 }
 
 // rotaryTables returns cos and sin of the rotary angles, (1, T, 1, D) in like's dtype and on
-// its device: position t, dimensions 2i and 2i+1 both use angle t·10000^(−2i/D).
-func (s *steps) rotaryTables(T, D int64, like *ts.Tensor) (cos, sin *ts.Tensor) {
+// its device, tracked by s: position t, dimensions 2i and 2i+1 both use angle t·10000^(−2i/D).
+func rotaryTables(s *tsx.Scope, T, D int64, like *ts.Tensor) (cos, sin *ts.Tensor) {
 	c, sn := make([]float32, T*D), make([]float32, T*D)
 	for t := int64(0); t < T; t++ {
 		for i := int64(0); i < D; i++ {
@@ -110,7 +111,7 @@ func (s *steps) rotaryTables(T, D int64, like *ts.Tensor) (cos, sin *ts.Tensor) 
 		}
 	}
 	up := func(v []float32) *ts.Tensor {
-		return s.do(func() (*ts.Tensor, error) {
+		return s.Do(func() (*ts.Tensor, error) {
 			dev, err := like.Device()
 			if err != nil {
 				return nil, err
@@ -130,19 +131,19 @@ func (s *steps) rotaryTables(T, D int64, like *ts.Tensor) (cos, sin *ts.Tensor) 
 }
 
 // rotate applies the rotary encoding to x (shape: B, T, E, D): x·cos + x̃·sin with
-// x̃ = (−x1, x0, −x3, x2, …).
-func (s *steps) rotate(x, cos, sin *ts.Tensor, shape []int64) *ts.Tensor {
-	pairs := s.do(func() (*ts.Tensor, error) {
+// x̃ = (−x1, x0, −x3, x2, …). Its steps are tracked by s.
+func rotate(s *tsx.Scope, x, cos, sin *ts.Tensor, shape []int64) *ts.Tensor {
+	pairs := s.Do(func() (*ts.Tensor, error) {
 		return x.Reshape(append(append([]int64(nil), shape[:3]...), shape[3]/2, 2), false)
 	})
-	even := s.do(func() (*ts.Tensor, error) { return pairs.Select(4, 0, false) })
-	odd := s.do(func() (*ts.Tensor, error) { return pairs.Select(4, 1, false) })
-	negOdd := s.do(func() (*ts.Tensor, error) { return odd.Neg(false) })
-	swapped := s.do(func() (*ts.Tensor, error) { return ts.Stack([]*ts.Tensor{negOdd, even}, 4) })
-	tilde := s.do(func() (*ts.Tensor, error) { return swapped.Reshape(shape, false) })
-	a := s.do(func() (*ts.Tensor, error) { return x.Mul(cos, false) })
-	b := s.do(func() (*ts.Tensor, error) { return tilde.Mul(sin, false) })
-	return s.do(func() (*ts.Tensor, error) { return a.Add(b, false) })
+	even := s.Do(func() (*ts.Tensor, error) { return pairs.Select(4, 0, false) })
+	odd := s.Do(func() (*ts.Tensor, error) { return pairs.Select(4, 1, false) })
+	negOdd := s.Do(func() (*ts.Tensor, error) { return odd.Neg(false) })
+	swapped := s.Do(func() (*ts.Tensor, error) { return ts.Stack([]*ts.Tensor{negOdd, even}, 4) })
+	tilde := s.Do(func() (*ts.Tensor, error) { return swapped.Reshape(shape, false) })
+	a := s.Do(func() (*ts.Tensor, error) { return x.Mul(cos, false) })
+	b := s.Do(func() (*ts.Tensor, error) { return tilde.Mul(sin, false) })
+	return s.Do(func() (*ts.Tensor, error) { return a.Add(b, false) })
 }
 
 // Loss is the multi-label categorical cross-entropy averaged over (sentence, type) grids.
@@ -151,46 +152,46 @@ func (g *GlobalPointer) Loss(out model.Output, b *Batch) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sc.MustDrop()
+	defer tsx.Drop(sc)
 	size, err := sc.Size()
 	if err != nil {
 		return nil, err
 	}
 	n, cells := size[0]*size[1], size[2]*size[3]
-	var s steps
-	defer s.drop()
-	flat := s.do(func() (*ts.Tensor, error) { return sc.Reshape([]int64{n, cells}, false) })
-	y := s.do(func() (*ts.Tensor, error) { return flat.ZerosLike(false) })
+	var s tsx.Scope
+	defer s.Drop()
+	flat := s.Do(func() (*ts.Tensor, error) { return sc.Reshape([]int64{n, cells}, false) })
+	y := s.Do(func() (*ts.Tensor, error) { return flat.ZerosLike(false) })
 	if b.Target != nil {
-		line := s.do(func() (*ts.Tensor, error) { return y.Reshape([]int64{-1}, false) })
-		filled := s.do(func() (*ts.Tensor, error) { return line.IndexFill(0, b.Target, s.scalar(1), false) })
-		y = s.do(func() (*ts.Tensor, error) { return filled.Reshape([]int64{n, cells}, false) })
+		line := s.Do(func() (*ts.Tensor, error) { return y.Reshape([]int64{-1}, false) })
+		filled := s.Do(func() (*ts.Tensor, error) { return tsx.IndexFill(line, 0, b.Target, 1) })
+		y = s.Do(func() (*ts.Tensor, error) { return filled.Reshape([]int64{n, cells}, false) })
 	}
 	// Gold scores are negated, so that one log-sum-exp pushes them up and another pushes the
 	// rest down; each side gets an extra 0 logit (the "1 +" inside the logs).
-	minus2y := s.do(func() (*ts.Tensor, error) { return y.MulScalar(s.scalar(-2), false) })
-	sign := s.do(func() (*ts.Tensor, error) { return minus2y.AddScalar(s.scalar(1), false) }) // 1 − 2y
-	signed := s.do(func() (*ts.Tensor, error) { return flat.Mul(sign, false) })
-	notGold := s.do(func() (*ts.Tensor, error) { return sign.Add(y, false) }) // 1 − y
-	goldBig := s.do(func() (*ts.Tensor, error) { return y.MulScalar(s.scalar(-maskedScore), false) })
-	notGoldBig := s.do(func() (*ts.Tensor, error) { return notGold.MulScalar(s.scalar(-maskedScore), false) })
-	neg := s.do(func() (*ts.Tensor, error) { return signed.Sub(goldBig, false) })
-	pos := s.do(func() (*ts.Tensor, error) { return signed.Sub(notGoldBig, false) })
+	minus2y := s.Do(func() (*ts.Tensor, error) { return tsx.Scaled(y, -2) })
+	sign := s.Do(func() (*ts.Tensor, error) { return tsx.Shifted(minus2y, 1) }) // 1 − 2y
+	signed := s.Do(func() (*ts.Tensor, error) { return flat.Mul(sign, false) })
+	notGold := s.Do(func() (*ts.Tensor, error) { return sign.Add(y, false) }) // 1 − y
+	goldBig := s.Do(func() (*ts.Tensor, error) { return tsx.Scaled(y, -maskedScore) })
+	notGoldBig := s.Do(func() (*ts.Tensor, error) { return tsx.Scaled(notGold, -maskedScore) })
+	neg := s.Do(func() (*ts.Tensor, error) { return signed.Sub(goldBig, false) })
+	pos := s.Do(func() (*ts.Tensor, error) { return signed.Sub(notGoldBig, false) })
 	dev, err := sc.Device()
 	if err != nil {
 		return nil, err
 	}
-	zero := s.do(func() (*ts.Tensor, error) { return ts.Zeros([]int64{n, 1}, sc.DType(), dev) })
-	negAll := s.do(func() (*ts.Tensor, error) { return ts.Cat([]*ts.Tensor{neg, zero}, 1) })
-	posAll := s.do(func() (*ts.Tensor, error) { return ts.Cat([]*ts.Tensor{pos, zero}, 1) })
-	negL := s.do(func() (*ts.Tensor, error) { return negAll.Logsumexp([]int64{1}, false, false) })
-	posL := s.do(func() (*ts.Tensor, error) { return posAll.Logsumexp([]int64{1}, false, false) })
-	sum := s.do(func() (*ts.Tensor, error) { return negL.Add(posL, false) })
-	loss := s.do(func() (*ts.Tensor, error) { return sum.Mean(sc.DType(), false) })
-	if s.err != nil {
-		return nil, s.err
+	zero := s.Do(func() (*ts.Tensor, error) { return ts.Zeros([]int64{n, 1}, sc.DType(), dev) })
+	negAll := s.Do(func() (*ts.Tensor, error) { return ts.Cat([]*ts.Tensor{neg, zero}, 1) })
+	posAll := s.Do(func() (*ts.Tensor, error) { return ts.Cat([]*ts.Tensor{pos, zero}, 1) })
+	negL := s.Do(func() (*ts.Tensor, error) { return negAll.Logsumexp([]int64{1}, false, false) })
+	posL := s.Do(func() (*ts.Tensor, error) { return posAll.Logsumexp([]int64{1}, false, false) })
+	sum := s.Do(func() (*ts.Tensor, error) { return negL.Add(posL, false) })
+	loss := s.Do(func() (*ts.Tensor, error) { return sum.Mean(sc.DType(), false) })
+	if err := s.Err(); err != nil {
+		return nil, err
 	}
-	return s.keep(loss), nil
+	return s.Keep(loss), nil
 }
 
 // Predict returns, per sentence, every cell scoring above 0 as (type, start, end, score).
@@ -199,17 +200,21 @@ func (g *GlobalPointer) Predict(out model.Output, b *Batch) ([]Guess, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer sc.MustDrop()
-	var s steps
-	defer s.drop()
-	hit := s.do(func() (*ts.Tensor, error) { return sc.Gt(s.scalar(0), false) })
-	where := s.do(func() (*ts.Tensor, error) { return hit.Nonzero(false) }) // (N, 4), row-major order
-	vals := s.do(func() (*ts.Tensor, error) { return sc.MaskedSelect(hit, false) })
-	if s.err != nil {
-		return nil, s.err
+	defer tsx.Drop(sc)
+	var s tsx.Scope
+	defer s.Drop()
+	hit := s.Do(func() (*ts.Tensor, error) { return tsx.GtScalar(sc, 0) })
+	where := s.Do(func() (*ts.Tensor, error) { return hit.Nonzero(false) }) // (N, 4), row-major order
+	vals := s.Do(func() (*ts.Tensor, error) { return sc.MaskedSelect(hit, false) })
+	if err := s.Err(); err != nil {
+		return nil, err
 	}
 	gs := make([]Guess, b.Units)
-	if vals.Numel() == 0 {
+	nv, err := tsx.Numel(vals)
+	if err != nil {
+		return nil, err
+	}
+	if nv == 0 {
 		return gs, nil // gotch cannot copy out an empty tensor
 	}
 	score, err := floats(vals)

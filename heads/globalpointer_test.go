@@ -50,7 +50,7 @@ func newGPFixture(t *testing.T, hidden *ts.Tensor, gold []int64) *gpFixture {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() { f.batch.Drop(); hidden.MustDrop(); vs.Destroy() })
+	t.Cleanup(func() { f.batch.Drop(); tsx.Drop(hidden); vs.Destroy() })
 	return f
 }
 
@@ -74,7 +74,7 @@ func TestGlobalPointerScores(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := sc.Float64Values()
-	sc.MustDrop()
+	tsx.Drop(sc)
 	at := func(b, e, i, j int) float64 { return v[((b*10+e)*T+i)*T+j] }
 	lastText := []int{T - 2, T - 4}
 	for b := 0; b < B; b++ {
@@ -119,7 +119,7 @@ func TestGlobalPointerLossAndPredict(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := sc.Float64Values()
-	sc.MustDrop()
+	tsx.Drop(sc)
 	isGold := map[int64]bool{}
 	for _, c := range gold {
 		isGold[c] = true
@@ -145,7 +145,7 @@ func TestGlobalPointerLossAndPredict(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := loss.Float64Value([]int64{})
-	loss.MustDrop()
+	tsx.Drop(loss)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/clue"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/tokenizer"
 )
@@ -78,7 +79,7 @@ type Batch struct {
 func (b *Batch) Drop() {
 	for _, t := range []*ts.Tensor{b.In.InputIDs, b.In.TypeIDs, b.In.Mask, b.Target, b.Extra} {
 		if t != nil {
-			t.MustDrop()
+			tsx.Drop(t)
 		}
 	}
 }
@@ -193,12 +194,16 @@ func floats(t *ts.Tensor) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer d.MustDrop()
-	out := make([]float64, d.Numel())
-	if len(out) == 0 {
+	defer tsx.Drop(d)
+	n, err := tsx.Numel(d)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, n)
+	if n == 0 {
 		return out, nil
 	}
-	return out, d.CopyData(out, d.Numel())
+	return out, d.CopyData(out, uint(n))
 }
 
 // ints copies an integer tensor's values out as int64, without gotch's exiting Must* path.
@@ -207,60 +212,14 @@ func ints(t *ts.Tensor) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer d.MustDrop()
-	out := make([]int64, d.Numel())
-	if len(out) == 0 {
+	defer tsx.Drop(d)
+	n, err := tsx.Numel(d)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, n)
+	if n == 0 {
 		return out, nil
 	}
-	return out, d.CopyData(out, d.Numel())
-}
-
-// steps runs a chain of tensor operations, remembering the first error and every
-// intermediate so that all of them are dropped on every path. After an error, later steps do
-// not run (their receivers would be nil).
-type steps struct {
-	err     error
-	tmp     []*ts.Tensor
-	scalars []*ts.Scalar
-}
-
-// scalar makes a libtorch scalar that drop frees.
-func (s *steps) scalar(x float64) *ts.Scalar {
-	sc := ts.FloatScalar(x)
-	s.scalars = append(s.scalars, sc)
-	return sc
-}
-
-func (s *steps) do(f func() (*ts.Tensor, error)) *ts.Tensor {
-	if s.err != nil {
-		return nil
-	}
-	x, err := f()
-	if err != nil {
-		s.err = err
-		return nil
-	}
-	s.tmp = append(s.tmp, x)
-	return x
-}
-
-// keep takes x out of the tensors drop frees: it is the chain's result.
-func (s *steps) keep(x *ts.Tensor) *ts.Tensor {
-	for i, t := range s.tmp {
-		if t == x {
-			s.tmp = append(s.tmp[:i], s.tmp[i+1:]...)
-			break
-		}
-	}
-	return x
-}
-
-func (s *steps) drop() {
-	for _, t := range s.tmp {
-		t.MustDrop()
-	}
-	for _, sc := range s.scalars {
-		sc.MustDrop()
-	}
-	s.tmp, s.scalars = nil, nil
+	return out, d.CopyData(out, uint(n))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/clue"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/tokenizer"
 )
@@ -201,24 +202,24 @@ type spanHead struct{ c *Classifier }
 
 // scores returns start and end scores (B, T) each, −1e12 where a span may not start or end.
 func (h *spanHead) scores(out model.Output, b *Batch, train bool) (start, end *ts.Tensor, err error) {
-	var s steps
-	defer s.drop()
+	var s tsx.Scope
+	defer s.Drop()
 	x := out.Hidden
 	if train && h.c.Dropout > 0 {
-		x = s.do(func() (*ts.Tensor, error) { return ts.Dropout(out.Hidden, h.c.Dropout, true) })
+		x = s.Do(func() (*ts.Tensor, error) { return ts.Dropout(out.Hidden, h.c.Dropout, true) })
 	}
-	wt := s.do(func() (*ts.Tensor, error) { return h.c.W.T(false) })
-	xw := s.do(func() (*ts.Tensor, error) { return x.Matmul(wt, false) })
-	logits := s.do(func() (*ts.Tensor, error) { return xw.Add(h.c.B, false) }) // (B, T, 2)
-	bad := s.do(func() (*ts.Tensor, error) { return b.Extra.Eq(s.scalar(0), false) })
-	st := s.do(func() (*ts.Tensor, error) { return logits.Select(2, 0, false) })
-	en := s.do(func() (*ts.Tensor, error) { return logits.Select(2, 1, false) })
-	start = s.do(func() (*ts.Tensor, error) { return st.MaskedFill(bad, s.scalar(maskedScore), false) })
-	end = s.do(func() (*ts.Tensor, error) { return en.MaskedFill(bad, s.scalar(maskedScore), false) })
-	if s.err != nil {
-		return nil, nil, s.err
+	wt := s.Do(func() (*ts.Tensor, error) { return h.c.W.T(false) })
+	xw := s.Do(func() (*ts.Tensor, error) { return x.Matmul(wt, false) })
+	logits := s.Do(func() (*ts.Tensor, error) { return xw.Add(h.c.B, false) }) // (B, T, 2)
+	bad := s.Do(func() (*ts.Tensor, error) { return tsx.EqScalar(b.Extra, 0) })
+	st := s.Do(func() (*ts.Tensor, error) { return logits.Select(2, 0, false) })
+	en := s.Do(func() (*ts.Tensor, error) { return logits.Select(2, 1, false) })
+	start = s.Do(func() (*ts.Tensor, error) { return tsx.MaskedFill(st, bad, maskedScore) })
+	end = s.Do(func() (*ts.Tensor, error) { return tsx.MaskedFill(en, bad, maskedScore) })
+	if err := s.Err(); err != nil {
+		return nil, nil, err
 	}
-	return s.keep(start), s.keep(end), nil
+	return s.Keep(start), s.Keep(end), nil
 }
 
 // Loss is the mean of the start and end cross-entropies.
@@ -227,19 +228,20 @@ func (h *spanHead) Loss(out model.Output, b *Batch) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s steps
-	defer s.drop()
-	s.tmp = append(s.tmp, start, end)
-	ts0 := s.do(func() (*ts.Tensor, error) { return b.Target.Select(1, 0, false) })
-	ts1 := s.do(func() (*ts.Tensor, error) { return b.Target.Select(1, 1, false) })
-	l0 := s.do(func() (*ts.Tensor, error) { return start.CrossEntropyLoss(ts0, ts.NewTensor(), 1, -100, 0, false) })
-	l1 := s.do(func() (*ts.Tensor, error) { return end.CrossEntropyLoss(ts1, ts.NewTensor(), 1, -100, 0, false) })
-	sum := s.do(func() (*ts.Tensor, error) { return l0.Add(l1, false) })
-	loss := s.do(func() (*ts.Tensor, error) { return sum.MulScalar(s.scalar(0.5), false) })
-	if s.err != nil {
-		return nil, s.err
+	var s tsx.Scope
+	defer s.Drop()
+	s.Track(start, nil)
+	s.Track(end, nil)
+	ts0 := s.Do(func() (*ts.Tensor, error) { return b.Target.Select(1, 0, false) })
+	ts1 := s.Do(func() (*ts.Tensor, error) { return b.Target.Select(1, 1, false) })
+	l0 := s.Do(func() (*ts.Tensor, error) { return start.CrossEntropyLoss(ts0, ts.NewTensor(), 1, -100, 0, false) })
+	l1 := s.Do(func() (*ts.Tensor, error) { return end.CrossEntropyLoss(ts1, ts.NewTensor(), 1, -100, 0, false) })
+	sum := s.Do(func() (*ts.Tensor, error) { return l0.Add(l1, false) })
+	loss := s.Do(func() (*ts.Tensor, error) { return tsx.Scaled(sum, 0.5) })
+	if err := s.Err(); err != nil {
+		return nil, err
 	}
-	return s.keep(loss), nil
+	return s.Keep(loss), nil
 }
 
 // Predict returns each window's best span, in row token indices, scored start + end.
@@ -248,8 +250,8 @@ func (h *spanHead) Predict(out model.Output, b *Batch) ([]Guess, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer start.MustDrop()
-	defer end.MustDrop()
+	defer tsx.Drop(start)
+	defer tsx.Drop(end)
 	sv, err := floats(start)
 	if err != nil {
 		return nil, err

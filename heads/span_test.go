@@ -11,6 +11,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/clue"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -103,7 +104,7 @@ func TestSpanLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hidden.MustDrop()
+	defer tsx.Drop(hidden)
 	allowed := []int64{1, 0, 1, 1, 1, 1, 1, 0}
 	b := &Batch{Units: 2}
 	if b.Extra, err = upload(allowed, []int64{2, 4}, gotch.CPU); err != nil {
@@ -120,8 +121,8 @@ func TestSpanLoss(t *testing.T) {
 	}
 	sv, _ := floats(start)
 	ev, _ := floats(end)
-	start.MustDrop()
-	end.MustDrop()
+	tsx.Drop(start)
+	tsx.Drop(end)
 	ce := func(v []float64, mask []int64, gold int) float64 {
 		sum := 0.0
 		for i := range v {
@@ -136,7 +137,7 @@ func TestSpanLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer loss.MustDrop()
+	defer tsx.Drop(loss)
 	if v, _ := loss.Float64Value([]int64{}); math.Abs(v-want) > 1e-5 {
 		t.Errorf("loss %.6f, want %.6f", v, want)
 	}

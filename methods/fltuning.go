@@ -9,6 +9,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -187,13 +188,13 @@ func (b *flBranch) Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, err
 	if !ok {
 		return nil, nil
 	}
-	var s scope
-	defer s.drop()
-	hidden, err := s.track(ts.Linear(x, u.w1, u.b1)) // (B, T, k)
+	var s tsx.Scope
+	defer s.Drop()
+	hidden, err := s.Track(ts.Linear(x, u.w1, u.b1)) // (B, T, k)
 	if err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
-	if hidden, err = s.track(b.act(hidden)); err != nil {
+	if hidden, err = s.Track(b.act(hidden)); err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
 	out, err := ts.Linear(hidden, u.w2, u.b2) // (B, T, H)

@@ -9,6 +9,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -93,7 +94,7 @@ func widen(t *testing.T, vars, wvars map[string]ts.Tensor, l int, k int64, branc
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { z.MustDrop() })
+		t.Cleanup(func() { tsx.Drop(z) })
 		return z
 	}
 	h := shapeOf(t, get(vars, enc+"output.dense.bias"))[0]
@@ -102,7 +103,7 @@ func widen(t *testing.T, vars, wvars map[string]ts.Tensor, l int, k int64, branc
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { y.MustDrop() })
+		t.Cleanup(func() { tsx.Drop(y) })
 		return y
 	}
 	w1 := cat(0, get(vars, enc+"intermediate.dense.weight"), extra("intermediate.weight", []int64{k, h}))
@@ -112,7 +113,7 @@ func widen(t *testing.T, vars, wvars map[string]ts.Tensor, l int, k int64, branc
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b2.MustDrop()
+	defer tsx.Drop(b2)
 	setVar(t, get(wvars, enc+"intermediate.dense.weight"), w1)
 	setVar(t, get(wvars, enc+"intermediate.dense.bias"), b1)
 	setVar(t, get(wvars, enc+"output.dense.weight"), w2)

@@ -7,6 +7,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -207,14 +208,14 @@ func (pe *prefixEncoder) fullTable(layer int) (*ts.Tensor, error) {
 		return pe.cached, nil
 	}
 	pe.dropCache()
-	var s scope
-	defer s.drop()
+	var s tsx.Scope
+	defer s.Drop()
 	pr := pe.proj
-	x, err := s.track(ts.Linear(pr.emb, pr.w1, pr.b1)) // (P, ph)
+	x, err := s.Track(ts.Linear(pr.emb, pr.w1, pr.b1)) // (P, ph)
 	if err != nil {
 		return nil, err
 	}
-	if x, err = s.track(x.Tanh(false)); err != nil {
+	if x, err = s.Track(x.Tanh(false)); err != nil {
 		return nil, err
 	}
 	out, err := ts.Linear(x, pr.w2, pr.b2) // (P, 2·L·H)
@@ -227,7 +228,7 @@ func (pe *prefixEncoder) fullTable(layer int) (*ts.Tensor, error) {
 
 func (pe *prefixEncoder) dropCache() {
 	if pe.cached != nil {
-		_ = pe.cached.Drop()
+		tsx.Drop(pe.cached)
 		pe.cached = nil
 	}
 }
@@ -248,10 +249,10 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 		// Views taken below keep the storage alive; the handle itself is no longer needed.
 		defer pe.dropCache()
 	}
-	var s scope
-	defer s.drop()
+	var s tsx.Scope
+	defer s.Drop()
 	h, nh, d := c.HiddenSize, c.NumAttentionHeads, c.HeadDim()
-	kv, err := s.track(table.Narrow(1, 2*int64(layer)*h, 2*h, false)) // (P, 2H)
+	kv, err := s.Track(table.Narrow(1, 2*int64(layer)*h, 2*h, false)) // (P, 2H)
 	if err != nil {
 		return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, err)
 	}
@@ -264,12 +265,12 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 		},
 	}
 	for _, step := range steps {
-		if kv, err = s.track(step(kv)); err != nil {
+		if kv, err = s.Track(step(kv)); err != nil {
 			return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, err)
 		}
 	}
 	if train && pe.dropout > 0 {
-		if kv, err = s.track(ts.Dropout(kv, pe.dropout, true)); err != nil {
+		if kv, err = s.Track(ts.Dropout(kv, pe.dropout, true)); err != nil {
 			return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: dropout: %w", layer, err)
 		}
 	}
@@ -277,7 +278,7 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 		return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, torchErr(err))
 	}
 	if v, err = kv.Select(0, 1, false); err != nil {
-		_ = k.Drop()
+		tsx.Drop(k)
 		return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, torchErr(err))
 	}
 	return k, v, nil

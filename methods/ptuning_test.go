@@ -10,6 +10,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -79,8 +80,8 @@ func TestPTuningPaddingMask(t *testing.T) {
 					t.Fatal(err)
 				}
 				dh, dp := maxDiff(t, h2, one.Hidden, nil), maxDiff(t, p, one.Pooled, nil)
-				h2.MustDrop()
-				p.MustDrop()
+				tsx.Drop(h2)
+				tsx.Drop(p)
 				if dh > 1e-5 || dp > 1e-5 {
 					t.Errorf("row %d (%d tokens): padded vs alone differ by %.2e (hidden), %.2e (pooled)", r, len(row), dh, dp)
 				}
@@ -116,8 +117,8 @@ func TestPTuningPositionLimits(t *testing.T) {
 	noGrad(t, func() {
 		var out model.Output
 		if out, err = enc.Forward(padded(t, [][]int64{{2, 5, 6, 7, 8, 9, 10, 3}}), false); err == nil {
-			out.Hidden.MustDrop()
-			out.Pooled.MustDrop()
+			tsx.Drop(out.Hidden)
+			tsx.Drop(out.Pooled)
 		}
 	})
 	if err == nil || !strings.Contains(err.Error(), "max_position_embeddings") {
@@ -162,7 +163,7 @@ func TestPrefixKV(t *testing.T) {
 					t.Fatalf("layer %d %s[%d] = %g, want table[%d, %d] = %g", l, []string{"k", "v"}[which], i, got[i], p, col, want)
 				}
 			}
-			x.MustDrop()
+			tsx.Drop(x)
 		}
 	}
 
@@ -171,8 +172,8 @@ func TestPrefixKV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer k.MustDrop()
-	defer v.MustDrop()
+	defer tsx.Drop(k)
+	defer tsx.Drop(v)
 	got := floats(t, k)
 	half := len(got) / 2
 	zeros, same := 0, true

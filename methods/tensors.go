@@ -16,34 +16,6 @@ import (
 // torchErr cuts a gotch error down to libtorch's message (shared with the other packages).
 var torchErr = tsx.Err
 
-// scope collects intermediate tensors so that every return path drops them.
-type scope struct{ held []*ts.Tensor }
-
-// track records t for dropping and passes (t, err) through.
-func (s *scope) track(t *ts.Tensor, err error) (*ts.Tensor, error) {
-	if err != nil {
-		return nil, torchErr(err)
-	}
-	s.held = append(s.held, t)
-	return t, nil
-}
-
-func (s *scope) drop() {
-	for _, t := range s.held {
-		if t != nil {
-			_ = t.Drop()
-		}
-	}
-	s.held = nil
-}
-
-// dropScalars frees C scalars made by ts.FloatScalar.
-func dropScalars(xs ...*ts.Scalar) {
-	for _, x := range xs {
-		_ = x.Drop()
-	}
-}
-
 // truncNormal samples N(0, std²) truncated to [−2·std, 2·std], the TruncatedNormal of Keras
 // and torch.nn.init.trunc_normal_ with its default bounds. libtorch 1.13 has no such op, so
 // it is sampled by inverting the CDF: u ~ U(Φ(−2), Φ(2)), x = std·√2·erfinv(2u − 1). Only
@@ -51,33 +23,28 @@ func dropScalars(xs ...*ts.Scalar) {
 func truncNormal(dims []int64, std float64, dtype gotch.DType, dev gotch.Device) (*ts.Tensor, error) {
 	// 2Φ(±2) − 1 = ±erf(√2): the range of 2u − 1.
 	hi := math.Erf(math.Sqrt2)
-	var s scope
-	defer s.drop()
-	u, err := s.track(ts.Rand(dims, dtype, dev)) // [0, 1)
+	var s tsx.Scope
+	defer s.Drop()
+	u, err := s.Track(ts.Rand(dims, dtype, dev)) // [0, 1)
 	if err != nil {
 		return nil, err
 	}
-	width, lo := ts.FloatScalar(2*hi), ts.FloatScalar(-hi)
-	scale := ts.FloatScalar(std * math.Sqrt2)
-	minS, maxS := ts.FloatScalar(-2*std), ts.FloatScalar(2*std)
-	defer dropScalars(width, lo, scale, minS, maxS)
-	z, err := s.track(u.MulScalar(width, false)) // [−hi, hi)
+	z, err := s.Track(tsx.Scaled(u, 2*hi)) // [−hi, hi)
 	if err != nil {
 		return nil, err
 	}
-	if z, err = s.track(z.AddScalar(lo, false)); err != nil {
+	if z, err = s.Track(tsx.Shifted(z, -hi)); err != nil {
 		return nil, err
 	}
-	if z, err = s.track(z.Erfinv(false)); err != nil {
+	if z, err = s.Track(z.Erfinv(false)); err != nil {
 		return nil, err
 	}
-	if z, err = s.track(z.MulScalar(scale, false)); err != nil {
+	if z, err = s.Track(tsx.Scaled(z, std*math.Sqrt2)); err != nil {
 		return nil, err
 	}
 	// Rounding in erfinv near the ends could step a hair past the bound; clamp to keep the
 	// documented support exact.
-	out, err := z.Clamp(minS, maxS, false)
-	return out, torchErr(err)
+	return tsx.Clamped(z, -2*std, 2*std)
 }
 
 // paramSet creates a method's variables under one path and remembers their full names, so that
@@ -112,7 +79,7 @@ func (ps *paramSet) add(p *nn.Path, sub []string, name string, dims []int64, std
 	if err != nil {
 		return nil, fmt.Errorf("init %s: %w", full, err)
 	}
-	defer func() { _ = init.Drop() }()
+	defer tsx.Drop(init)
 	v, err := p.Add(name, init, true)
 	if err != nil {
 		return nil, fmt.Errorf("add %s: %w", full, torchErr(err))

@@ -6,9 +6,16 @@ import (
 	"testing"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
+
+// dropScalars is where the test helpers let go of their ts.FloatScalar scalars. It does
+// nothing: gotch v0.9.1's Scalar.Drop is empty, and the scalar's finalizer frees it. Library
+// code takes plain floats (tsx.Scaled, tsx.WithScalar) and frees its scalars at once.
+func dropScalars(...*ts.Scalar) {}
 
 // truncCDF is the CDF of N(0, 1) truncated to [−2, 2].
 func truncCDF(z float64) float64 {
@@ -27,7 +34,7 @@ func TestTruncNormalDistribution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer x.MustDrop()
+	defer tsx.Drop(x)
 	if s := shapeOf(t, x); len(s) != 2 || s[0] != 400 || s[1] != 500 || x.DType() != gotch.Float {
 		t.Fatalf("shape %v dtype %v", s, x.DType())
 	}

@@ -40,11 +40,7 @@ func unary(f func(out *libtch.Ctensor, self libtch.Ctensor)) func(*hscope, raw) 
 
 // quickGelu is x·sigmoid(1.702·x).
 func quickGelu(s *hscope, x raw) (raw, error) {
-	var scaled raw
-	var err error
-	withFloat(1.702, func(c libtch.Cscalar) {
-		scaled, err = s.op(func(out *libtch.Ctensor) { libtch.AtgMulScalar(out, x, c) })
-	})
+	scaled, err := s.scalarOp(1.702, func(out *libtch.Ctensor, c libtch.Cscalar) { libtch.AtgMulScalar(out, x, c) })
 	if err != nil {
 		return nil, err
 	}

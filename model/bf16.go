@@ -6,6 +6,8 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // Reduced precision for a frozen backbone. With SetFrozenBF16(true), the matrix products whose
@@ -24,7 +26,7 @@ import (
 func (e *Encoder) SetFrozenBF16(on bool) {
 	e.bf16 = on
 	for w, h := range e.bf16Copies {
-		freeHandles(h)
+		tsx.FreeHandles(h)
 		delete(e.bf16Copies, w)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // Prefix supplies P-tuning v2 style key/value prefixes, one pair per layer.
@@ -162,7 +164,7 @@ func zeroRow(w *ts.Tensor, i int64) error {
 		if err != nil {
 			return torchErr(err)
 		}
-		defer dropAll(row)
+		defer tsx.Drop(row)
 		return inplace(func(out *libtch.Ctensor) { libtch.AtgZero_(out, handle(row)) })
 	})
 }
@@ -214,7 +216,7 @@ func (e *Encoder) Forward(b Batch, train bool) (Output, error) {
 		if err != nil {
 			return Output{}, fmt.Errorf("forward: layer %d: %w", i, err)
 		}
-		freeHandles(s.keep(hidden)) // activations saved for backward keep their own references
+		tsx.FreeHandles(s.keep(hidden)) // activations saved for backward keep their own references
 		hidden = next
 	}
 	pooled, err := e.pool(&s, hidden)
@@ -331,15 +333,12 @@ func (e *Encoder) additiveMask(s *hscope, m raw, bsz, seq, plen int64) (raw, err
 		}
 	}
 	// (m − 1)·max: 0 for visible keys, −max for padding.
-	var shifted, scaled raw
-	withFloat(1, func(c libtch.Cscalar) {
-		shifted, err = t.op(func(out *libtch.Ctensor) { libtch.AtgSubScalar(out, vis, c) })
-	})
+	shifted, err := t.scalarOp(1, func(out *libtch.Ctensor, c libtch.Cscalar) { libtch.AtgSubScalar(out, vis, c) })
 	if err != nil {
 		return nil, err
 	}
-	withFloat(maxFinite(dtype), func(c libtch.Cscalar) {
-		scaled, err = t.op(func(out *libtch.Ctensor) { libtch.AtgMulScalar(out, shifted, c) })
+	scaled, err := t.scalarOp(maxFinite(dtype), func(out *libtch.Ctensor, c libtch.Cscalar) {
+		libtch.AtgMulScalar(out, shifted, c)
 	})
 	if err != nil {
 		return nil, err

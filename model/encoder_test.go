@@ -9,6 +9,8 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 func TestNewEncoderInit(t *testing.T) {
@@ -86,7 +88,7 @@ func TestForwardBatchErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { dropAll(x) })
+		t.Cleanup(func() { tsx.Drop(x) })
 		return x
 	}
 	cases := []struct {
@@ -114,7 +116,7 @@ func TestForwardBatchErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(ids)
+	defer tsx.Drop(ids)
 	if _, err := enc.Forward(Batch{InputIDs: ids}, false); err == nil {
 		t.Error("out-of-vocabulary id accepted")
 	}
@@ -134,7 +136,7 @@ func TestForwardDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(zeros, ones)
+	defer tsx.Drop(zeros, ones)
 	explicit := forwardEval(t, enc, Batch{InputIDs: ids, TypeIDs: zeros, Mask: ones})
 	implicit := forwardEval(t, enc, Batch{InputIDs: ids})
 	if d := maxDiff(t, explicit.Hidden, implicit.Hidden, nil); d != 0 {
@@ -145,7 +147,7 @@ func TestForwardDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(boolMask)
+	defer tsx.Drop(boolMask)
 	b := batchFrom(ref, "pad")
 	withInt := forwardEval(t, enc, b)
 	b.Mask = boolMask
@@ -171,7 +173,7 @@ func TestForwardTrainMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(out.Hidden, out.Pooled)
+	defer tsx.Drop(out.Hidden, out.Pooled)
 	if d := maxDiff(t, out.Hidden, e1.Hidden, nil); d < 1e-3 {
 		t.Errorf("train mode differs from eval by only %g: dropout inactive?", d)
 	}
@@ -179,7 +181,7 @@ func TestForwardTrainMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(loss)
+	defer tsx.Drop(loss)
 	if err := loss.Backward(); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +189,7 @@ func TestForwardTrainMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(grad)
+	defer tsx.Drop(grad)
 	g := floats(t, grad)
 	var padNorm, restNorm float64
 	for i, v := range g {
@@ -208,7 +210,7 @@ func TestActivation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(x)
+	defer tsx.Drop(x)
 	erfGelu := func(v float64) float64 { return 0.5 * v * (1 + math.Erf(v/math.Sqrt2)) }
 	tanhGelu := func(v float64) float64 {
 		return 0.5 * v * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v)))
@@ -236,7 +238,7 @@ func TestActivation(t *testing.T) {
 				t.Errorf("%s(%v) = %v, want %v", name, in[i], v, want(float64(in[i])))
 			}
 		}
-		dropAll(y)
+		tsx.Drop(y)
 	}
 	if _, err := Activation("gelu_erf"); err == nil || !strings.Contains(err.Error(), "gelu_new") {
 		t.Errorf("unknown activation: %v", err)

@@ -6,6 +6,8 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // The forward pass runs on libtorch's C handles rather than on gotch's Tensor methods. Each
@@ -22,22 +24,29 @@ import (
 type raw = libtch.Ctensor
 
 // hscope owns the handles made during one function and frees them on return, whichever path
-// it leaves by; kept handles are handed to the caller instead.
+// it leaves by; kept handles are handed to the caller instead. It is tsx.Scope's counterpart
+// for bare handles: tsx.Scope holds gotch Tensors, whose wrappers are the cost this file
+// avoids, and the encoder's ops below are methods on it.
 type hscope struct{ held []raw }
 
 // op runs a libtch call that writes a new tensor handle, checks libtorch's error and tracks
 // the result.
 func (s *hscope) op(call func(out *libtch.Ctensor)) (raw, error) {
-	var out libtch.Ctensor
-	call(&out)
-	if err := ts.TorchErr(); err != nil {
-		if out != nil {
-			libtch.AtFree(out)
-		}
-		return nil, torchErr(err)
+	out, err := tsx.NewHandle(call)
+	if err != nil {
+		return nil, err
 	}
 	s.held = append(s.held, out)
 	return out, nil
+}
+
+// scalarOp is op for a libtch call that takes a float scalar holding x.
+func (s *hscope) scalarOp(x float64, call func(out *libtch.Ctensor, c libtch.Cscalar)) (h raw, err error) {
+	err = tsx.WithScalar(x, func(c libtch.Cscalar) error {
+		h, err = s.op(func(out *libtch.Ctensor) { call(out, c) })
+		return err
+	})
+	return h, err
 }
 
 // keep stops tracking h, which the caller now owns.
@@ -52,24 +61,8 @@ func (s *hscope) keep(h raw) raw {
 
 // free releases every tracked handle.
 func (s *hscope) free() {
-	freeHandles(s.held...)
+	tsx.FreeHandles(s.held...)
 	s.held = nil
-}
-
-// freeHandles releases handles, skipping nils.
-func freeHandles(hs ...raw) {
-	for _, h := range hs {
-		if h != nil {
-			libtch.AtFree(h)
-		}
-	}
-}
-
-// withFloat passes a libtorch float scalar to fn and frees it.
-func withFloat(x float64, fn func(libtch.Cscalar)) {
-	sc := libtch.AtsFloat(x)
-	defer libtch.AtsFree(sc)
-	fn(sc)
 }
 
 // wrap hands a handle over to a gotch Tensor, which then owns (and drops) it.
@@ -115,8 +108,8 @@ func (s *hscope) dropout(x raw, p float64, train bool) (raw, error) {
 	if err != nil {
 		return nil, err
 	}
-	withFloat(p, func(c libtch.Cscalar) {
-		err = inplace(func(out *libtch.Ctensor) { libtch.AtgGe_(out, mask, c) }) // 1 kept, 0 dropped
+	err = tsx.WithScalar(p, func(c libtch.Cscalar) error {
+		return inplace(func(out *libtch.Ctensor) { libtch.AtgGe_(out, mask, c) }) // 1 kept, 0 dropped
 	})
 	if err != nil {
 		return nil, err
@@ -125,8 +118,8 @@ func (s *hscope) dropout(x raw, p float64, train bool) (raw, error) {
 	if p < 1 {
 		scale = 1 / (1 - p)
 	}
-	withFloat(scale, func(c libtch.Cscalar) {
-		err = inplace(func(out *libtch.Ctensor) { libtch.AtgMulScalar_(out, mask, c) })
+	err = tsx.WithScalar(scale, func(c libtch.Cscalar) error {
+		return inplace(func(out *libtch.Ctensor) { libtch.AtgMulScalar_(out, mask, c) })
 	})
 	if err != nil {
 		return nil, err

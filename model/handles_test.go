@@ -6,6 +6,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // TestDropout checks the encoder's dropout against torch's definition: each element is zeroed
@@ -18,7 +20,7 @@ func TestDropout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(x)
+	defer tsx.Drop(x)
 	if err := setRequiresGrad(x, true); err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +34,7 @@ func TestDropout(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := wrap(s.keep(y))
-	defer dropAll(out)
+	defer tsx.Drop(out)
 	vals := floats(t, out)
 	scale := float32(1 / (1 - p))
 	zeros := 0
@@ -53,7 +55,7 @@ func TestDropout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(sum)
+	defer tsx.Drop(sum)
 	if err := sum.Backward(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func TestDropout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(g)
+	defer tsx.Drop(g)
 	for i, v := range floats(t, g) {
 		if v != vals[i] {
 			t.Fatalf("gradient element %d is %v, want the mask value %v", i, v, vals[i])

@@ -10,6 +10,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/tensortest"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // Shared tensor helpers (internal/tensortest).
@@ -91,6 +92,6 @@ func forwardEval(t *testing.T, enc *Encoder, b Batch) Output {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { dropAll(out.Hidden, out.Pooled) })
+	t.Cleanup(func() { tsx.Drop(out.Hidden, out.Pooled) })
 	return out
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // refPrefix serves the reference file's prefix.keys/values, (L, B, heads, P, d), layer by layer.
@@ -76,7 +78,7 @@ func (br *refBranch) Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, e
 	if err != nil {
 		return nil, err
 	}
-	defer dropAll(g)
+	defer tsx.Drop(g)
 	return ts.Linear(g, w("w2"), w("b2"))
 }
 

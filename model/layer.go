@@ -6,6 +6,8 @@ import (
 
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // Functions here take the caller's scope s and add only their result to it; their
@@ -74,8 +76,8 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64,
 	if err != nil {
 		return nil, err
 	}
-	withFloat(math.Sqrt(float64(d)), func(sc libtch.Cscalar) {
-		scores, err = t.op(func(out *libtch.Ctensor) { libtch.AtgDivScalar(out, scores, sc) })
+	scores, err = t.scalarOp(math.Sqrt(float64(d)), func(out *libtch.Ctensor, sc libtch.Cscalar) {
+		libtch.AtgDivScalar(out, scores, sc)
 	})
 	if err != nil {
 		return nil, err
@@ -110,7 +112,7 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64,
 // (B, heads, P+T, d) tracked by t. The hook's tensors are dropped after use.
 func (e *Encoder) withPrefix(t *hscope, i int, k, v raw, bsz, plen int64, train bool) (raw, raw, error) {
 	pk, pv, err := e.prefix.KV(i, bsz, train)
-	defer dropAll(pk, pv)
+	defer tsx.Drop(pk, pv)
 	if err != nil {
 		return nil, nil, fmt.Errorf("prefix: %w", err)
 	}
@@ -160,8 +162,8 @@ func (e *Encoder) feedForward(s *hscope, i int, a raw, train bool) (raw, error) 
 			return nil, err
 		}
 		br, err := e.branch.Forward(i, xa, train)
-		dropAll(xa)
-		defer dropAll(br)
+		tsx.Drop(xa)
+		defer tsx.Drop(br)
 		if err != nil {
 			return nil, fmt.Errorf("FFN branch: %w", err)
 		}

@@ -7,6 +7,8 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // init kinds for newVar.
@@ -41,7 +43,8 @@ func newVar(p *nn.Path, name string, dims []int64, kind initKind, std float64) (
 		// Out-of-place ops only: gotch's in-place Normal_ leaks a handle to the storage.
 		var r *ts.Tensor
 		if r, err = ts.Randn(dims, dtype, dev); err == nil {
-			init, err = r.MulScalar(ts.FloatScalar(std), true)
+			init, err = tsx.Scaled(r, std)
+			tsx.Drop(r)
 		}
 	case initZeros:
 		init, err = ts.Zeros(dims, dtype, dev)
@@ -51,7 +54,7 @@ func newVar(p *nn.Path, name string, dims []int64, kind initKind, std float64) (
 	if err != nil {
 		return nil, fmt.Errorf("init %s: %w", full, torchErr(err))
 	}
-	defer dropAll(init)
+	defer tsx.Drop(init)
 	v, err := p.Add(name, init, true)
 	if err != nil {
 		return nil, fmt.Errorf("add %s: %w", full, torchErr(err))

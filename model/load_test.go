@@ -13,6 +13,8 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // checkpointDir writes an HF directory holding the fixture config and the given tensors.
@@ -84,7 +86,7 @@ func TestLoadWeightsListsAllProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(wrong)
+	defer tsx.Drop(wrong)
 	bad := map[string]*ts.Tensor{}
 	for k, v := range file {
 		bad[k] = v
@@ -126,7 +128,7 @@ func TestLoadWeightsHeads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(head)
+	defer tsx.Drop(head)
 	withHead := map[string]*ts.Tensor{"classifier.weight": head}
 	for k, v := range file {
 		withHead[k] = v

@@ -14,6 +14,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // safetensors layout: an 8-byte little-endian header length N, N bytes of JSON mapping each
@@ -298,6 +300,6 @@ func WriteSafetensors(path string, tensors map[string]*ts.Tensor) (err error) {
 // dropMap frees every tensor in m.
 func dropMap(m map[string]*ts.Tensor) {
 	for _, t := range m {
-		dropAll(t)
+		tsx.Drop(t)
 	}
 }

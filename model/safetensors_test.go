@@ -11,6 +11,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // sampleTensors covers every dtype the format names, a scalar and an empty tensor.
@@ -20,7 +22,7 @@ func sampleTensors(t *testing.T) map[string]*ts.Tensor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(base)
+	defer tsx.Drop(base)
 	m := map[string]*ts.Tensor{}
 	for name, dt := range map[string]gotch.DType{
 		"f64": gotch.Double, "f32": gotch.Float, "f16": gotch.Half, "bf16": gotch.BFloat16,

@@ -21,15 +21,6 @@ var (
 	copyInto = tsx.Copy
 )
 
-// dropAll frees the given tensors, skipping nils.
-func dropAll(tensors ...*ts.Tensor) {
-	for _, t := range tensors {
-		if t != nil {
-			_ = t.Drop()
-		}
-	}
-}
-
 // setRequiresGrad flips requires_grad on t's storage without swapping t's handle.
 func setRequiresGrad(t *ts.Tensor, on bool) error {
 	flag := int32(0)

@@ -10,6 +10,8 @@ import (
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // headModel is the tiny pretrained encoder plus a fresh 3-way classifier on the pooled output.
@@ -35,7 +37,7 @@ func sgdStep(t *testing.T, enc *Encoder, vs *nn.VarStore, head linear, b Batch) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(out.Hidden, out.Pooled)
+	defer tsx.Drop(out.Hidden, out.Pooled)
 	logits, err := head.forward(out.Pooled)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +50,7 @@ func sgdStep(t *testing.T, enc *Encoder, vs *nn.VarStore, head linear, b Batch) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(loss)
+	defer tsx.Drop(loss)
 	if err := opt.ZeroGrad(); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +116,7 @@ func TestSetTrainableRejectsIntegerVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(ids)
+	defer tsx.Drop(ids)
 	if _, err := vs.Root().Add("ids", ids, false); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestTrainableErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(wrong)
+	defer tsx.Drop(wrong)
 	path := filepath.Join(dir, "bad.safetensors")
 	if err := WriteSafetensors(path, map[string]*ts.Tensor{
 		"classifier.weight": wrong, "prefix.embedding": wrong, "classifier.bias": mustGet(t, vs, "classifier.bias"),
@@ -209,13 +211,13 @@ func TestNoGradRestoresMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dropAll(leaf)
+	defer tsx.Drop(leaf)
 	tracked := func() bool {
 		y, err := leaf.MulScalar(ts.FloatScalar(2), false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer dropAll(y)
+		defer tsx.Drop(y)
 		return y.MustRequiresGrad()
 	}
 	defer libtch.AtGradSetEnabled(1)

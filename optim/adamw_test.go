@@ -16,6 +16,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 func tensorOf(t *testing.T, data []float32, shape []int64, dev gotch.Device, grad bool) *ts.Tensor {
@@ -54,7 +55,7 @@ func values(t *testing.T, x *ts.Tensor) []float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.MustDrop()
+	defer tsx.Drop(c)
 	return c.Float64Values()
 }
 
@@ -117,7 +118,7 @@ func TestStackSmoke(t *testing.T) {
 			t.Fatal(err)
 		}
 		v := values(t, l)[0]
-		l.MustDrop()
+		tsx.Drop(l)
 		if step == 0 {
 			first = v
 		}
@@ -133,7 +134,7 @@ func TestStackSmoke(t *testing.T) {
 	if !g.MustDefined() {
 		t.Error("w1 received no gradient; the bit-identity check would be vacuous")
 	}
-	g.MustDrop()
+	tsx.Drop(g)
 	for i, v := range values(t, w1) {
 		if v != w1Before[i] {
 			t.Fatalf("w1[%d] changed from %v to %v although it is not optimised", i, w1Before[i], v)
@@ -218,8 +219,8 @@ func TestAdamWMatchesTorch(t *testing.T) {
 			if err := sum.Backward(); err != nil {
 				t.Fatal(err)
 			}
-			sum.MustDrop()
-			g.MustDrop()
+			tsx.Drop(sum)
+			tsx.Drop(g)
 		}
 		if err := opt.Step(spec.LRs[s]); err != nil {
 			t.Fatal(err)

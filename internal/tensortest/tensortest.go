@@ -7,6 +7,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // Lock pins the test goroutine to its OS thread until the test ends: libtorch's grad mode is
@@ -34,12 +36,12 @@ func Floats(t testing.TB, x *ts.Tensor) []float32 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.MustDrop()
+	defer tsx.Drop(f)
 	c, err := f.Contiguous(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.MustDrop()
+	defer tsx.Drop(c)
 	n := int64(1)
 	for _, d := range Shape(t, c) {
 		n *= d

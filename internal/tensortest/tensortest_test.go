@@ -6,6 +6,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 func tensor(t *testing.T, v []float32, dims ...int64) *ts.Tensor {
@@ -13,7 +15,7 @@ func tensor(t *testing.T, v []float32, dims ...int64) *ts.Tensor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { x.MustDrop() })
+	t.Cleanup(func() { tsx.Drop(x) })
 	return x
 }
 
@@ -36,7 +38,7 @@ func TestMaxDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.MustDrop()
+	defer tsx.Drop(h)
 	if got := Floats(t, h); len(got) != 4 || got[3] != 4 {
 		t.Errorf("float64 tensor read as %v", got)
 	}

@@ -49,35 +49,25 @@ func Inplace(call func(out *libtch.Ctensor)) error {
 	return nil
 }
 
-// withScalar passes a libtorch float scalar to fn and frees it.
-func withScalar(x float64, fn func(libtch.Cscalar)) {
-	s := libtch.AtsFloat(x)
-	defer libtch.AtsFree(s)
-	fn(s)
-}
-
 // MulScalar sets t ← t·x in place.
-func MulScalar(t *ts.Tensor, x float64) (err error) {
-	withScalar(x, func(s libtch.Cscalar) {
-		err = Inplace(func(out *libtch.Ctensor) { libtch.AtgMulScalar_(out, Handle(t), s) })
+func MulScalar(t *ts.Tensor, x float64) error {
+	return WithScalar(x, func(s libtch.Cscalar) error {
+		return Inplace(func(out *libtch.Ctensor) { libtch.AtgMulScalar_(out, Handle(t), s) })
 	})
-	return err
 }
 
 // AddScalar sets t ← t + x in place.
-func AddScalar(t *ts.Tensor, x float64) (err error) {
-	withScalar(x, func(s libtch.Cscalar) {
-		err = Inplace(func(out *libtch.Ctensor) { libtch.AtgAddScalar_(out, Handle(t), s) })
+func AddScalar(t *ts.Tensor, x float64) error {
+	return WithScalar(x, func(s libtch.Cscalar) error {
+		return Inplace(func(out *libtch.Ctensor) { libtch.AtgAddScalar_(out, Handle(t), s) })
 	})
-	return err
 }
 
 // Lerp sets t ← t + w·(end − t) in place.
-func Lerp(t, end *ts.Tensor, w float64) (err error) {
-	withScalar(w, func(s libtch.Cscalar) {
-		err = Inplace(func(out *libtch.Ctensor) { libtch.AtgLerp_(out, Handle(t), Handle(end), s) })
+func Lerp(t, end *ts.Tensor, w float64) error {
+	return WithScalar(w, func(s libtch.Cscalar) error {
+		return Inplace(func(out *libtch.Ctensor) { libtch.AtgLerp_(out, Handle(t), Handle(end), s) })
 	})
-	return err
 }
 
 // Add sets t ← t + u in place (u broadcast to t).
