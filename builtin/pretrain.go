@@ -21,6 +21,7 @@ import (
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/optim"
 	"github.com/clue-bench/clue-bench/tokenizer"
+	"github.com/clue-bench/clue-bench/trainer"
 )
 
 // mlmHead is BERT's masked-LM head with transformers' names (cls.predictions.*): a dense +
@@ -150,7 +151,7 @@ func Pretrain(ctx context.Context, spec Spec, vocab []string, corpus []string, o
 	var params []optim.Param
 	for name, t := range vs.Variables() {
 		t := t
-		params = append(params, optim.Param{Name: name, Tensor: &t, Decay: !(strings.HasSuffix(name, "bias") || strings.Contains(name, "LayerNorm"))})
+		params = append(params, optim.Param{Name: name, Tensor: &t, Decay: trainer.Decays(name)})
 	}
 	opt := optim.NewAdamW(params, 0.01)
 	defer opt.Close()
@@ -330,7 +331,9 @@ func mlmStep(enc *model.Encoder, head *mlmHead, m *masker, batch [][2][]int64, p
 	if err != nil {
 		return 0, err
 	}
-	loss, err := s.Track(logits.CrossEntropyLoss(tgtT, ts.NewTensor(), 1, -100, 0, false))
+	none := ts.NewTensor() // "no class weights"; freed here rather than by a finalizer
+	defer tsx.Drop(none)
+	loss, err := s.Track(logits.CrossEntropyLoss(tgtT, none, 1, -100, 0, false))
 	if err != nil {
 		return 0, err
 	}

@@ -205,7 +205,7 @@ func (h *choiceHead) Loss(out model.Output, b *Batch) (*ts.Tensor, error) {
 		return nil, err
 	}
 	defer tsx.Drop(sc)
-	return sc.CrossEntropyLoss(b.Target, ts.NewTensor(), 1, -100, 0, false) // reduction 1 = mean
+	return crossEntropy(sc, b.Target)
 }
 
 // Predict returns every slot's score; Decode picks among the real ones.

@@ -124,7 +124,16 @@ func (c *Classifier) Loss(out model.Output, b *Batch) (*ts.Tensor, error) {
 		return nil, err
 	}
 	defer tsx.Drop(logits)
-	return logits.CrossEntropyLoss(b.Target, ts.NewTensor(), 1, -100, 0, false) // reduction 1 = mean
+	return crossEntropy(logits, b.Target)
+}
+
+// crossEntropy is the mean cross-entropy of scores (N, C) against target class indices (N),
+// with no class weights. The undefined tensor gotch's binding needs for "no weights" is freed
+// here, not left to a finalizer.
+func crossEntropy(scores, target *ts.Tensor) (*ts.Tensor, error) {
+	none := ts.NewTensor()
+	defer tsx.Drop(none)
+	return scores.CrossEntropyLoss(target, none, 1, -100, 0, false) // reduction 1 = mean
 }
 
 // Predict returns the arg-max label of each row.

@@ -234,8 +234,8 @@ func (h *spanHead) Loss(out model.Output, b *Batch) (*ts.Tensor, error) {
 	s.Track(end, nil)
 	ts0 := s.Do(func() (*ts.Tensor, error) { return b.Target.Select(1, 0, false) })
 	ts1 := s.Do(func() (*ts.Tensor, error) { return b.Target.Select(1, 1, false) })
-	l0 := s.Do(func() (*ts.Tensor, error) { return start.CrossEntropyLoss(ts0, ts.NewTensor(), 1, -100, 0, false) })
-	l1 := s.Do(func() (*ts.Tensor, error) { return end.CrossEntropyLoss(ts1, ts.NewTensor(), 1, -100, 0, false) })
+	l0 := s.Do(func() (*ts.Tensor, error) { return crossEntropy(start, ts0) })
+	l1 := s.Do(func() (*ts.Tensor, error) { return crossEntropy(end, ts1) })
 	sum := s.Do(func() (*ts.Tensor, error) { return l0.Add(l1, false) })
 	loss := s.Do(func() (*ts.Tensor, error) { return tsx.Scaled(sum, 0.5) })
 	if err := s.Err(); err != nil {

@@ -89,7 +89,6 @@ func randn(t *testing.T, dims []int64, std, mean float64) *ts.Tensor {
 		t.Fatal(err)
 	}
 	s, b := ts.FloatScalar(std), ts.FloatScalar(mean)
-	defer dropScalars(s, b)
 	r1, err := r.MulScalar(s, true)
 	if err != nil {
 		t.Fatal(err)

@@ -6,16 +6,10 @@ import (
 	"testing"
 
 	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
 	"github.com/clue-bench/clue-bench/internal/tsx"
 )
-
-// dropScalars is where the test helpers let go of their ts.FloatScalar scalars. It does
-// nothing: gotch v0.9.1's Scalar.Drop is empty, and the scalar's finalizer frees it. Library
-// code takes plain floats (tsx.Scaled, tsx.WithScalar) and frees its scalars at once.
-func dropScalars(...*ts.Scalar) {}
 
 // truncCDF is the CDF of N(0, 1) truncated to [−2, 2].
 func truncCDF(z float64) float64 {
