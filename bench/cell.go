@@ -12,8 +12,11 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"gopkg.in/yaml.v3"
 
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
+	"github.com/clue-bench/clue-bench/internal/atomicfile"
 	"github.com/clue-bench/clue-bench/internal/torchrt"
 	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/model"
@@ -26,7 +29,7 @@ type cellEnv struct {
 	ctx       context.Context
 	modelDir  string // resolved backbone directory
 	dataDir   string // resolved data directory
-	store     *Store
+	store     *results.Store
 	limit     int
 	progress  cellProgress
 	logf      func(format string, a ...any)
@@ -37,9 +40,9 @@ type cellEnv struct {
 
 // runCell trains and evaluates one cell and returns its result. Errors inside the cell become
 // a failed result; only errors of the surroundings (context cancelled) are returned.
-func runCell(env cellEnv, cell Cell) (*Result, error) {
+func runCell(env cellEnv, cell plan.Cell) (*results.Result, error) {
 	start := time.Now()
-	res := &Result{Cell: cell, Status: ResultOK, Log: relPath(env.store.Dir, env.store.LogPath(cell.Key()))}
+	res := &results.Result{Cell: cell, Status: results.ResultOK, Log: relPath(env.store.Dir, env.store.LogPath(cell.Key()))}
 	resetPeakRSS()
 	err := trainCell(env, cell, res)
 	res.Time.WallS = time.Since(start).Seconds()
@@ -49,14 +52,14 @@ func runCell(env cellEnv, cell Cell) (*Result, error) {
 		if env.ctx.Err() != nil {
 			return nil, env.ctx.Err()
 		}
-		res.Status, res.Error = ResultFailed, err.Error()
+		res.Status, res.Error = results.ResultFailed, err.Error()
 		env.logf("FAILED: %v", err)
 	}
 	return res, nil
 }
 
 // trainCell sets a cell up, trains it and predicts its test split, filling res as it goes.
-func trainCell(env cellEnv, cell Cell, res *Result) error {
+func trainCell(env cellEnv, cell plan.Cell, res *results.Result) error {
 	setupStart := time.Now()
 	in, err := prepareCell(env, cell, res)
 	if err != nil {
@@ -96,7 +99,7 @@ type cellInputs struct {
 
 // prepareCell looks up the task and its head kind, loads the data, opens the backbone and
 // builds the method, recording the metrics and data sizes in res.
-func prepareCell(env cellEnv, cell Cell, res *Result) (*cellInputs, error) {
+func prepareCell(env cellEnv, cell plan.Cell, res *results.Result) (*cellInputs, error) {
 	in := &cellInputs{}
 	var err error
 	if in.task, err = clue.Lookup(cell.Task); err != nil {
@@ -105,14 +108,14 @@ func prepareCell(env cellEnv, cell Cell, res *Result) (*cellInputs, error) {
 	if in.kind, err = heads.Lookup(in.task.Kind); err != nil {
 		return nil, fmt.Errorf("task %s: %w", in.task.Name, err)
 	}
-	res.Metrics = make([]Metric, len(in.task.Metrics))
+	res.Metrics = make([]results.Metric, len(in.task.Metrics))
 	for i, m := range in.task.Metrics {
-		res.Metrics[i] = Metric{Name: m.Name, HigherIsBetter: m.HigherIsBetter}
+		res.Metrics[i] = results.Metric{Name: m.Name, HigherIsBetter: m.HigherIsBetter}
 	}
 	if err := in.loadData(env.dataDir, cell.Split); err != nil {
 		return nil, err
 	}
-	res.Data = DataStats{Train: len(in.ds.Train), Dev: len(in.ds.Dev), Test: len(in.ds.Test)}
+	res.Data = results.DataStats{Train: len(in.ds.Train), Dev: len(in.ds.Dev), Test: len(in.ds.Test)}
 	if err := in.openBackbone(env.modelDir, cell.Hyper.MaxLen); err != nil {
 		return nil, err
 	}
@@ -156,7 +159,7 @@ func (in *cellInputs) openBackbone(modelDir string, maxLen int) error {
 }
 
 // newMethod builds the cell's method from its options and checks it against the backbone.
-func newMethod(cell Cell, cfg model.Config) (methods.Method, error) {
+func newMethod(cell plan.Cell, cfg model.Config) (methods.Method, error) {
 	var optsNode yaml.Node
 	if err := yaml.Unmarshal(cell.MethodOptions, &optsNode); err != nil {
 		return nil, fmt.Errorf("method options: %w", err)
@@ -179,13 +182,13 @@ func newMethod(cell Cell, cfg model.Config) (methods.Method, error) {
 }
 
 // headOptions are the cell's settings the task head reads.
-func headOptions(h Hyper) heads.Options {
+func headOptions(h plan.Hyper) heads.Options {
 	return heads.Options{MaxLen: h.MaxLen, Pooler: h.Pooler, Dropout: h.HeadDropout}
 }
 
 // buildModel assembles the cell's model from the backbone's checkpoint, switches the frozen
 // backbone to bf16 if asked, and records the parameter accounting in res.
-func buildModel(env cellEnv, cell Cell, in *cellInputs, res *Result) (*trainer.Model, error) {
+func buildModel(env cellEnv, cell plan.Cell, in *cellInputs, res *results.Result) (*trainer.Model, error) {
 	m, err := trainer.New(trainer.Spec{
 		Config: in.dir.Config, Method: in.method, Kind: in.kind, Task: in.task, Head: headOptions(cell.Hyper),
 		Device: in.device, Seed: cell.Seed, WeightDecay: cell.Hyper.WeightDecay,
@@ -225,7 +228,7 @@ func loadCheckpoint(env cellEnv, dir *model.Dir, vs *nn.VarStore) error {
 
 // accountParams records the method's config-derived parameter counts in res and checks them
 // against the variables that actually train.
-func accountParams(in *cellInputs, m *trainer.Model, res *Result) error {
+func accountParams(in *cellInputs, m *trainer.Model, res *results.Result) error {
 	counts, err := m.TrainableElements()
 	if err != nil {
 		return err
@@ -238,7 +241,7 @@ func accountParams(in *cellInputs, m *trainer.Model, res *Result) error {
 }
 
 // finishCell flags a collapsed model and writes the test split's predictions.
-func finishCell(env cellEnv, cell Cell, in *cellInputs, s *session, res *Result) error {
+func finishCell(env cellEnv, cell plan.Cell, in *cellInputs, s *session, res *results.Result) error {
 	// Flag a model that predicts one class for the whole dev set (P-tuning v2's known
 	// majority-class collapse): accuracy alone hides it. The best evaluation's predictions are
 	// those of the restored snapshot, so dev is not predicted again.
@@ -284,9 +287,9 @@ func backboneTrains(trainable []string) bool {
 }
 
 // paramCounts is the method's config-derived accounting, with the head.
-func paramCounts(cfg model.Config, m methods.Method, trainable, head int64) Params {
+func paramCounts(cfg model.Config, m methods.Method, trainable, head int64) results.Params {
 	c := methods.Count(cfg, m, head)
-	return Params{Trainable: trainable, TrainableBackbone: c.TrainableBackbone, Head: head, Total: c.Total, Ratio: float64(trainable) / float64(c.Total), RatioEncoderLayers: c.RatioEncoderLayers}
+	return results.Params{Trainable: trainable, TrainableBackbone: c.TrainableBackbone, Head: head, Total: c.Total, Ratio: float64(trainable) / float64(c.Total), RatioEncoderLayers: c.RatioEncoderLayers}
 }
 
 // collapsed reports whether every prediction has the same label while gold has several. Only
@@ -322,7 +325,7 @@ func writeSubmission(path string, task *clue.Task, exs []clue.Example, pred []cl
 	if err := clue.WritePredictions(&sb, task, ids, pred); err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, []byte(sb.String()))
+	return atomicfile.Write(path, []byte(sb.String()))
 }
 
 func abbreviate(xs []string, n int) string {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/clue"
 )
 
@@ -54,8 +55,8 @@ func writeTinyC3(t *testing.T, dir string, seed int64) {
 }
 
 func TestRunC3EndToEnd(t *testing.T) {
-	cell := Cell{Task: "c3", Method: "fl-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{"units": 8}`),
-		Hyper: Hyper{MaxLen: 16, BatchSize: 8, EvalBatchSize: 8, Epochs: 2, LR: 3e-3, WeightDecay: 0.01, Accumulate: 2, HeadDropout: 0.1, Clip: 1}}
+	cell := plan.Cell{Task: "c3", Method: "fl-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{"units": 8}`),
+		Hyper: plan.Hyper{MaxLen: 16, BatchSize: 8, EvalBatchSize: 8, Epochs: 2, LR: 3e-3, WeightDecay: 0.01, Accumulate: 2, HeadDropout: 0.1, Clip: 1}}
 	res, out := runTinyCell(t, cell, func(dir string) { writeTinyC3(t, dir, 4) })
 	if len(res.Metrics) != 1 || res.Metrics[0].Name != "accuracy" || res.Data.Train != 32 || res.Data.Test != 6 {
 		t.Errorf("metrics %+v, data %+v", res.Metrics, res.Data)
@@ -127,8 +128,8 @@ func writeTinyCHID(t *testing.T, dir string, seed int64) {
 }
 
 func TestRunCHIDEndToEnd(t *testing.T) {
-	cell := Cell{Task: "chid", Method: "fine-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{}`),
-		Hyper: Hyper{MaxLen: 12, BatchSize: 8, EvalBatchSize: 8, Epochs: 1, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
+	cell := plan.Cell{Task: "chid", Method: "fine-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{}`),
+		Hyper: plan.Hyper{MaxLen: 12, BatchSize: 8, EvalBatchSize: 8, Epochs: 1, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
 	res, out := runTinyCell(t, cell, func(dir string) { writeTinyCHID(t, dir, 8) })
 	if _, ok := res.Best["assignment_accuracy"]; !ok || res.Data.Train != 24 {
 		t.Errorf("best %v, data %+v", res.Best, res.Data)

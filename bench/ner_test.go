@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
 )
@@ -61,8 +62,8 @@ func writeTinyCLUENER(t *testing.T, dir string, seed int64) {
 }
 
 func TestRunCLUENEREndToEnd(t *testing.T) {
-	cell := Cell{Task: "cluener", Method: "fine-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{}`),
-		Hyper: Hyper{MaxLen: 24, BatchSize: 16, EvalBatchSize: 8, Epochs: 12, LR: 5e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
+	cell := plan.Cell{Task: "cluener", Method: "fine-tuning", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{}`),
+		Hyper: plan.Hyper{MaxLen: 24, BatchSize: 16, EvalBatchSize: 8, Epochs: 12, LR: 5e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
 	res, out := runTinyCell(t, cell, func(dir string) { writeTinyCLUENER(t, dir, 3) })
 	var names []string
 	for _, m := range res.Metrics {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/internal/procfs"
 )
 
@@ -27,9 +28,9 @@ func readGit() gitInfo {
 	return g
 }
 
-func provenance(env cellEnv, seed int64, start time.Time) Provenance {
+func provenance(env cellEnv, seed int64, start time.Time) results.Provenance {
 	host, _ := os.Hostname()
-	return Provenance{
+	return results.Provenance{
 		GitCommit: env.provGit.commit, GitDirty: env.provGit.dirty,
 		Go: env.runtime.Go, Gotch: env.runtime.Gotch, Libtorch: env.runtime.Libtorch, BLAS: env.runtime.BLAS,
 		Threads: env.threadsOn, Device: env.runtime.Device, DeviceName: env.runtime.DeviceName,

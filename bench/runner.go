@@ -9,20 +9,22 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/internal/torchrt"
 )
 
 // RunOptions controls Run.
 type RunOptions struct {
-	Cells       []Cell // the cells to consider, in order (already filtered and sharded)
-	Out         string // results directory
-	ModelDir    string // resolved backbone directory
-	DataDir     string // resolved data directory
-	Device      string // auto | cpu | cuda | cuda:N
-	Threads     int    // libtorch threads; 0 = all logical cores
-	Force       bool   // rerun done cells too
-	RerunFailed bool   // rerun failed cells (otherwise skipped)
-	Limit       int    // cap optimiser steps per cell (smoke runs); 0 = none
+	Cells       []plan.Cell // the cells to consider, in order (already filtered and sharded)
+	Out         string      // results directory
+	ModelDir    string      // resolved backbone directory
+	DataDir     string      // resolved data directory
+	Device      string      // auto | cpu | cuda | cuda:N
+	Threads     int         // libtorch threads; 0 = all logical cores
+	Force       bool        // rerun done cells too
+	RerunFailed bool        // rerun failed cells (otherwise skipped)
+	Limit       int         // cap optimiser steps per cell (smoke runs); 0 = none
 	Stderr      io.Writer
 	TTY         bool // draw progress bars instead of log lines
 }
@@ -49,7 +51,7 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	store, err := OpenStore(o.Out)
+	store, err := results.OpenStore(o.Out)
 	if err != nil {
 		return sum, err
 	}
@@ -60,12 +62,12 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		st, _ := CellStatus(store, cell)
+		st, _ := results.CellStatus(store, cell)
 		switch {
-		case st == StatusDone && !o.Force, st == StatusFailed && !o.RerunFailed && !o.Force:
+		case st == results.StatusDone && !o.Force, st == results.StatusFailed && !o.RerunFailed && !o.Force:
 			sum.Skipped++
 			continue
-		case st == StatusRunning:
+		case st == results.StatusRunning:
 			sum.Busy++
 			continue
 		}
@@ -83,14 +85,14 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 			return sum, err
 		}
 		sum.Ran++
-		if res.Status == ResultFailed {
+		if res.Status == results.ResultFailed {
 			sum.Failed++
 		}
 	}
 	return sum, nil
 }
 
-func runClaimed(ctx context.Context, store *Store, cell Cell, o RunOptions, info torchrt.Info, git gitInfo, threads int, disp *display, i int) (*Result, error) {
+func runClaimed(ctx context.Context, store *results.Store, cell plan.Cell, o RunOptions, info torchrt.Info, git gitInfo, threads int, disp *display, i int) (*results.Result, error) {
 	logFile, err := os.Create(store.LogPath(cell.Key()))
 	if err != nil {
 		return nil, err
@@ -102,7 +104,7 @@ func runClaimed(ctx context.Context, store *Store, cell Cell, o RunOptions, info
 	// Keep the claim fresh while the cell runs so that other workers see it alive.
 	stop := make(chan struct{})
 	go func() {
-		t := time.NewTicker(claimTTL / 4)
+		t := time.NewTicker(results.ClaimTTL / 4)
 		defer t.Stop()
 		for {
 			select {
@@ -131,7 +133,7 @@ func runClaimed(ctx context.Context, store *Store, cell Cell, o RunOptions, info
 	if m, v, ok := res.Headline(); ok {
 		headline = fmt.Sprintf("dev %s %.2f at step %d (%.0fs)", m.Name, v, res.Convergence.BestStep, res.Time.WallS)
 	}
-	if res.Status == ResultFailed {
+	if res.Status == results.ResultFailed {
 		headline = res.Error
 	}
 	disp.endCell(res.Status, headline)

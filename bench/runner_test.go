@@ -16,6 +16,8 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/internal/tensortest"
 	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/model"
@@ -107,17 +109,17 @@ func must(t *testing.T, err error) {
 var tinyOptions = map[string]string{"p-tuning-v2": `{"prefix_len": 4}`, "fl-tuning": `{"units": 8}`}
 
 // tinyCells are AFQMC cells of the named methods for the tiny model.
-func tinyCells(t *testing.T, methodsList ...string) []Cell {
+func tinyCells(t *testing.T, methodsList ...string) []plan.Cell {
 	t.Helper()
-	var cells []Cell
+	var cells []plan.Cell
 	for _, m := range methodsList {
 		opts, ok := tinyOptions[m]
 		if !ok {
 			opts = `{}`
 		}
-		c := Cell{Task: "afqmc", Method: m, Setting: "full", Seed: 7, Split: "full", MethodOptions: json.RawMessage(opts),
-			Hyper: Hyper{MaxLen: 24, BatchSize: 16, EvalBatchSize: 32, Epochs: 3, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
-		c.computeID()
+		c := plan.Cell{Task: "afqmc", Method: m, Setting: "full", Seed: 7, Split: "full", MethodOptions: json.RawMessage(opts),
+			Hyper: plan.Hyper{MaxLen: 24, BatchSize: 16, EvalBatchSize: 32, Epochs: 3, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
+		c.ID = c.ContentID()
 		cells = append(cells, c)
 	}
 	return cells
@@ -133,13 +135,13 @@ func TestRunEndToEndDeterministicAndResumable(t *testing.T) {
 	writeTinyModel(t, modelDir)
 	writeTinyAFQMC(t, dataDir, 1)
 	cells := tinyCells(t, methods.Names()...)
-	run := func(out string, cells []Cell) (Summary, []*Result) {
+	run := func(out string, cells []plan.Cell) (Summary, []*results.Result) {
 		o := RunOptions{Cells: cells, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard}
 		sum, err := Run(context.Background(), o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs, err := (&Store{Dir: out}).All()
+		rs, err := (&results.Store{Dir: out}).All()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,15 +179,15 @@ func TestRunEndToEndDeterministicAndResumable(t *testing.T) {
 	// A changed config makes the cell stale: it reruns.
 	changed := tinyCells(t, "fl-tuning")
 	changed[0].Hyper.LR = 1e-3
-	changed[0].computeID()
+	changed[0].ID = changed[0].ContentID()
 	if sum, _ := run(outA, changed); sum.Ran != 1 {
 		t.Errorf("stale cell not rerun: %+v", sum)
 	}
 }
 
 // zeroElapsed copies the timing fields of want into got so that curves compare on values.
-func zeroElapsed(got, want []EvalPoint) []EvalPoint {
-	out := make([]EvalPoint, len(got))
+func zeroElapsed(got, want []results.EvalPoint) []results.EvalPoint {
+	out := make([]results.EvalPoint, len(got))
 	for i := range got {
 		out[i] = got[i]
 		if i < len(want) {
@@ -206,9 +208,9 @@ func TestRunRecordsFailureAndGoesOn(t *testing.T) {
 	writeTinyAFQMC(t, dataDir, 2)
 	cells := tinyCells(t, "fl-tuning", "fine-tuning")
 	cells[0].Hyper.MaxLen = 1000 // beyond the backbone's positions: fails at set-up
-	cells[0].computeID()
+	cells[0].ID = cells[0].ContentID()
 	cells[1].Hyper.Epochs = 1
-	cells[1].computeID()
+	cells[1].ID = cells[1].ContentID()
 	out := t.TempDir()
 	sum, err := Run(context.Background(), RunOptions{Cells: cells, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
 	if err != nil {
@@ -217,11 +219,11 @@ func TestRunRecordsFailureAndGoesOn(t *testing.T) {
 	if sum.Ran != 2 || sum.Failed != 1 {
 		t.Fatalf("summary %+v", sum)
 	}
-	st := &Store{Dir: out}
-	if s, r := CellStatus(st, cells[0]); s != StatusFailed || !strings.Contains(r.Error, "max_len 1000") {
+	st := &results.Store{Dir: out}
+	if s, r := results.CellStatus(st, cells[0]); s != results.StatusFailed || !strings.Contains(r.Error, "max_len 1000") {
 		t.Errorf("failed cell: %s %q", s, r.Error)
 	}
-	if s, _ := CellStatus(st, cells[1]); s != StatusDone {
+	if s, _ := results.CellStatus(st, cells[1]); s != results.StatusDone {
 		t.Errorf("cell after a failure: %s", s)
 	}
 	// Failed cells are skipped unless asked for.
@@ -264,12 +266,12 @@ func TestSubmissionComesFromTheBestModel(t *testing.T) {
 		// Evaluate often at a high rate, so that the best evaluation is not the last one, and
 		// in small batches of mixed lengths.
 		cells[i].Hyper.Epochs, cells[i].Hyper.EvalEvery, cells[i].Hyper.LR, cells[i].Hyper.EvalBatchSize = 4, 2, 1e-2, 5
-		cells[i].computeID()
+		cells[i].ID = cells[i].ContentID()
 	}
 	if _, err := Run(context.Background(), RunOptions{Cells: cells, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := (&Store{Dir: out}).All()
+	rs, err := (&results.Store{Dir: out}).All()
 	must(t, err)
 	restored := 0
 	for _, r := range rs {
@@ -313,7 +315,7 @@ func TestFrozenBF16Cells(t *testing.T) {
 	for i := range cells {
 		plain := cells[i].ID
 		cells[i].Hyper.FrozenBF16 = true
-		cells[i].computeID()
+		cells[i].ID = cells[i].ContentID()
 		if cells[i].ID == plain {
 			t.Fatalf("%s: frozen_bf16 does not change the cell id", cells[i].Name())
 		}
@@ -322,7 +324,7 @@ func TestFrozenBF16Cells(t *testing.T) {
 	if err != nil || sum.Failed != 0 {
 		t.Fatalf("run: %v %+v", err, sum)
 	}
-	store := &Store{Dir: out}
+	store := &results.Store{Dir: out}
 	for _, c := range cells {
 		log, err := os.ReadFile(store.LogPath(c.Key()))
 		must(t, err)
@@ -363,15 +365,15 @@ func tinyAFQMCRun(t *testing.T, seed int64) (modelDir, dataDir, out string) {
 // runTinyCell trains cell on a tiny random model and the data that write puts in a fresh
 // directory, and returns the cell's result and results directory; the test fails unless the
 // cell ran and succeeded.
-func runTinyCell(t *testing.T, cell Cell, write func(dataDir string)) (*Result, string) {
+func runTinyCell(t *testing.T, cell plan.Cell, write func(dataDir string)) (*results.Result, string) {
 	t.Helper()
 	modelDir, dataDir, out := tinyRun(t, write)
-	cell.computeID()
-	sum, err := Run(context.Background(), RunOptions{Cells: []Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
+	cell.ID = cell.ContentID()
+	sum, err := Run(context.Background(), RunOptions{Cells: []plan.Cell{cell}, Out: out, ModelDir: modelDir, DataDir: dataDir, Device: "cpu", Threads: 1, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, res := CellStatus(&Store{Dir: out}, cell)
+	_, res := results.CellStatus(&results.Store{Dir: out}, cell)
 	if sum.Ran != 1 || sum.Failed != 0 || res == nil {
 		if res != nil {
 			t.Logf("error: %s", res.Error)

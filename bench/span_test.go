@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/clue-bench/clue-bench/bench/plan"
 )
 
 // writeTinyCMRC writes a CMRC2018-layout task over the tiny model's characters. Contexts are
@@ -40,8 +42,8 @@ func writeTinyCMRC(t *testing.T, dir string, seed int64) {
 }
 
 func TestRunCMRC2018EndToEnd(t *testing.T) {
-	cell := Cell{Task: "cmrc2018", Method: "p-tuning-v2", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{"prefix_len": 4}`),
-		Hyper: Hyper{MaxLen: 16, BatchSize: 16, EvalBatchSize: 16, Epochs: 1, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
+	cell := plan.Cell{Task: "cmrc2018", Method: "p-tuning-v2", Setting: "full", Seed: 5, Split: "full", MethodOptions: json.RawMessage(`{"prefix_len": 4}`),
+		Hyper: plan.Hyper{MaxLen: 16, BatchSize: 16, EvalBatchSize: 16, Epochs: 1, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
 	res, out := runTinyCell(t, cell, func(dir string) { writeTinyCMRC(t, dir, 6) })
 	if len(res.Metrics) != 2 || res.Metrics[0].Name != "em" || res.Metrics[1].Name != "f1" || res.Params.Head != 66 {
 		t.Errorf("metrics %+v, head params %d", res.Metrics, res.Params.Head)

@@ -3,12 +3,16 @@ package bench
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
 	"github.com/clue-bench/clue-bench/internal/tsx"
@@ -20,7 +24,7 @@ import (
 // session is everything one cell's training loop needs, built by newSession.
 type session struct {
 	ctx        context.Context
-	cell       Cell
+	cell       plan.Cell
 	task       *clue.Task
 	kind       heads.Kind
 	opts       heads.Options
@@ -33,7 +37,7 @@ type session struct {
 	logf       func(format string, a ...any)
 
 	// Filled in by the loop.
-	curve            []EvalPoint
+	curve            []results.EvalPoint
 	best             map[string]float64
 	bestPred         []clue.Prediction // dev predictions of the best evaluation
 	bestStep         int
@@ -45,7 +49,7 @@ type session struct {
 }
 
 // newSession encodes the cell's train and dev examples for training m.
-func newSession(env cellEnv, cell Cell, in *cellInputs, m *trainer.Model) (*session, error) {
+func newSession(env cellEnv, cell plan.Cell, in *cellInputs, m *trainer.Model) (*session, error) {
 	s := &session{ctx: env.ctx, cell: cell, task: in.task, kind: in.kind, opts: headOptions(cell.Hyper), tok: in.tok, m: m,
 		device: in.device, limit: env.limit, progress: env.progress, logf: env.logf}
 	var err error
@@ -59,14 +63,14 @@ func newSession(env cellEnv, cell Cell, in *cellInputs, m *trainer.Model) (*sess
 }
 
 // record copies what the loop measured into res; it runs whether or not training finished.
-func (s *session) record(res *Result) {
+func (s *session) record(res *results.Result) {
 	res.Curve, res.Best, res.Steps = s.curve, s.best, s.steps
 	res.Time.TrainS, res.Time.EvalS = s.trainDur.Seconds(), s.evalDr.Seconds()
 	if s.steps > 0 {
 		res.Time.MeanStepMS = 1000 * s.stepDurs.Seconds() / float64(s.steps)
 	}
 	if len(s.task.Metrics) > 0 {
-		res.Convergence = ConvergenceOf(res.Curve, res.Metrics[0])
+		res.Convergence = results.ConvergenceOf(res.Curve, res.Metrics[0])
 	}
 }
 
@@ -77,31 +81,10 @@ type cellProgress interface {
 	eval(step int, headline string, value float64)
 }
 
-// plan returns optimiser steps per epoch, total steps and steps between evaluations.
-func plan(h Hyper, nTrain, limit int) (perEpoch, total, evalEvery int) {
-	micro := (nTrain + h.BatchSize - 1) / h.BatchSize
-	perEpoch = (micro + h.Accumulate - 1) / h.Accumulate
-	if perEpoch < 1 {
-		perEpoch = 1
-	}
-	total = h.MaxSteps
-	if total == 0 {
-		total = int(math.Ceil(h.Epochs * float64(perEpoch)))
-	}
-	if limit > 0 && limit < total {
-		total = limit
-	}
-	evalEvery = h.EvalEvery
-	if evalEvery == 0 {
-		evalEvery = perEpoch
-	}
-	return perEpoch, total, evalEvery
-}
-
 // lrAt is the learning rate for the update after `done` steps: linear warm-up over the first
 // warmup fraction, then linear decay to zero at the last step (the FL-tuning code's schedule
 // with warmup 0).
-func lrAt(h Hyper, done, total int) float64 {
+func lrAt(h plan.Hyper, done, total int) float64 {
 	warm := int(h.Warmup * float64(total))
 	if done < warm {
 		return h.LR * float64(done+1) / float64(warm)
@@ -113,7 +96,7 @@ func lrAt(h Hyper, done, total int) float64 {
 // weights (by the task's headline metric) in snapshots, restored at the end.
 func (s *session) trainLoop() error {
 	h := s.cell.Hyper
-	perEpoch, total, evalEvery := plan(h, s.train.data.Len(), s.limit)
+	perEpoch, total, evalEvery := plan.Schedule(h, s.train.data.Len(), s.limit)
 	snap, err := newSnapshot(s.m.Opt.Params())
 	if err != nil {
 		return err
@@ -186,12 +169,12 @@ func (s *session) evalStep(snap *snapshot, perEpoch, total int, lr float64) (sto
 	if err != nil {
 		return false, fmt.Errorf("dev evaluation at step %d: %w", s.steps, err)
 	}
-	s.curve = append(s.curve, EvalPoint{Step: s.steps, Epoch: float64(s.steps) / float64(perEpoch),
+	s.curve = append(s.curve, results.EvalPoint{Step: s.steps, Epoch: float64(s.steps) / float64(perEpoch),
 		TrainLoss: s.loss.mean(), LR: lr, Dev: m, ElapsedS: s.trainDur.Seconds()})
 	s.logf("step %d/%d epoch %.2f loss %.4f lr %.3g dev %s", s.steps, total, float64(s.steps)/float64(perEpoch), s.loss.mean(), lr, fmtMetrics(m))
 	s.progress.eval(s.steps, headline.Name, m[headline.Name])
 	s.loss = lossMean{}
-	if s.best == nil || better(m[headline.Name], s.best[headline.Name], headline.HigherIsBetter) {
+	if s.best == nil || results.Better(m[headline.Name], s.best[headline.Name], headline.HigherIsBetter) {
 		s.best, s.bestPred, s.bestStep, s.sinceBest = m, pred, s.steps, 0
 		return false, snap.save()
 	}
@@ -247,16 +230,8 @@ func (s *snapshot) free() {
 
 func fmtMetrics(m map[string]float64) string {
 	s := ""
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		s += fmt.Sprintf("%s=%.2f ", k, m[k])
 	}
 	return s
-}
-
-// EstimateSteps is the number of optimiser steps a cell will take on nTrain training units.
-// Units are examples, except for span extraction, whose sliding windows outnumber the
-// questions: an estimate from the question count is low there.
-func EstimateSteps(h Hyper, nTrain int) int {
-	_, total, _ := plan(h, nTrain, 0)
-	return total
 }

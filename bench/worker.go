@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 // DefaultCellPoll is how often RunCell looks at a cell held by another worker while it waits.
@@ -34,7 +37,7 @@ const (
 
 // CellOptions say which cell RunCell runs and how.
 type CellOptions struct {
-	Cell Cell
+	Cell plan.Cell
 	// Run holds the settings Run gets (Out, Device, Threads, RerunFailed, ...); its Cells
 	// is replaced by Cell alone.
 	Run RunOptions
@@ -62,28 +65,28 @@ type CellOptions struct {
 // CellRan, nil for CellHeld. A cell that fails while running is CellRan with a failed result,
 // not an error. The outcome is 0 when the error is not nil; the error wraps ErrInterrupted
 // when ctx ended while waiting or running (nothing is recorded then).
-func RunCell(ctx context.Context, o CellOptions) (CellOutcome, *Result, error) {
+func RunCell(ctx context.Context, o CellOptions) (CellOutcome, *results.Result, error) {
 	cell := o.Cell
 	ro := o.Run
-	ro.Cells = []Cell{cell}
+	ro.Cells = []plan.Cell{cell}
 	poll := o.Poll
 	if poll <= 0 {
 		poll = DefaultCellPoll
 	}
-	store := &Store{Dir: ro.Out}
+	store := &results.Store{Dir: ro.Out}
 	resolved, waiting, attempts := false, false, 0
 	for {
 		// Look before resolving inputs: a done cell must not pay for building the built-in
 		// backbone. Run checks again under the claim, which is what makes it safe.
-		st, prev := CellStatus(store, cell)
+		st, prev := results.CellStatus(store, cell)
 		switch {
-		case st == StatusDone:
+		case st == results.StatusDone:
 			return CellSkipped, prev, nil
-		case st == StatusFailed && !ro.RerunFailed:
+		case st == results.StatusFailed && !ro.RerunFailed:
 			return CellRecordedFailed, prev, nil
-		case st == StatusRunning && !o.Wait:
+		case st == results.StatusRunning && !o.Wait:
 			return CellHeld, nil, nil
-		case st == StatusRunning:
+		case st == results.StatusRunning:
 			if !waiting {
 				if o.Waiting != nil {
 					o.Waiting()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/internal/tensortest"
 )
 
@@ -18,14 +20,14 @@ var errResolved = errors.New("resolved: the cell would run")
 // counts the calls of the hooks.
 type cellCase struct {
 	t        *testing.T
-	store    *Store
-	cell     Cell
+	store    *results.Store
+	cell     plan.Cell
 	resolves int
 	waits    int
 }
 
 func newCellCase(t *testing.T) *cellCase {
-	store, err := OpenStore(t.TempDir())
+	store, err := results.OpenStore(t.TempDir())
 	must(t, err)
 	return &cellCase{t: t, store: store, cell: tinyCells(t, "fl-tuning")[0]}
 }
@@ -44,7 +46,7 @@ func (c *cellCase) options(wait bool) CellOptions {
 func (c *cellCase) write(status string, id string) {
 	cell := c.cell
 	cell.ID = id
-	must(c.t, c.store.Write(&Result{Cell: cell, Status: status, Error: "boom"}))
+	must(c.t, c.store.Write(&results.Result{Cell: cell, Status: status, Error: "boom"}))
 }
 
 func TestRunCellDecisions(t *testing.T) {
@@ -57,10 +59,10 @@ func TestRunCellDecisions(t *testing.T) {
 		result      bool // the earlier result comes back
 	}{
 		{"pending runs", func(*cellCase) {}, false, 0, errResolved, false},
-		{"done is skipped", func(c *cellCase) { c.write(ResultOK, c.cell.ID) }, false, CellSkipped, nil, true},
-		{"stale reruns", func(c *cellCase) { c.write(ResultOK, "another-config") }, false, 0, errResolved, false},
-		{"failed is reported", func(c *cellCase) { c.write(ResultFailed, c.cell.ID) }, false, CellRecordedFailed, nil, true},
-		{"failed reruns when asked", func(c *cellCase) { c.write(ResultFailed, c.cell.ID) }, true, 0, errResolved, false},
+		{"done is skipped", func(c *cellCase) { c.write(results.ResultOK, c.cell.ID) }, false, CellSkipped, nil, true},
+		{"stale reruns", func(c *cellCase) { c.write(results.ResultOK, "another-config") }, false, 0, errResolved, false},
+		{"failed is reported", func(c *cellCase) { c.write(results.ResultFailed, c.cell.ID) }, false, CellRecordedFailed, nil, true},
+		{"failed reruns when asked", func(c *cellCase) { c.write(results.ResultFailed, c.cell.ID) }, true, 0, errResolved, false},
 		{"held is left alone", func(c *cellCase) {
 			if ok, err := c.store.Claim(c.cell.Key()); !ok || err != nil {
 				t.Fatalf("claim: %v %v", ok, err)
@@ -138,7 +140,7 @@ func TestRunCellLosesTheClaim(t *testing.T) {
 				t.Fatalf("claim: %v %v", ok, err)
 			}
 		}, CellHeld},
-		{"done", func(c *cellCase) { c.write(ResultOK, c.cell.ID) }, CellSkipped},
+		{"done", func(c *cellCase) { c.write(results.ResultOK, c.cell.ID) }, CellSkipped},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,14 +169,14 @@ func TestRunCellRuns(t *testing.T) {
 	writeTinyAFQMC(t, dataDir, 3)
 	c := newCellCase(t)
 	c.cell.Hyper.Epochs = 1
-	c.cell.computeID()
+	c.cell.ID = c.cell.ContentID()
 	o := c.options(false)
 	o.Resolve = func(context.Context) (string, string, error) {
 		c.resolves++
 		return modelDir, dataDir, nil
 	}
 	outcome, r, err := RunCell(context.Background(), o)
-	if outcome != CellRan || err != nil || r == nil || r.Status != ResultOK || r.Cell.ID != c.cell.ID {
+	if outcome != CellRan || err != nil || r == nil || r.Status != results.ResultOK || r.Cell.ID != c.cell.ID {
 		t.Fatalf("RunCell = %v, %+v, %v; want an ok result of the cell", outcome, r, err)
 	}
 	if outcome, _, err := RunCell(context.Background(), o); outcome != CellSkipped || err != nil || c.resolves != 1 {

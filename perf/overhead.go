@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 // DefaultOverheadCells are the built-in suite's cells whose overhead `bench perf` measures:
@@ -83,27 +83,27 @@ func MeasureOverhead(ctx context.Context, self string, o OverheadOptions) (*Over
 		return nil, fmt.Errorf("overhead: bench run: %w: %s", err, lastLines(errBuf.String(), 5))
 	}
 	ov := &Overhead{Config: o.Config, Only: o.Only, RunWallS: time.Now().Sub(start).Seconds()}
-	store, err := bench.OpenStore(o.Dir)
+	store, err := results.OpenStore(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("overhead: %w", err)
 	}
-	results, err := store.All()
+	rs, err := store.All()
 	if err != nil {
 		return nil, fmt.Errorf("overhead: %w", err)
 	}
-	if len(results) == 0 {
+	if len(rs) == 0 {
 		return nil, fmt.Errorf("overhead: no cell of %s matches %v", o.Config, o.Only)
 	}
-	if err := ov.add(results); err != nil {
+	if err := ov.add(rs); err != nil {
 		return nil, err
 	}
 	return ov, nil
 }
 
 // add fills Cells and Total from results.
-func (ov *Overhead) add(results []*bench.Result) error {
-	for _, r := range results {
-		if r.Status != bench.ResultOK {
+func (ov *Overhead) add(rs []*results.Result) error {
+	for _, r := range rs {
+		if r.Status != results.ResultOK {
 			return fmt.Errorf("overhead: cell %s %s: %s", r.Cell.Name(), r.Status, r.Error)
 		}
 		c := splitTime(r.Cell.Name()+" s"+strconv.FormatInt(r.Cell.Seed, 10), r.Steps, r.Time)
@@ -114,7 +114,7 @@ func (ov *Overhead) add(results []*bench.Result) error {
 		ov.Total.EvalS += c.EvalS
 		ov.Total.SetupS += c.SetupS
 	}
-	ov.Total = splitTime("all cells", ov.Total.Steps, bench.Timing{WallS: ov.Total.WallS, TrainS: ov.Total.TrainS,
+	ov.Total = splitTime("all cells", ov.Total.Steps, results.Timing{WallS: ov.Total.WallS, TrainS: ov.Total.TrainS,
 		EvalS: ov.Total.EvalS, SetupS: ov.Total.SetupS})
 	if ov.Total.Steps > 0 {
 		ov.Total.MeanStepMS = 1000 * ov.Total.TrainS / float64(ov.Total.Steps)
@@ -122,7 +122,7 @@ func (ov *Overhead) add(results []*bench.Result) error {
 	return nil
 }
 
-func splitTime(name string, steps int, t bench.Timing) CellOverhead {
+func splitTime(name string, steps int, t results.Timing) CellOverhead {
 	c := CellOverhead{Cell: name, Steps: steps, WallS: t.WallS, TrainS: t.TrainS, EvalS: t.EvalS, SetupS: t.SetupS,
 		MeanStepMS: t.MeanStepMS}
 	c.OtherS = t.WallS - t.TrainS - t.EvalS - t.SetupS

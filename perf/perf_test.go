@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -104,11 +105,11 @@ func TestEvalLine(t *testing.T) {
 }
 
 func TestOverheadShares(t *testing.T) {
-	res := []*bench.Result{
-		{Cell: bench.Cell{Task: "tnews", Method: "fl-tuning", Setting: "full", Seed: 1}, Status: bench.ResultOK, Steps: 90,
-			Time: bench.Timing{WallS: 10, TrainS: 9, EvalS: 0.6, SetupS: 0.3, MeanStepMS: 100}},
-		{Cell: bench.Cell{Task: "tnews", Method: "p-tuning-v2", Setting: "full", Seed: 1}, Status: bench.ResultOK, Steps: 10,
-			Time: bench.Timing{WallS: 30, TrainS: 27, EvalS: 2, SetupS: 0.5}},
+	res := []*results.Result{
+		{Cell: plan.Cell{Task: "tnews", Method: "fl-tuning", Setting: "full", Seed: 1}, Status: results.ResultOK, Steps: 90,
+			Time: results.Timing{WallS: 10, TrainS: 9, EvalS: 0.6, SetupS: 0.3, MeanStepMS: 100}},
+		{Cell: plan.Cell{Task: "tnews", Method: "p-tuning-v2", Setting: "full", Seed: 1}, Status: results.ResultOK, Steps: 10,
+			Time: results.Timing{WallS: 30, TrainS: 27, EvalS: 2, SetupS: 0.5}},
 	}
 	var ov Overhead
 	if err := ov.add(res); err != nil {
@@ -124,7 +125,7 @@ func TestOverheadShares(t *testing.T) {
 	if got := ov.Total.Share; math.Abs(got-0.1) > 1e-12 || ov.Total.Steps != 100 || math.Abs(ov.Total.MeanStepMS-360) > 1e-9 {
 		t.Errorf("total %+v, want share 0.1, 100 steps, 360 ms/step", ov.Total)
 	}
-	res[1].Status, res[1].Error = bench.ResultFailed, "boom"
+	res[1].Status, res[1].Error = results.ResultFailed, "boom"
 	if err := (&Overhead{}).add(res); err == nil {
 		t.Error("a failed cell was accepted")
 	}
@@ -149,8 +150,8 @@ func fixedReport() *Report {
 	fl.OursBF16 = []Measurement{{StepsPerS: 9}}
 	fl.Summary.BF16StepsPerS, fl.Summary.BF16Speedup, fl.Summary.FP32FinalLoss, fl.Summary.BF16FinalLoss = 9, 1.5, 0.6931, 0.6934
 	r.Overhead = &Overhead{Config: "experiments.yaml", Only: []string{"tnews/*/full/s1"}, RunWallS: 41}
-	_ = r.Overhead.add([]*bench.Result{{Cell: bench.Cell{Task: "tnews", Method: "fl-tuning", Setting: "full", Seed: 1},
-		Status: bench.ResultOK, Steps: 94, Time: bench.Timing{WallS: 40, TrainS: 38, EvalS: 1.5, SetupS: 0.4}}})
+	_ = r.Overhead.add([]*results.Result{{Cell: plan.Cell{Task: "tnews", Method: "fl-tuning", Setting: "full", Seed: 1},
+		Status: results.ResultOK, Steps: 94, Time: results.Timing{WallS: 40, TrainS: 38, EvalS: 1.5, SetupS: 0.4}}})
 	r.Memory = &Memory{Steps: 2000, WarmupTo: 400, Tolerance: 0.05, Cells: []MemoryCell{
 		judgeMemory("tnews/fl-tuning/full s1", samplesOf(90, 100, 101, 100, 102, 101, 100, 101), 400, 0.05)}}
 	r.Targets = r.targets()

@@ -12,7 +12,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/libtch"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/internal/atomicfile"
 	"github.com/clue-bench/clue-bench/internal/torchrt"
 )
 
@@ -130,10 +130,10 @@ func (r *Report) Write(dir, markdown string) error {
 	if err != nil {
 		return fmt.Errorf("perf report: %w", err)
 	}
-	if err := bench.WriteFileAtomic(filepath.Join(dir, "results.json"), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "results.json"), append(b, '\n')); err != nil {
 		return fmt.Errorf("perf report: %w", err)
 	}
-	if err := bench.WriteFileAtomic(filepath.Join(dir, "results.md"), []byte(markdown)); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "results.md"), []byte(markdown)); err != nil {
 		return fmt.Errorf("perf report: %w", err)
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 	"os"
 	"sort"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/internal/atomicfile"
 )
 
 // BaselineSchema is bumped when the baseline file changes incompatibly.
@@ -67,7 +67,7 @@ func WriteBaseline(path string, b *Baseline) error {
 	if err != nil {
 		return fmt.Errorf("baseline %s: %w", path, err)
 	}
-	return bench.WriteFileAtomic(path, append(data, '\n'))
+	return atomicfile.Write(path, append(data, '\n'))
 }
 
 // ReadBaseline reads a baseline file, rejecting unknown fields and other schemas.

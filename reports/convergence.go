@@ -5,21 +5,21 @@ import (
 	"io"
 	"sort"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 // CellConvergence is a cell's steps to its best dev headline and to 95% of it. It is
-// recomputed from the recorded curve with bench.ConvergenceOf, so that every table, ratio and
+// recomputed from the recorded curve with results.ConvergenceOf, so that every table, ratio and
 // claim uses one definition even if a result file was written by an older runner; a result
 // without a curve falls back to its recorded convergence.
-func CellConvergence(r *bench.Result) bench.Convergence {
+func CellConvergence(r *results.Result) results.Convergence {
 	if len(r.Metrics) == 0 {
 		return r.Convergence
 	}
 	m := r.Metrics[0]
 	for _, p := range r.Curve {
 		if _, ok := p.Dev[m.Name]; ok {
-			return bench.ConvergenceOf(r.Curve, m)
+			return results.ConvergenceOf(r.Curve, m)
 		}
 	}
 	return r.Convergence

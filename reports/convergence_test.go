@@ -4,19 +4,20 @@ import (
 	"math"
 	"testing"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 // curveResult is a cell whose dev accuracy follows ys at steps xs.
-func curveResult(task, method string, seed int64, xs []int, ys []float64) *bench.Result {
-	r := &bench.Result{
-		Cell:    bench.Cell{Task: task, Method: method, Setting: "full", Split: "full", Seed: seed},
-		Status:  bench.ResultOK,
-		Metrics: []bench.Metric{{Name: "accuracy", HigherIsBetter: true}},
+func curveResult(task, method string, seed int64, xs []int, ys []float64) *results.Result {
+	r := &results.Result{
+		Cell:    plan.Cell{Task: task, Method: method, Setting: "full", Split: "full", Seed: seed},
+		Status:  results.ResultOK,
+		Metrics: []results.Metric{{Name: "accuracy", HigherIsBetter: true}},
 		Best:    map[string]float64{},
 	}
 	for i, x := range xs {
-		r.Curve = append(r.Curve, bench.EvalPoint{Step: x, Dev: map[string]float64{"accuracy": ys[i]}})
+		r.Curve = append(r.Curve, results.EvalPoint{Step: x, Dev: map[string]float64{"accuracy": ys[i]}})
 		r.Best["accuracy"] = math.Max(r.Best["accuracy"], ys[i])
 	}
 	return r
@@ -24,7 +25,7 @@ func curveResult(task, method string, seed int64, xs []int, ys []float64) *bench
 
 func TestConvergenceRatio(t *testing.T) {
 	steps := []int{100, 200, 300, 400, 500, 600}
-	rs := []*bench.Result{
+	rs := []*results.Result{
 		// AFQMC: FL-tuning peaks at 300 (both seeds); P-tuning v2 at 600 and 400, mean 500.
 		// 95% of 70 is 66.5, first reached at 200 by FL-tuning.
 		curveResult("afqmc", "fl-tuning", 1, steps, []float64{50, 67, 70, 69, 69, 68}),
@@ -70,14 +71,14 @@ func TestConvergenceRatio(t *testing.T) {
 
 func TestCellConvergenceFallback(t *testing.T) {
 	r := curveResult("afqmc", "fl-tuning", 1, nil, nil)
-	r.Convergence = bench.Convergence{BestStep: 700, Step95: 300}
+	r.Convergence = results.Convergence{BestStep: 700, Step95: 300}
 	if c := CellConvergence(r); c.BestStep != 700 || c.Step95 != 300 {
 		t.Errorf("without a curve CellConvergence = %+v, want the recorded one", c)
 	}
 }
 
 func TestMeanCurve(t *testing.T) {
-	same := Aggregate([]*bench.Result{
+	same := Aggregate([]*results.Result{
 		curveResult("afqmc", "fl-tuning", 1, []int{10, 20}, []float64{50, 60}),
 		curveResult("afqmc", "fl-tuning", 2, []int{10, 20}, []float64{52, 64}),
 	})[0]
@@ -85,7 +86,7 @@ func TestMeanCurve(t *testing.T) {
 	if mc.Interpolated || len(mc.Steps) != 2 || mc.Mean[1] != 62 || math.Abs(mc.Std[1]-math.Sqrt(8)) > 1e-12 {
 		t.Errorf("shared steps: %+v", mc)
 	}
-	diff := Aggregate([]*bench.Result{
+	diff := Aggregate([]*results.Result{
 		curveResult("afqmc", "fl-tuning", 1, []int{0, 100}, []float64{0, 100}),
 		curveResult("afqmc", "fl-tuning", 2, []int{0, 50, 200}, []float64{0, 50, 80}),
 	})[0]

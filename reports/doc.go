@@ -1,6 +1,6 @@
 // Package reports turns a results directory into the comparisons the benchmark exists for.
 //
-// The pipeline reads only result files (bench.Store), never the runner's state:
+// The pipeline reads only result files (results.Store), never the runner's state:
 //
 //   - Load splits the cells by status. Failed cells are counted and listed, never averaged.
 //   - Aggregate groups ok cells by (setting, task, method); a Group's Summary is the mean,

@@ -4,7 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 // cell describes a synthetic result; zero fields get defaults.
@@ -22,27 +23,27 @@ type cell struct {
 
 var defaultRatio = map[string]float64{"fine-tuning": 1, "p-tuning-v2": 0.0288, "fl-tuning": 0.0289}
 
-func (c cell) result() *bench.Result {
+func (c cell) result() *results.Result {
 	if c.setting == "" {
 		c.setting = "full"
 	}
 	if c.split == "" {
 		c.split = "full"
 	}
-	r := &bench.Result{
-		Cell:       bench.Cell{Task: c.task, Method: c.method, Setting: c.setting, Split: c.split, Seed: c.seed},
-		Status:     bench.ResultOK,
-		Provenance: bench.Provenance{GitCommit: "abc1234", Go: "go1.26.8", Gotch: "v0.9.1", Libtorch: "2.6.0", BLAS: "openblas", Threads: 2, Device: "cpu", Host: "h1", Seed: c.seed, StartedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)},
+	r := &results.Result{
+		Cell:       plan.Cell{Task: c.task, Method: c.method, Setting: c.setting, Split: c.split, Seed: c.seed},
+		Status:     results.ResultOK,
+		Provenance: results.Provenance{GitCommit: "abc1234", Go: "go1.26.8", Gotch: "v0.9.1", Libtorch: "2.6.0", BLAS: "openblas", Threads: 2, Device: "cpu", Host: "h1", Seed: c.seed, StartedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)},
 	}
 	if c.failed != "" {
-		r.Status, r.Error = bench.ResultFailed, c.failed
+		r.Status, r.Error = results.ResultFailed, c.failed
 		return r
 	}
 	f1 := c.f1
 	if f1 == 0 {
 		f1 = c.acc - 5
 	}
-	r.Metrics = []bench.Metric{{Name: "accuracy", HigherIsBetter: true}, {Name: "macro_f1", HigherIsBetter: true}}
+	r.Metrics = []results.Metric{{Name: "accuracy", HigherIsBetter: true}, {Name: "macro_f1", HigherIsBetter: true}}
 	r.Best = map[string]float64{"accuracy": c.acc, "macro_f1": f1}
 	r.Params.Ratio = c.ratio
 	if r.Params.Ratio == 0 {
@@ -63,7 +64,7 @@ func (c cell) result() *bench.Result {
 		if s > peak {
 			v = c.acc - 0.5
 		}
-		r.Curve = append(r.Curve, bench.EvalPoint{Step: s, Dev: map[string]float64{"accuracy": v, "macro_f1": v - 5}})
+		r.Curve = append(r.Curve, results.EvalPoint{Step: s, Dev: map[string]float64{"accuracy": v, "macro_f1": v - 5}})
 	}
 	r.Steps = steps[len(steps)-1]
 	r.Flags = c.flags
@@ -74,7 +75,7 @@ func (c cell) result() *bench.Result {
 func writeStore(t *testing.T, cells []cell) string {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := bench.OpenStore(dir)
+	st, err := results.OpenStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

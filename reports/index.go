@@ -9,13 +9,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 // WriteIndex writes index.md: links to the report's files and where the results came from.
 // files are the report's files relative to its directory.
 func (r *Report) WriteIndex(w io.Writer, files []string) error {
-	all := append(append([]*bench.Result(nil), r.Set.OK...), r.Set.Failed...)
+	all := append(append([]*results.Result(nil), r.Set.OK...), r.Set.Failed...)
 	fmt.Fprintf(w, "# Report on %s\n\n", r.Set.Dir)
 	fmt.Fprintf(w, "%d cells: %d ok, %d failed; %d (setting, task, method) groups.\n\n", len(all), len(r.Set.OK), len(r.Set.Failed), len(r.Groups))
 	fmt.Fprintf(w, "## Files\n\n")
@@ -42,9 +42,9 @@ func (r *Report) WriteIndex(w io.Writer, files []string) error {
 	fmt.Fprintf(w, "\n## Provenance\n\nOver all %d cells (ok and failed); counts in parentheses.\n\n", len(all))
 	prov := []struct {
 		name string
-		get  func(p bench.Provenance) string
+		get  func(p results.Provenance) string
 	}{
-		{"Commit", func(p bench.Provenance) string {
+		{"Commit", func(p results.Provenance) string {
 			c := p.GitCommit
 			if c == "" {
 				c = "unknown"
@@ -54,13 +54,13 @@ func (r *Report) WriteIndex(w io.Writer, files []string) error {
 			}
 			return c
 		}},
-		{"Go", func(p bench.Provenance) string { return p.Go }},
-		{"gotch", func(p bench.Provenance) string { return p.Gotch }},
-		{"libtorch", func(p bench.Provenance) string { return p.Libtorch }},
-		{"BLAS", func(p bench.Provenance) string { return p.BLAS }},
-		{"Threads", func(p bench.Provenance) string { return strconv.Itoa(p.Threads) }},
-		{"Device", func(p bench.Provenance) string { return strings.TrimSpace(p.Device + " " + p.DeviceName) }},
-		{"Host", func(p bench.Provenance) string { return p.Host }},
+		{"Go", func(p results.Provenance) string { return p.Go }},
+		{"gotch", func(p results.Provenance) string { return p.Gotch }},
+		{"libtorch", func(p results.Provenance) string { return p.Libtorch }},
+		{"BLAS", func(p results.Provenance) string { return p.BLAS }},
+		{"Threads", func(p results.Provenance) string { return strconv.Itoa(p.Threads) }},
+		{"Device", func(p results.Provenance) string { return strings.TrimSpace(p.Device + " " + p.DeviceName) }},
+		{"Host", func(p results.Provenance) string { return p.Host }},
 	}
 	for _, pv := range prov {
 		fmt.Fprintf(w, "- %s: %s\n", pv.name, tally(all, pv.get))
@@ -77,7 +77,7 @@ func (r *Report) WriteIndex(w io.Writer, files []string) error {
 	if !first.IsZero() {
 		fmt.Fprintf(w, "- Runs: %s to %s\n", first.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))
 	}
-	if dirty := tally(all, func(p bench.Provenance) string { return strconv.FormatBool(p.GitDirty) }); strings.Contains(dirty, "true") {
+	if dirty := tally(all, func(p results.Provenance) string { return strconv.FormatBool(p.GitDirty) }); strings.Contains(dirty, "true") {
 		fmt.Fprintf(w, "\nSome cells ran from a working tree with uncommitted changes: their commit does not fully identify the code.\n")
 	}
 	if len(r.Set.Failed) > 0 {
@@ -91,7 +91,7 @@ func (r *Report) WriteIndex(w io.Writer, files []string) error {
 
 // tally lists the distinct values of get over results, most common first, with counts;
 // a single value is printed without its count.
-func tally(rs []*bench.Result, get func(bench.Provenance) string) string {
+func tally(rs []*results.Result, get func(results.Provenance) string) string {
 	counts := map[string]int{}
 	for _, r := range rs {
 		v := get(r.Provenance)

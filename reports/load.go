@@ -7,22 +7,22 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 // Set is a results directory's cells, split by status.
 type Set struct {
 	Dir    string
-	OK     []*bench.Result
-	Failed []*bench.Result
+	OK     []*results.Result
+	Failed []*results.Result
 }
 
-// Load reads every result in a results directory (as written by bench.Store).
+// Load reads every result in a results directory (as written by results.Store).
 func Load(dir string) (*Set, error) {
 	if _, err := os.Stat(filepath.Join(dir, "cells")); err != nil {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
 	}
-	rs, err := (&bench.Store{Dir: dir}).All()
+	rs, err := (&results.Store{Dir: dir}).All()
 	if err != nil {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
 	}
@@ -30,12 +30,12 @@ func Load(dir string) (*Set, error) {
 }
 
 // NewSet sorts results by status, rejecting ones a report cannot use.
-func NewSet(dir string, rs []*bench.Result) (*Set, error) {
+func NewSet(dir string, rs []*results.Result) (*Set, error) {
 	s := &Set{Dir: dir}
 	for _, r := range rs {
 		file := filepath.Join(dir, "cells", r.Cell.Key()+".json")
 		switch r.Status {
-		case bench.ResultOK:
+		case results.ResultOK:
 			if len(r.Metrics) == 0 {
 				return nil, fmt.Errorf("%s: field metrics: status ok but no metrics", file)
 			}
@@ -43,10 +43,10 @@ func NewSet(dir string, rs []*bench.Result) (*Set, error) {
 				return nil, fmt.Errorf("%s: field best_dev: no value for headline metric %q", file, r.Metrics[0].Name)
 			}
 			s.OK = append(s.OK, r)
-		case bench.ResultFailed:
+		case results.ResultFailed:
 			s.Failed = append(s.Failed, r)
 		default:
-			return nil, fmt.Errorf("%s: field status: %q, want %q or %q", file, r.Status, bench.ResultOK, bench.ResultFailed)
+			return nil, fmt.Errorf("%s: field status: %q, want %q or %q", file, r.Status, results.ResultOK, results.ResultFailed)
 		}
 	}
 	return s, nil
@@ -65,12 +65,12 @@ func (k Key) String() string { return k.Task + "/" + k.Method + "/" + k.Setting 
 type Group struct {
 	Key
 	Split   string
-	Metrics []bench.Metric // the first cell's; the first is the headline
-	Cells   []*bench.Result
+	Metrics []results.Metric // the first cell's; the first is the headline
+	Cells   []*results.Result
 }
 
 // Headline is the group's headline metric.
-func (g *Group) Headline() bench.Metric { return g.Metrics[0] }
+func (g *Group) Headline() results.Metric { return g.Metrics[0] }
 
 // Summary summarises a metric's best dev value over the group's seeds; seeds whose result
 // lacks the metric are left out.
@@ -112,7 +112,7 @@ func (g *Group) Flags() map[string]int {
 
 // Aggregate groups ok results by (setting, task, method), ordered by regime (full data
 // first), setting name, task and method in the paper's order.
-func Aggregate(ok []*bench.Result) []*Group {
+func Aggregate(ok []*results.Result) []*Group {
 	byKey := map[Key]*Group{}
 	var groups []*Group
 	for _, r := range ok {

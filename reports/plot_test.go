@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 func TestPlots(t *testing.T) {
@@ -50,7 +50,7 @@ func TestPlots(t *testing.T) {
 }
 
 func TestPlotsInterpolated(t *testing.T) {
-	rs := []*bench.Result{
+	rs := []*results.Result{
 		curveResult("afqmc", "fl-tuning", 1, []int{0, 100}, []float64{0, 100}),
 		curveResult("afqmc", "fl-tuning", 2, []int{0, 50, 200}, []float64{0, 50, 80}),
 	}

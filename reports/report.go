@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/internal/atomicfile"
 )
 
 // Files a report directory holds.
@@ -88,7 +88,7 @@ func (r *Report) Write(dir string) ([]string, error) {
 		if err := o.write(&buf); err != nil {
 			return nil, fmt.Errorf("%s: %w", o.name, err)
 		}
-		if err := bench.WriteFileAtomic(filepath.Join(dir, o.name), buf.Bytes()); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, o.name), buf.Bytes()); err != nil {
 			return nil, fmt.Errorf("%s: %w", o.name, err)
 		}
 		files = append(files, o.name)
@@ -100,7 +100,7 @@ func (r *Report) Write(dir string) ([]string, error) {
 	if err := r.WriteIndex(&idx, files); err != nil {
 		return nil, fmt.Errorf("%s: %w", FileIndex, err)
 	}
-	if err := bench.WriteFileAtomic(filepath.Join(dir, FileIndex), idx.Bytes()); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, FileIndex), idx.Bytes()); err != nil {
 		return nil, fmt.Errorf("%s: %w", FileIndex, err)
 	}
 	return append([]string{FileIndex}, files...), nil

@@ -7,26 +7,27 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 // writeResults writes one ok cell per accuracy (seeds 1, 2, ...) for each method on AFQMC.
 func writeResults(t *testing.T, accs map[string][]float64) string {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := bench.OpenStore(dir)
+	st, err := results.OpenStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for method, as := range accs {
 		for i, a := range as {
-			r := &bench.Result{
-				Cell:    bench.Cell{Task: "afqmc", Method: method, Setting: "full", Split: "full", Seed: int64(i + 1)},
-				Status:  bench.ResultOK,
-				Metrics: []bench.Metric{{Name: "accuracy", HigherIsBetter: true}},
+			r := &results.Result{
+				Cell:    plan.Cell{Task: "afqmc", Method: method, Setting: "full", Split: "full", Seed: int64(i + 1)},
+				Status:  results.ResultOK,
+				Metrics: []results.Metric{{Name: "accuracy", HigherIsBetter: true}},
 				Best:    map[string]float64{"accuracy": a},
-				Curve:   []bench.EvalPoint{{Step: 100, Dev: map[string]float64{"accuracy": a}}},
-				Params:  bench.Params{Ratio: 0.029},
+				Curve:   []results.EvalPoint{{Step: 100, Dev: map[string]float64{"accuracy": a}}},
+				Params:  results.Params{Ratio: 0.029},
 			}
 			if err := st.Write(r); err != nil {
 				t.Fatal(err)

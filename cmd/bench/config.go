@@ -6,7 +6,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/builtin"
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/methods"
@@ -15,12 +15,12 @@ import (
 // registry tells config validation which tasks and methods exist and how to check their
 // options, and what "builtin" stands for (pretrainSteps > 0 overrides the backbone's steps,
 // as run's --pretrain-steps does).
-func registry(pretrainSteps int) bench.Registry {
+func registry(pretrainSteps int) plan.Registry {
 	spec := builtin.DefaultSpec()
 	if pretrainSteps > 0 {
 		spec.Steps = pretrainSteps
 	}
-	return bench.Registry{
+	return plan.Registry{
 		Tasks:           clue.Names(),
 		Methods:         methods.Names(),
 		BuiltinBackbone: spec.ID(),
@@ -41,8 +41,8 @@ func registry(pretrainSteps int) bench.Registry {
 
 // loadPlan reads the config and expands its cells, applying --only globs. pretrainSteps is
 // run's --pretrain-steps (0 elsewhere).
-func loadPlan(path string, only []string, pretrainSteps int) (*bench.Config, []bench.Cell, error) {
-	cfg, err := bench.LoadConfig(path, registry(pretrainSteps))
+func loadPlan(path string, only []string, pretrainSteps int) (*plan.Config, []plan.Cell, error) {
+	cfg, err := plan.LoadConfig(path, registry(pretrainSteps))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,7 +50,7 @@ func loadPlan(path string, only []string, pretrainSteps int) (*bench.Config, []b
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	cells, err = bench.Filter(cells, only)
+	cells, err = plan.Filter(cells, only)
 	return cfg, cells, err
 }
 

@@ -39,7 +39,7 @@
 // # Shared steps
 //
 // The commands that read an experiments config go through loadPlan. It builds a
-// bench.Registry from the clue and methods registries and from the built-in data and
+// plan.Registry from the clue and methods registries and from the built-in data and
 // backbone versions (package builtin). It then loads the config, expands the cells and
 // applies --only. Commands that train resolve "builtin" data and backbone paths to cached
 // directories with resolveInputs, which generates or pre-trains them the first time.

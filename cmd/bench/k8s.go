@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/scale"
 )
 
@@ -39,7 +39,7 @@ func k8sFlags(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		f, err := bench.Freeze(cfg, cells, "")
+		f, err := plan.Freeze(cfg, cells, "")
 		if err != nil {
 			return fmt.Errorf("%s: %w", cfg.Path, err)
 		}

@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/builtin"
 	"github.com/clue-bench/clue-bench/clue"
 )
@@ -22,13 +23,13 @@ func init() {
 }
 
 type planRow struct {
-	Index  int          `json:"index"`
-	Name   string       `json:"name"`
-	Seed   int64        `json:"seed"`
-	ID     string       `json:"id"`
-	Status bench.Status `json:"status"`
-	Steps  int          `json:"estimated_steps"` // -1 when the training data could not be read
-	Cell   bench.Cell   `json:"cell"`
+	Index  int            `json:"index"`
+	Name   string         `json:"name"`
+	Seed   int64          `json:"seed"`
+	ID     string         `json:"id"`
+	Status results.Status `json:"status"`
+	Steps  int            `json:"estimated_steps"` // -1 when the training data could not be read
+	Cell   plan.Cell      `json:"cell"`
 }
 
 func planFlags(fs *flag.FlagSet) action {
@@ -49,17 +50,17 @@ func planFlags(fs *flag.FlagSet) action {
 		if *out != "" {
 			dir = *out
 		}
-		store := &bench.Store{Dir: dir}
+		store := &results.Store{Dir: dir}
 		// Planning never builds anything: built-in data is counted only if it was generated before.
 		dataDir := cfg.DataDir
 		if dataDir == "builtin" {
 			dataDir = builtin.DataPath(builtin.CacheDir(), builtin.DefaultSpec().DataSeed)
 		}
 		sizes := map[string]int{} // task/split → training examples, read once
-		var statuses []bench.Status
+		var statuses []results.Status
 		var rows []planRow
 		for i, c := range cells {
-			st, _ := bench.CellStatus(store, c)
+			st, _ := results.CellStatus(store, c)
 			statuses = append(statuses, st)
 			key := c.Task + "\x00" + c.Split
 			n, ok := sizes[key]
@@ -69,7 +70,7 @@ func planFlags(fs *flag.FlagSet) action {
 			}
 			steps := -1
 			if n >= 0 {
-				steps = bench.EstimateSteps(c.Hyper, n)
+				steps = plan.EstimateSteps(c.Hyper, n)
 			}
 			rows = append(rows, planRow{Index: i, Name: c.Name(), Seed: c.Seed, ID: c.ID, Status: st, Steps: steps, Cell: c})
 		}
@@ -94,13 +95,13 @@ func planFlags(fs *flag.FlagSet) action {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%d cells: %s (results: %s)\n", len(cells), bench.Counts(statuses), dir)
+		fmt.Fprintf(stdout, "%d cells: %s (results: %s)\n", len(cells), results.Counts(statuses), dir)
 		return nil
 	}
 }
 
 // trainSize counts a cell's training examples, or -1 if its data cannot be read now.
-func trainSize(c bench.Cell, dataDir string) int {
+func trainSize(c plan.Cell, dataDir string) int {
 	t, err := clue.Lookup(c.Task)
 	if err != nil {
 		return -1

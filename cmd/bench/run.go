@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/builtin"
 )
 
@@ -56,11 +57,11 @@ func runFlags(fs *flag.FlagSet) action {
 			return runOnDevices(fs, *only, devs, stderr)
 		}
 		if *shard != "" {
-			i, n, err := bench.ParseShard(*shard)
+			i, n, err := plan.ParseShard(*shard)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			cells = bench.Shard(cells, i, n)
+			cells = plan.Shard(cells, i, n)
 		}
 		o := bench.RunOptions{Cells: cells, Out: cfg.Out, Device: cfg.Device, Threads: cfg.Threads,
 			Force: *force, RerunFailed: *rerunFailed, Limit: *limit, Stderr: stderr}
@@ -99,7 +100,7 @@ func runFlags(fs *flag.FlagSet) action {
 
 // resolveInputs turns the config's backbone and data dir into directories, generating the
 // built-in data and pre-training the built-in backbone when asked for (both cached).
-func resolveInputs(ctx context.Context, cfg *bench.Config, pretrainSteps int, stderr io.Writer) (modelDir, dataDir string, err error) {
+func resolveInputs(ctx context.Context, cfg *plan.Config, pretrainSteps int, stderr io.Writer) (modelDir, dataDir string, err error) {
 	modelDir, dataDir = cfg.Backbone, cfg.DataDir
 	cache := builtin.CacheDir()
 	spec := builtin.DefaultSpec()

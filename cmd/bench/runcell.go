@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 func init() {
@@ -40,15 +42,15 @@ func runCellFlags(fs *flag.FlagSet) action {
 		if *index < 0 {
 			return usageErrorf("--index must not be negative, got %d", *index)
 		}
-		plan, err := bench.ReadFrozen(*planPath)
+		frozen, err := plan.ReadFrozen(*planPath)
 		if err != nil {
 			return err
 		}
-		if *index >= len(plan.Cells) {
-			return usageErrorf("--index %d: plan %s has %d cells (0 to %d)", *index, *planPath, len(plan.Cells), len(plan.Cells)-1)
+		if *index >= len(frozen.Cells) {
+			return usageErrorf("--index %d: plan %s has %d cells (0 to %d)", *index, *planPath, len(frozen.Cells), len(frozen.Cells)-1)
 		}
-		cell := plan.Cells[*index]
-		o := bench.RunOptions{Cells: []bench.Cell{cell}, Out: plan.Out, Device: plan.Device, Threads: plan.Threads,
+		cell := frozen.Cells[*index]
+		o := bench.RunOptions{Cells: []plan.Cell{cell}, Out: frozen.Out, Device: frozen.Device, Threads: frozen.Threads,
 			RerunFailed: *rerunFailed, Stderr: stderr}
 		if *out != "" {
 			o.Out = *out
@@ -66,7 +68,7 @@ func runCellFlags(fs *flag.FlagSet) action {
 		}
 		outcome, r, err := bench.RunCell(ctx, bench.CellOptions{Cell: cell, Run: o, Wait: *wait, Poll: waitPoll,
 			Resolve: func(ctx context.Context) (string, string, error) {
-				cfg := &bench.Config{Backbone: plan.Backbone, DataDir: plan.DataDir, Device: o.Device, Threads: o.Threads}
+				cfg := &plan.Config{Backbone: frozen.Backbone, DataDir: frozen.DataDir, Device: o.Device, Threads: o.Threads}
 				return resolveInputs(ctx, cfg, 0, stderr)
 			},
 			Waiting: func() { say("held by another worker; waiting for it to finish or its claim to go stale") },
@@ -85,7 +87,7 @@ func runCellFlags(fs *flag.FlagSet) action {
 		case bench.CellHeld:
 			say("held by a live worker; not run here")
 		case bench.CellRan:
-			if r.Status == bench.ResultFailed {
+			if r.Status == results.ResultFailed {
 				say("ran: failed")
 				return fmt.Errorf("cell %d %s failed: %s", *index, cell.Key(), r.Error)
 			}
@@ -101,16 +103,16 @@ func runCellFlags(fs *flag.FlagSet) action {
 
 // freezePlan writes the cells of a config to a plan file for run-cell; out overrides the
 // config's results directory when not empty.
-func freezePlan(path string, cfg *bench.Config, cells []bench.Cell, out string, w io.Writer) (*bench.Frozen, error) {
-	f, err := bench.Freeze(cfg, cells, out)
+func freezePlan(path string, cfg *plan.Config, cells []plan.Cell, out string, w io.Writer) (*plan.Frozen, error) {
+	f, err := plan.Freeze(cfg, cells, out)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
 	}
 	return f, writePlan(path, f, w)
 }
 
-func writePlan(path string, f *bench.Frozen, w io.Writer) error {
-	if err := bench.WriteFrozen(path, f); err != nil {
+func writePlan(path string, f *plan.Frozen, w io.Writer) error {
+	if err := plan.WriteFrozen(path, f); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "froze %d cells to %s (results: %s)\n", len(f.Cells), path, f.Out)

@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/scale/fixture"
 )
 
 // tinyPlan writes the scale-out fixture with the given config edits (old, new pairs) and
 // freezes it; it returns the plan's path and the plan.
-func tinyPlan(t *testing.T, edits ...string) (string, *bench.Frozen) {
+func tinyPlan(t *testing.T, edits ...string) (string, *plan.Frozen) {
 	t.Helper()
 	dir := t.TempDir()
 	p, err := fixture.Write(dir)
@@ -34,34 +35,34 @@ func tinyPlan(t *testing.T, edits ...string) (string, *bench.Frozen) {
 	if code != 0 || !strings.Contains(stdout, "froze 6 cells to "+planPath) {
 		t.Fatalf("plan --freeze: exit %d\n%s%s", code, stdout, stderr)
 	}
-	plan, err := bench.ReadFrozen(planPath)
+	frozen, err := plan.ReadFrozen(planPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return planPath, plan
+	return planPath, frozen
 }
 
 func TestPlanFreezeMatchesPlan(t *testing.T) {
-	planPath, plan := tinyPlan(t)
-	code, stdout, stderr := runBench(t, "plan", "-c", plan.Config, "--json")
+	planPath, frozen := tinyPlan(t)
+	code, stdout, stderr := runBench(t, "plan", "-c", frozen.Config, "--json")
 	if code != 0 {
 		t.Fatalf("plan --json: exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != len(plan.Cells) {
-		t.Fatalf("plan lists %d cells, the frozen plan %d", len(lines), len(plan.Cells))
+	if len(lines) != len(frozen.Cells) {
+		t.Fatalf("plan lists %d cells, the frozen plan %d", len(lines), len(frozen.Cells))
 	}
 	for i, l := range lines {
 		var row planRow
 		if err := json.Unmarshal([]byte(l), &row); err != nil {
 			t.Fatal(err)
 		}
-		if row.Index != i || row.ID != plan.Cells[i].ID {
-			t.Errorf("cell %d: plan says #%d %s, frozen plan %s", i, row.Index, row.ID, plan.Cells[i].ID)
+		if row.Index != i || row.ID != frozen.Cells[i].ID {
+			t.Errorf("cell %d: plan says #%d %s, frozen plan %s", i, row.Index, row.ID, frozen.Cells[i].ID)
 		}
 	}
-	if plan.Out != filepath.Join(filepath.Dir(planPath), "results") || plan.Device != "cpu" || plan.Threads != 1 {
-		t.Errorf("frozen settings: %+v", plan)
+	if frozen.Out != filepath.Join(filepath.Dir(planPath), "results") || frozen.Device != "cpu" || frozen.Threads != 1 {
+		t.Errorf("frozen settings: %+v", frozen)
 	}
 }
 
@@ -69,11 +70,11 @@ func TestRunCellIdempotent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains tiny models")
 	}
-	planPath, plan := tinyPlan(t)
-	store := &bench.Store{Dir: plan.Out}
-	cell := func(i int) bench.Cell { return plan.Cells[i] }
-	claimPath := func(i int) string { return filepath.Join(plan.Out, "cells", cell(i).Key()+".claim") }
-	if _, err := bench.OpenStore(plan.Out); err != nil {
+	planPath, frozen := tinyPlan(t)
+	store := &results.Store{Dir: frozen.Out}
+	cell := func(i int) plan.Cell { return frozen.Cells[i] }
+	claimPath := func(i int) string { return filepath.Join(frozen.Out, "cells", cell(i).Key()+".claim") }
+	if _, err := results.OpenStore(frozen.Out); err != nil {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
@@ -131,14 +132,14 @@ func TestRunCellIdempotent(t *testing.T) {
 			if (r != nil) != tc.ran {
 				t.Fatalf("result recorded: %v, want %v", r != nil, tc.ran)
 			}
-			if r != nil && (r.Status != bench.ResultOK || r.Cell.ID != cell(tc.index).ID) {
+			if r != nil && (r.Status != results.ResultOK || r.Cell.ID != cell(tc.index).ID) {
 				t.Errorf("result %s for cell %s", r.Status, r.Cell.ID)
 			}
 		})
 	}
 	// Every other cell is untouched: run-cell runs exactly its own.
-	for i := 4; i < len(plan.Cells); i++ {
-		if st, _ := bench.CellStatus(store, cell(i)); st != bench.StatusPending {
+	for i := 4; i < len(frozen.Cells); i++ {
+		if st, _ := results.CellStatus(store, cell(i)); st != results.StatusPending {
 			t.Errorf("cell %d is %s after running others", i, st)
 		}
 	}
@@ -148,12 +149,12 @@ func TestRunCellWaitsForHolder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a tiny model")
 	}
-	planPath, plan := tinyPlan(t)
-	store, err := bench.OpenStore(plan.Out)
+	planPath, frozen := tinyPlan(t)
+	store, err := results.OpenStore(frozen.Out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := plan.Cells[0].Key()
+	key := frozen.Cells[0].Key()
 	if ok, err := store.Claim(key); !ok || err != nil {
 		t.Fatalf("claim: %v %v", ok, err)
 	}

@@ -11,7 +11,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/scale/fixture"
 )
 
@@ -160,9 +161,9 @@ esac`)
 			t.Errorf("script lacks %q:\n%s", w, script)
 		}
 	}
-	plan, err := bench.ReadFrozen(filepath.Join(out, "plan.json"))
-	if err != nil || len(plan.Cells) != 6 || plan.Out != out {
-		t.Fatalf("frozen plan: %v %+v", err, plan)
+	frozen, err := plan.ReadFrozen(filepath.Join(out, "plan.json"))
+	if err != nil || len(frozen.Cells) != 6 || frozen.Out != out {
+		t.Fatalf("frozen plan: %v %+v", err, frozen)
 	}
 	if jobs, _ := os.ReadFile(filepath.Join(out, "slurm", "jobs")); string(jobs) != "4242\n" {
 		t.Errorf("jobs file: %q", jobs)
@@ -174,12 +175,12 @@ esac`)
 	}
 	// One cell done, one failed, the rest pending; squeue knows two tasks of each live array,
 	// and the running one wins over a newer pending one.
-	store, err := bench.OpenStore(out)
+	store, err := results.OpenStore(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, st := range map[int]string{0: bench.ResultOK, 3: bench.ResultFailed} {
-		if err := store.Write(&bench.Result{Cell: plan.Cells[i], Status: st, Error: map[bool]string{true: "out of memory"}[st == bench.ResultFailed]}); err != nil {
+	for i, st := range map[int]string{0: results.ResultOK, 3: results.ResultFailed} {
+		if err := store.Write(&results.Result{Cell: frozen.Cells[i], Status: st, Error: map[bool]string{true: "out of memory"}[st == results.ResultFailed]}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -207,15 +208,15 @@ esac`)
 
 func TestStatusWithoutPlan(t *testing.T) {
 	dir := t.TempDir()
-	_, plan := tinyPlan(t)
-	store, err := bench.OpenStore(dir)
+	_, frozen := tinyPlan(t)
+	store, err := results.OpenStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Write(&bench.Result{Cell: plan.Cells[2], Status: bench.ResultOK}); err != nil {
+	if err := store.Write(&results.Result{Cell: frozen.Cells[2], Status: results.ResultOK}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := store.Claim(plan.Cells[4].Key()); !ok {
+	if ok, _ := store.Claim(frozen.Cells[4].Key()); !ok {
 		t.Fatal("claim failed")
 	}
 	code, stdout, stderr := runBench(t, "status", "--results", dir)
@@ -260,9 +261,9 @@ func TestK8sCommand(t *testing.T) {
 	if err := os.WriteFile(planFile, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := bench.ReadFrozen(planFile)
-	if err != nil || len(plan.Cells) != 6 || plan.Out != "/bench/results" {
-		t.Errorf("plan in the ConfigMap: %v %+v", err, plan)
+	frozen, err := plan.ReadFrozen(planFile)
+	if err != nil || len(frozen.Cells) != 6 || frozen.Out != "/bench/results" {
+		t.Errorf("plan in the ConfigMap: %v %+v", err, frozen)
 	}
 	if !strings.Contains(stderr, "pods read "+p.Model) {
 		t.Errorf("no warning about the backbone path:\n%s", stderr)

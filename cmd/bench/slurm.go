@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/scale"
 )
 
@@ -54,7 +54,7 @@ func slurmFlags(fs *flag.FlagSet) action {
 		}
 		// Freeze first: it resolves the results directory to an absolute path, which the
 		// script needs because tasks start in another directory, maybe on another machine.
-		f, err := bench.Freeze(cfg, cells, *out)
+		f, err := plan.Freeze(cfg, cells, *out)
 		if err != nil {
 			return fmt.Errorf("%s: %w", cfg.Path, err)
 		}

@@ -16,7 +16,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/clue-bench/clue-bench/bench"
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 func init() {
@@ -34,48 +35,48 @@ type statusRow struct {
 	index int // -1 without a plan
 	name  string
 	seed  int64
-	state bench.Status
+	state results.Status
 	note  string
 }
 
 func statusFlags(fs *flag.FlagSet) action {
-	results := fs.String("results", "", "results `DIR` (default: the plan's out, else results)")
+	resultsDir := fs.String("results", "", "results `DIR` (default: the plan's out, else results)")
 	planPath := fs.String("plan", "", "frozen `PLAN` (default: DIR/plan.json when it exists)")
 	return func(_ []string, stdout, stderr io.Writer) error {
-		var plan *bench.Frozen
-		if *planPath == "" && *results == "" {
-			*results = "results"
+		var frozen *plan.Frozen
+		if *planPath == "" && *resultsDir == "" {
+			*resultsDir = "results"
 		}
 		if *planPath == "" {
-			if p := filepath.Join(*results, "plan.json"); fileExists(p) {
+			if p := filepath.Join(*resultsDir, "plan.json"); fileExists(p) {
 				*planPath = p
 			}
 		}
 		if *planPath != "" {
 			var err error
-			if plan, err = bench.ReadFrozen(*planPath); err != nil {
+			if frozen, err = plan.ReadFrozen(*planPath); err != nil {
 				return err
 			}
-			if *results == "" {
-				*results = plan.Out
+			if *resultsDir == "" {
+				*resultsDir = frozen.Out
 			}
 		}
-		if _, err := os.Stat(*results); err != nil && plan == nil {
-			return usageErrorf("--results %s: %v", *results, err)
+		if _, err := os.Stat(*resultsDir); err != nil && frozen == nil {
+			return usageErrorf("--results %s: %v", *resultsDir, err)
 		}
-		store := &bench.Store{Dir: *results}
-		rows, err := statusRows(store, plan)
+		store := &results.Store{Dir: *resultsDir}
+		rows, err := statusRows(store, frozen)
 		if err != nil {
 			return err
 		}
-		tasks, note := slurmTasks(filepath.Join(*results, "slurm", "jobs"))
+		tasks, note := slurmTasks(filepath.Join(*resultsDir, "slurm", "jobs"))
 		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 		fmt.Fprint(tw, "#\tcell\tseed\tstate")
 		if tasks != nil {
 			fmt.Fprint(tw, "\tslurm")
 		}
 		fmt.Fprintln(tw, "\tnote")
-		var states []bench.Status
+		var states []results.Status
 		for _, r := range rows {
 			states = append(states, r.state)
 			idx := "-"
@@ -96,10 +97,10 @@ func statusFlags(fs *flag.FlagSet) action {
 			return err
 		}
 		what := "cells in " + *planPath
-		if plan == nil {
+		if frozen == nil {
 			what = "cells with a result or claim (no plan: pending cells are not listed)"
 		}
-		fmt.Fprintf(stdout, "%d %s: %s (results: %s)\n", len(rows), what, bench.Counts(states), *results)
+		fmt.Fprintf(stdout, "%d %s: %s (results: %s)\n", len(rows), what, results.Counts(states), *resultsDir)
 		if note != "" {
 			fmt.Fprintln(stdout, note)
 		}
@@ -108,27 +109,27 @@ func statusFlags(fs *flag.FlagSet) action {
 }
 
 // statusRows lists the plan's cells, or without a plan whatever the results directory holds.
-func statusRows(store *bench.Store, plan *bench.Frozen) ([]statusRow, error) {
+func statusRows(store *results.Store, frozen *plan.Frozen) ([]statusRow, error) {
 	var rows []statusRow
-	if plan != nil {
-		for i, c := range plan.Cells {
-			st, r := bench.CellStatus(store, c)
+	if frozen != nil {
+		for i, c := range frozen.Cells {
+			st, r := results.CellStatus(store, c)
 			rows = append(rows, statusRow{index: i, name: c.Name(), seed: c.Seed, state: st, note: statusNote(store, c.Key(), st, r)})
 		}
 		return rows, nil
 	}
-	results, err := store.All()
+	rs, err := store.All()
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
-	for _, r := range results {
-		st := bench.StatusDone
+	for _, r := range rs {
+		st := results.StatusDone
 		switch {
 		case store.Claimed(r.Cell.Key()):
-			st = bench.StatusRunning // a rerun (stale or forced) is under way
-		case r.Status == bench.ResultFailed:
-			st = bench.StatusFailed
+			st = results.StatusRunning // a rerun (stale or forced) is under way
+		case r.Status == results.ResultFailed:
+			st = results.StatusFailed
 		}
 		seen[r.Cell.Key()] = true
 		rows = append(rows, statusRow{index: -1, name: r.Cell.Name(), seed: r.Cell.Seed, state: st, note: statusNote(store, r.Cell.Key(), st, r)})
@@ -140,9 +141,9 @@ func statusRows(store *bench.Store, plan *bench.Frozen) ([]statusRow, error) {
 		if seen[key] {
 			continue
 		}
-		st := bench.StatusPending
+		st := results.StatusPending
 		if store.Claimed(key) {
-			st = bench.StatusRunning
+			st = results.StatusRunning
 		}
 		rows = append(rows, statusRow{index: -1, name: key, state: st, note: statusNote(store, key, st, nil)})
 	}
@@ -151,17 +152,17 @@ func statusRows(store *bench.Store, plan *bench.Frozen) ([]statusRow, error) {
 
 // statusNote says what a state alone does not: why a cell failed, or that a pending cell has
 // the claim of a worker that died (the next run-cell takes it over).
-func statusNote(store *bench.Store, key string, st bench.Status, r *bench.Result) string {
+func statusNote(store *results.Store, key string, st results.Status, r *results.Result) string {
 	switch {
-	case st == bench.StatusFailed && r != nil:
+	case st == results.StatusFailed && r != nil:
 		msg, _, _ := strings.Cut(r.Error, "\n")
 		if len(msg) > 80 {
 			msg = msg[:77] + "..."
 		}
 		return msg
-	case st == bench.StatusStale:
+	case st == results.StatusStale:
 		return "result from another config; reruns"
-	case st != bench.StatusRunning && fileExists(filepath.Join(store.Dir, "cells", key+".claim")):
+	case st != results.StatusRunning && fileExists(filepath.Join(store.Dir, "cells", key+".claim")):
 		return "claim of a worker that is gone; the next run takes it over"
 	}
 	return ""

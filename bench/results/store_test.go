@@ -1,4 +1,4 @@
-package bench
+package results
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clue-bench/clue-bench/bench/plan"
 )
 
 func TestStoreStatusAndClaims(t *testing.T) {
@@ -14,8 +16,8 @@ func TestStoreStatusAndClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Cell{Task: "afqmc", Method: "fl-tuning", Setting: "full", Seed: 1}
-	c.computeID()
+	c := plan.Cell{Task: "afqmc", Method: "fl-tuning", Setting: "full", Seed: 1}
+	c.ID = c.ContentID()
 	if s, _ := CellStatus(st, c); s != StatusPending {
 		t.Fatalf("fresh cell: %s", s)
 	}
@@ -27,7 +29,7 @@ func TestStoreStatusAndClaims(t *testing.T) {
 	}
 	changed := c
 	changed.Hyper.LR = 1
-	changed.computeID()
+	changed.ID = changed.ContentID()
 	if s, _ := CellStatus(st, changed); s != StatusStale {
 		t.Fatalf("changed config: %s, want stale", s)
 	}
@@ -86,30 +88,9 @@ func TestStoreStatusAndClaims(t *testing.T) {
 	if ok, _ := st.Claim("remote"); ok {
 		t.Fatal("live remote claim taken")
 	}
-	old := time.Now().Add(-2 * claimTTL)
+	old := time.Now().Add(-2 * ClaimTTL)
 	os.Chtimes(st.path("remote", ".claim"), old, old)
 	if ok, _ := st.Claim("remote"); !ok {
 		t.Fatal("expired remote claim not taken over")
-	}
-}
-
-func TestConvergenceOf(t *testing.T) {
-	acc := Metric{Name: "accuracy", HigherIsBetter: true}
-	curve := []EvalPoint{
-		{Step: 10, Dev: map[string]float64{"accuracy": 50}},
-		{Step: 20, Dev: map[string]float64{"accuracy": 96}},
-		{Step: 30, Dev: map[string]float64{"accuracy": 99.5}},
-		{Step: 40, Dev: map[string]float64{"accuracy": 100}},
-		{Step: 50, Dev: map[string]float64{"accuracy": 98}},
-	}
-	got := ConvergenceOf(curve, acc)
-	want := Convergence{BestStep: 40, Step95: 20, Step99: 30}
-	if got != want {
-		t.Fatalf("got %+v want %+v", got, want)
-	}
-	loss := Metric{Name: "loss"}
-	curve = []EvalPoint{{Step: 1, Dev: map[string]float64{"loss": 2}}, {Step: 2, Dev: map[string]float64{"loss": 1.005}}, {Step: 3, Dev: map[string]float64{"loss": 1}}}
-	if got := ConvergenceOf(curve, loss); got != (Convergence{BestStep: 3, Step95: 2, Step99: 2}) {
-		t.Fatalf("lower-is-better: %+v", got)
 	}
 }

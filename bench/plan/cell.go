@@ -1,4 +1,4 @@
-package bench
+package plan
 
 import (
 	"crypto/sha256"
@@ -33,11 +33,13 @@ func (c Cell) Key() string {
 // Name is the cell's human label, also what --only globs match: task/method/setting.
 func (c Cell) Name() string { return c.Task + "/" + c.Method + "/" + c.Setting }
 
-func (c *Cell) computeID() {
+// ContentID is the ID a cell with these contents has: a hash of every field but ID. A cell
+// whose ID differs from its ContentID was edited after it was expanded.
+func (c Cell) ContentID() string {
 	c.ID = ""
 	b, _ := json.Marshal(c)
 	sum := sha256.Sum256(b)
-	c.ID = hex.EncodeToString(sum[:])[:12]
+	return hex.EncodeToString(sum[:])[:12]
 }
 
 // builtinAs names the built-in input in a cell: "builtin" with what it stands for.
@@ -67,7 +69,7 @@ func (c *Config) Expand() ([]Cell, error) {
 				for _, seed := range c.Seeds {
 					cell := Cell{Task: t, Method: m, Setting: s, Seed: seed, Split: c.Settings[s].Split,
 						Hyper: c.Hyper(t, m, s), MethodOptions: opts, Backbone: backbone, DataDir: data}
-					cell.computeID()
+					cell.ID = cell.ContentID()
 					cells = append(cells, cell)
 				}
 			}
@@ -151,49 +153,4 @@ func ParseShard(s string) (int, int, error) {
 		return 0, 0, fmt.Errorf("--shard %q: want i/N with 1 ≤ i ≤ N", s)
 	}
 	return i - 1, n, nil
-}
-
-// Status of a cell with respect to a results directory.
-type Status string
-
-const (
-	StatusPending Status = "pending"
-	StatusDone    Status = "done"
-	StatusFailed  Status = "failed"
-	StatusStale   Status = "stale"   // a result exists for this key but from another config
-	StatusRunning Status = "running" // a live worker holds the claim
-)
-
-// CellStatus looks a cell up in the results directory.
-func CellStatus(store *Store, c Cell) (Status, *Result) {
-	r, err := store.Read(c.Key())
-	if err != nil || r == nil {
-		if store.Claimed(c.Key()) {
-			return StatusRunning, nil
-		}
-		return StatusPending, nil
-	}
-	switch {
-	case r.Cell.ID != c.ID:
-		return StatusStale, r
-	case r.Status == ResultFailed:
-		return StatusFailed, r
-	default:
-		return StatusDone, r
-	}
-}
-
-// Counts tallies statuses, for summaries.
-func Counts(sts []Status) string {
-	m := map[Status]int{}
-	for _, s := range sts {
-		m[s]++
-	}
-	var parts []string
-	for _, s := range []Status{StatusDone, StatusFailed, StatusStale, StatusRunning, StatusPending} {
-		if m[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", m[s], s))
-		}
-	}
-	return strings.Join(parts, ", ")
 }

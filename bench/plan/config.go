@@ -1,4 +1,4 @@
-package bench
+package plan
 
 import (
 	"bytes"
@@ -79,7 +79,7 @@ func expandEnv(s string) (string, error) {
 }
 
 // Registry is what config validation needs to know about tasks and methods, so that this
-// file does not depend on their packages.
+// package does not depend on theirs.
 type Registry struct {
 	Tasks   []string
 	Methods []string

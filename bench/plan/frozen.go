@@ -1,4 +1,4 @@
-package bench
+package plan
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/clue-bench/clue-bench/internal/atomicfile"
 )
 
 // FrozenSchema is bumped when Frozen changes incompatibly; ReadFrozen refuses other versions.
@@ -60,7 +62,7 @@ func WriteFrozen(path string, f *Frozen) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
-	if err := WriteFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.Write(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
 	return nil
@@ -119,10 +121,8 @@ func parseFrozen(b []byte) (*Frozen, error) {
 		}
 		// The id hashes everything the cell computes; a mismatch means the cell was edited
 		// after freezing and its results would be filed under a config that never existed.
-		want := c
-		want.computeID()
-		if want.ID != c.ID {
-			return nil, fmt.Errorf("cells[%d] (%s s%d): id %q does not match its contents (%q); was the plan edited?", i, c.Name(), c.Seed, c.ID, want.ID)
+		if want := c.ContentID(); want != c.ID {
+			return nil, fmt.Errorf("cells[%d] (%s s%d): id %q does not match its contents (%q); was the plan edited?", i, c.Name(), c.Seed, c.ID, want)
 		}
 		if j, dup := seen[c.Key()]; dup {
 			return nil, fmt.Errorf("cells[%d] repeats cells[%d] (%s)", i, j, c.Key())

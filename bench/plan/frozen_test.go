@@ -1,4 +1,4 @@
-package bench
+package plan
 
 import (
 	"encoding/json"
@@ -7,14 +7,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/clue-bench/clue-bench/methods"
 )
 
 func TestFreezeRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	cfg := &Config{Path: "experiments.yaml", Backbone: "builtin", DataDir: filepath.Join(dir, "data"), Out: "results", Device: "auto", Threads: 2}
-	cells := tinyCells(t, methods.Names()...)
+	cells := frozenCells("fine-tuning", "p-tuning-v2", "fl-tuning")
 	f, err := Freeze(cfg, cells, "")
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +47,18 @@ func TestFreezeRoundTrip(t *testing.T) {
 	}
 }
 
+// frozenCells are AFQMC cells of the named methods, with their ids.
+func frozenCells(methods ...string) []Cell {
+	var cells []Cell
+	for _, m := range methods {
+		c := Cell{Task: "afqmc", Method: m, Setting: "full", Seed: 7, Split: "full", MethodOptions: json.RawMessage(`{}`),
+			Hyper: Hyper{MaxLen: 24, BatchSize: 16, EvalBatchSize: 32, Epochs: 3, LR: 3e-3, WeightDecay: 0.01, Accumulate: 1, HeadDropout: 0.1, Clip: 1}}
+		c.ID = c.ContentID()
+		cells = append(cells, c)
+	}
+	return cells
+}
+
 func cellIDs(cs []Cell) []string {
 	var ids []string
 	for _, c := range cs {
@@ -58,7 +68,7 @@ func cellIDs(cs []Cell) []string {
 }
 
 func TestReadFrozenRejectsBadPlans(t *testing.T) {
-	cells := tinyCells(t, "fine-tuning", "fl-tuning")
+	cells := frozenCells("fine-tuning", "fl-tuning")
 	good := Frozen{Schema: FrozenSchema, Config: "/c.yaml", Backbone: "builtin", DataDir: "builtin", Out: "/r", Device: "cpu", Cells: cells}
 	encode := func(edit func(*Frozen)) string {
 		f := good

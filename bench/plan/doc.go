@@ -1,0 +1,44 @@
+// Package plan says what to run: it turns an experiments.yaml file into cells, the units of
+// work that the runner (package bench) trains and that package results records. It is pure
+// Go with no cgo, so planning, `bench status` and reports work where libtorch is absent;
+// importing it does not import package bench.
+//
+// # From config to cells
+//
+// An experiments.yaml file describes a matrix of tasks × methods × settings × seeds.
+// LoadConfig reads it into a Config and validates it. Unknown keys, wrong types, unknown
+// tasks or methods and bad method options are errors that name the file and line. The
+// caller supplies a Registry: the task and method names, how to resolve a method's options
+// with its defaults, how to check a split, and what "builtin" stands for. That way config
+// validation does not depend on the packages that define tasks and methods. A cell's
+// hyper-parameters (Hyper) are resolved from the layers of the file: defaults, then the
+// task, the setting, the method, and finally the task's own per-setting and per-method
+// entries.
+//
+// Expand lists the matrix as Cells in a fixed order (task, method, setting, seed) and
+// applies the config's include and exclude globs. It is a pure function of the config. Each
+// cell carries everything resolved: the split, the hyper-parameters, the method's options
+// as JSON, and the backbone and data paths. When a path is "builtin", the cell also records
+// the version of the built-in input. A cell has two names:
+//
+//   - ID is a hash of all of that (ContentID), so any change to what the cell would compute
+//     changes its ID.
+//   - Key is task__method__setting__sSEED. It names the cell's files and does not change
+//     when the config does. A stored result whose ID differs from the cell's ID is stale,
+//     and the cell is run again.
+//
+// Schedule turns a cell's hyper-parameters and training-set size into its optimiser steps
+// and evaluation points; the runner trains by it and EstimateSteps reports it.
+//
+// # Selecting and freezing
+//
+// Filter keeps the cells whose name (task/method/setting, optionally followed by /sSEED)
+// matches one of the --only globs. A glob that matches nothing is an error. Shard takes the
+// i-th of n disjoint parts. Freeze turns the selected cells into a Frozen plan that
+// WriteFrozen writes to a file once, so that array jobs, pods and per-device workers agree
+// on the cells and their order without reading the config again. ReadFrozen checks a plan
+// file, including that every cell's ID still matches its contents.
+//
+// Data moves one way: config → Config → []Cell (→ Frozen → []Cell in each worker) → the
+// runner, which files each cell's result under its Key in package results.
+package plan

@@ -1,0 +1,34 @@
+// Package results says what ran: the result schema, the results directory that holds one
+// file per cell, and a cell's status in it. The runner (package bench) writes results; the
+// reports, the regression gate, `bench status` and `bench plan` read them and nothing else.
+// It is pure Go with no cgo, so reading results needs no libtorch. It lives in bench/results,
+// beside the runner rather than at the top of the module, because results/ is where `bench
+// run` writes by default; importing it does not import package bench.
+//
+// # The schema
+//
+// A Result holds the cell it ran (a plan.Cell, with its ID), its status (ResultOK or
+// ResultFailed with the error), the metrics with their direction (the first is the
+// headline), the dev curve (EvalPoints) and best dev values, Convergence (ConvergenceOf),
+// parameter counts (Params), timings, peak memory, data sizes and Provenance. ResultSchema
+// is bumped when Result changes incompatibly, and readers refuse other versions.
+//
+// # The store
+//
+// A Store is a results directory. Under cells/ it holds <key>.json (the Result), <key>.log,
+// and <key>.claim while the cell runs. Under predictions/<key>/ it holds the test
+// submission file. Write replaces a result atomically, so a reader sees the old file or the
+// new one; All reads every result back.
+//
+// Claims let several processes share one directory without training a cell twice. Claim
+// creates the claim file exclusively; the worker Touches it while the cell runs and
+// Releases it afterwards. A claim whose process is gone (same host) or that has not been
+// touched for ClaimTTL is stale, and another worker may take it over.
+//
+// # Status
+//
+// CellStatus looks a plan.Cell up in a Store: pending (no result), done, failed, stale (a
+// result for the cell's Key from another config, so its ID differs) or running (a live
+// claim). The runner decides what to run from it; status commands print it, and Counts
+// sums it up.
+package results
