@@ -33,6 +33,7 @@ func provenance(env cellEnv, seed int64, start time.Time) results.Provenance {
 	return results.Provenance{
 		GitCommit: env.provGit.commit, GitDirty: env.provGit.dirty,
 		Go: env.runtime.Go, Gotch: env.runtime.Gotch, Libtorch: env.runtime.Libtorch, BLAS: env.runtime.BLAS,
+		BLASCore: env.runtime.BLASCore.Core, BLASThreads: env.runtime.BLASCore.Threads, BLASChoice: env.runtime.BLASCore.Choice,
 		Threads: env.threadsOn, Device: env.runtime.Device, DeviceName: env.runtime.DeviceName,
 		Host: host, Seed: seed, StartedAt: start.UTC(), FinishedAt: time.Now().UTC(),
 	}

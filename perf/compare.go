@@ -130,7 +130,7 @@ type IncomparableError struct{ Reason string }
 func (e *IncomparableError) Error() string { return "refusing to compare: " + e.Reason }
 
 // comparable refuses measurements taken on different devices or with different BLAS
-// libraries or thread counts: a
+// libraries, OpenBLAS kernels or thread counts: a
 // ratio between them would measure the setup, not the harness. It also checks that both
 // sides trained the same number of parameters, i.e. built the same model.
 func comparable(ours, ref Measurement) error {
@@ -138,6 +138,9 @@ func comparable(ours, ref Measurement) error {
 	if !slices.Equal(a, b) {
 		return &IncomparableError{fmt.Sprintf("different BLAS libraries: ours %s [%s], reference %s [%s]",
 			strings.Join(a, ", "), torchrt.BLASKind(strings.Join(a, " ")), strings.Join(b, ", "), torchrt.BLASKind(strings.Join(b, " ")))}
+	}
+	if !strings.EqualFold(ours.BLASCore, ref.BLASCore) {
+		return &IncomparableError{fmt.Sprintf("different OpenBLAS kernels: ours %q, reference %q", ours.BLASCore, ref.BLASCore)}
 	}
 	if ours.Device != ref.Device {
 		return &IncomparableError{fmt.Sprintf("different devices: ours %s, reference %s", ours.Device, ref.Device)}

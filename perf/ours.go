@@ -195,6 +195,7 @@ func RunOurs(w Workload) (Measurement, error) {
 		FinalLoss:  loss,
 		Trainable:  trainable,
 		BLAS:       splitBLAS(torchrt.BLAS()),
+		BLASCore:   torchrt.DescribeBLASCore().Core,
 		Threads:    torchrt.NumThreads(),
 		Version:    "libtorch " + libtch.PreparedLibtorchVersion + " via gotch",
 		Device:     torchrt.DeviceString(dev),

@@ -32,18 +32,19 @@ func TestMedian(t *testing.T) {
 
 func TestComparable(t *testing.T) {
 	blas := []string{"/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so", "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"}
-	ok := Measurement{BLAS: blas, Threads: 2, Trainable: 100, Device: "cpu"}
+	ok := Measurement{BLAS: blas, BLASCore: "SkylakeX", Threads: 2, Trainable: 100, Device: "cpu"}
 	for _, c := range []struct {
 		name string
 		ref  Measurement
 		fail bool
 	}{
 		{"same", ok, false},
-		{"same libraries in another order", Measurement{BLAS: []string{blas[1], blas[0]}, Threads: 2, Trainable: 100, Device: "cpu"}, false},
+		{"same libraries in another order", Measurement{BLAS: []string{blas[1], blas[0]}, BLASCore: "SkylakeX", Threads: 2, Trainable: 100, Device: "cpu"}, false},
+		{"another OpenBLAS kernel", Measurement{BLAS: blas, BLASCore: "Prescott", Threads: 2, Trainable: 100, Device: "cpu"}, true},
 		{"reference BLAS", Measurement{BLAS: []string{"/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"}, Threads: 2, Trainable: 100, Device: "cpu"}, true},
-		{"threads", Measurement{BLAS: blas, Threads: 1, Trainable: 100, Device: "cpu"}, true},
-		{"model", Measurement{BLAS: blas, Threads: 2, Trainable: 99, Device: "cpu"}, true},
-		{"device", Measurement{BLAS: blas, Threads: 2, Trainable: 100, Device: "cuda:0"}, true},
+		{"threads", Measurement{BLAS: blas, BLASCore: "SkylakeX", Threads: 1, Trainable: 100, Device: "cpu"}, true},
+		{"model", Measurement{BLAS: blas, BLASCore: "SkylakeX", Threads: 2, Trainable: 99, Device: "cpu"}, true},
+		{"device", Measurement{BLAS: blas, BLASCore: "SkylakeX", Threads: 2, Trainable: 100, Device: "cuda:0"}, true},
 	} {
 		err := comparable(ok, c.ref)
 		var ie *IncomparableError

@@ -128,6 +128,19 @@ def trains(method, name):
     raise ValueError("unknown method " + method)
 
 
+def openblas_core():
+    """OpenBLAS's kernel name, as torchrt reports it ("" when no OpenBLAS is mapped)."""
+    import ctypes
+    for p in blas_libraries():
+        try:
+            f = ctypes.CDLL(p).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        f.restype = ctypes.c_char_p
+        return f().decode()
+    return ""
+
+
 def blas_libraries():
     """The BLAS libraries mapped into this process, resolved, as torchrt.BLAS reports them."""
     libs = []
@@ -254,6 +267,7 @@ def main():
         "final_loss": losses[-1],
         "trainable": trainable,
         "blas": blas_libraries(),
+        "blas_core": openblas_core(),
         "threads": torch.get_num_threads(),
         "version": "torch " + torch.__version__,
         "device": str(device),

@@ -35,14 +35,17 @@ type Machine struct {
 	Cores   int    `json:"cores"`
 	Threads int    `json:"threads"`
 	// WaitPolicy is the OMP_WAIT_POLICY both sides ran with ("" = inherited).
-	WaitPolicy string  `json:"omp_wait_policy"`
-	BLAS       string  `json:"blas"`
-	Libtorch   string  `json:"libtorch"`
-	Go         string  `json:"go"`
-	Load1      float64 `json:"load1_start"` // 1-minute load average before and after: the
-	Load1End   float64 `json:"load1_end"`   // machine may be shared, and this says how busy it was
-	Started    string  `json:"started"`
-	Finished   string  `json:"finished"`
+	WaitPolicy string `json:"omp_wait_policy"`
+	BLAS       string `json:"blas"`
+	// BLASCore is OpenBLAS's kernel in this process and why it runs; the children inherit the
+	// environment that chose it.
+	BLASCore torchrt.BLASCore `json:"blas_core"`
+	Libtorch string           `json:"libtorch"`
+	Go       string           `json:"go"`
+	Load1    float64          `json:"load1_start"` // 1-minute load average before and after: the
+	Load1End float64          `json:"load1_end"`   // machine may be shared, and this says how busy it was
+	Started  string           `json:"started"`
+	Finished string           `json:"finished"`
 }
 
 // Target is one goal with the measured value and whether it was met.
@@ -73,7 +76,7 @@ func NewReport(device gotch.Device, threads int, waitPolicy string) *Report {
 	}
 	return &Report{Machine: Machine{Device: torchrt.DeviceString(device), GPU: gpu, CPU: torchrt.DeviceName(gotch.CPU),
 		Cores: runtime.NumCPU(), Threads: threads, WaitPolicy: waitPolicy,
-		BLAS: torchrt.BLAS(), Libtorch: libtch.PreparedLibtorchVersion, Go: runtime.Version(),
+		BLAS: torchrt.BLAS(), BLASCore: torchrt.DescribeBLASCore(), Libtorch: libtch.PreparedLibtorchVersion, Go: runtime.Version(),
 		Load1: load1(), Started: time.Now().Format(time.RFC3339)}}
 }
 
@@ -158,8 +161,12 @@ func (r *Report) Markdown() string {
 	if m.GPU != "" {
 		fmt.Fprintf(&b, "Trained on %s (%s; clocks read after synchronising the device), host ", m.Device, m.GPU)
 	}
+	blas := torchrt.BLASKind(m.BLAS)
+	if c := m.BLASCore; c.Core != "" {
+		blas += " " + c.Core + " kernel (" + c.Choice + ")"
+	}
 	fmt.Fprintf(&b, "%s, %d threads (OMP_WAIT_POLICY %s), BLAS %s, libtorch %s, %s; %s – %s; load average %.1f → %.1f\n",
-		m.CPU, m.Threads, wp, torchrt.BLASKind(m.BLAS), m.Libtorch, m.Go, m.Started, m.Finished, m.Load1, m.Load1End)
+		m.CPU, m.Threads, wp, blas, m.Libtorch, m.Go, m.Started, m.Finished, m.Load1, m.Load1End)
 	if len(r.Throughput) > 0 {
 		b.WriteString("\n## Training throughput: ours vs PyTorch eager (same libtorch)\n\n")
 		b.WriteString("| size | method | batch×seq | reps | ours steps/s | reference steps/s | ours/ref | ≥1.2 | step time vs fine-tuning (ours) | ≤0.75 | ours peak RSS MiB | reference peak RSS MiB |\n")

@@ -52,7 +52,8 @@ type Measurement struct {
 	PeakRSSMiB float64  `json:"peak_rss_mib"`
 	FinalLoss  float64  `json:"final_loss"`
 	Trainable  int64    `json:"trainable"`
-	BLAS       []string `json:"blas"` // resolved paths of the BLAS libraries mapped
+	BLAS       []string `json:"blas"`                // resolved paths of the BLAS libraries mapped
+	BLASCore   string   `json:"blas_core,omitempty"` // OpenBLAS's kernel ("" without OpenBLAS)
 	Threads    int      `json:"threads"`
 	Version    string   `json:"version"`
 	Device     string   `json:"device"` // "cpu" or "cuda:N"

@@ -66,19 +66,24 @@ type Memory struct {
 
 // Provenance records where and with what a result was produced.
 type Provenance struct {
-	GitCommit  string    `json:"git_commit"`
-	GitDirty   bool      `json:"git_dirty"`
-	Go         string    `json:"go"`
-	Gotch      string    `json:"gotch"`
-	Libtorch   string    `json:"libtorch"`
-	BLAS       string    `json:"blas"`
-	Threads    int       `json:"threads"`
-	Device     string    `json:"device"`
-	DeviceName string    `json:"device_name"`
-	Host       string    `json:"host"`
-	Seed       int64     `json:"seed"`
-	StartedAt  time.Time `json:"started_at"`
-	FinishedAt time.Time `json:"finished_at"`
+	GitCommit string `json:"git_commit"`
+	GitDirty  bool   `json:"git_dirty"`
+	Go        string `json:"go"`
+	Gotch     string `json:"gotch"`
+	Libtorch  string `json:"libtorch"`
+	BLAS      string `json:"blas"`
+	// BLASCore is the OpenBLAS kernel the cell ran on and BLASChoice why (see torchrt.EnsureEnv):
+	// kernels round differently, so bit-identical reruns need the same one.
+	BLASCore    string    `json:"blas_core,omitempty"`
+	BLASThreads int       `json:"blas_threads,omitempty"`
+	BLASChoice  string    `json:"blas_choice,omitempty"`
+	Threads     int       `json:"threads"`
+	Device      string    `json:"device"`
+	DeviceName  string    `json:"device_name"`
+	Host        string    `json:"host"`
+	Seed        int64     `json:"seed"`
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
 }
 
 // DataStats counts examples used.
