@@ -1,7 +1,6 @@
 package builtin
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -105,37 +104,6 @@ func DataDir(cache string, seed int64) (string, error) {
 	return dir, nil
 }
 
-// ModelDir returns the built-in backbone directory for spec, pre-training it if needed.
-func ModelDir(ctx context.Context, cache string, spec Spec, progress Progress) (string, error) {
-	dataDir, err := DataDir(cache, spec.DataSeed)
-	if err != nil {
-		return "", err
-	}
-	dir, vocab, err := backboneDir(cache, spec, dataDir)
-	if err != nil {
-		return "", err
-	}
-	if _, err := model.OpenDir(dir); err == nil {
-		return dir, nil
-	}
-	unlock, err := lockCache(ctx, dir)
-	if err != nil {
-		return "", fmt.Errorf("built-in backbone: %w", err)
-	}
-	defer unlock()
-	if _, err := model.OpenDir(dir); err == nil {
-		return dir, nil // another process built it while we waited for the lock
-	}
-	corpus, err := readLines(filepath.Join(dataDir, "corpus.txt"))
-	if err != nil {
-		return "", fmt.Errorf("built-in corpus: %w", err)
-	}
-	if err := Pretrain(ctx, spec, vocab, corpus, dir, progress); err != nil {
-		return "", fmt.Errorf("pre-train built-in backbone: %w", err)
-	}
-	return dir, nil
-}
-
 // backboneDir is where the backbone of spec pre-trained on the corpus in dataDir is cached,
 // and the vocabulary it uses. The corpus checksum is in the key, not just the vocabulary: a
 // generator change that rewrites sentences over the same characters must not reuse a
@@ -204,21 +172,4 @@ func lockCache(ctx context.Context, dir string) (unlock func(), err error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		if t := sc.Text(); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out, sc.Err()
 }

@@ -7,12 +7,27 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clue-bench/clue-bench/miniclue"
 )
+
+// The names of the built-in data and backbone are part of every built-in cell's id, and a
+// build without cgo must compute the ones the full binary does. A change here is intended only
+// with a new generator version, pre-training procedure or default spec.
+func TestIDsPinned(t *testing.T) {
+	const (
+		data     = "mini-CLUE v4, seed 1"
+		backbone = "BERT 3×128, 2500 masked-LM steps, spec a87c8e6e, procedure 2, " + data
+	)
+	if got := DataID(1); got != data {
+		t.Errorf("DataID(1) = %q, want %q", got, data)
+	}
+	if got := DefaultSpec().ID(); got != backbone {
+		t.Errorf("DefaultSpec().ID() = %q, want %q", got, backbone)
+	}
+}
 
 func TestLockCacheExcludes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cache", "bert-x")
@@ -33,57 +48,6 @@ func TestLockCacheExcludes(t *testing.T) {
 		t.Fatalf("lock after release: %v", err)
 	}
 	unlock2()
-}
-
-// Workers of one array job start together and all resolve the built-in inputs: one of them
-// pre-trains the backbone, the others wait for it and use its directory.
-func TestModelDirConcurrentPretrainsOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates mini-CLUE and pre-trains a tiny backbone")
-	}
-	cache := t.TempDir()
-	spec := DefaultSpec()
-	spec.Layers, spec.Hidden, spec.Heads, spec.Intermediate, spec.SeqLen, spec.Batch, spec.Steps = 1, 16, 2, 32, 16, 4, 100
-	spec.Device, spec.Threads = "cpu", 1
-	const n = 3
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		starts int
-	)
-	dirs, errs := make([]string, n), make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dirs[i], errs[i] = ModelDir(context.Background(), cache, spec, func(step, total int, loss float64) {
-				if step == 1 {
-					mu.Lock()
-					starts++
-					mu.Unlock()
-				}
-			})
-		}()
-	}
-	wg.Wait()
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("worker %d: %v", i, errs[i])
-		}
-		if dirs[i] != dirs[0] {
-			t.Errorf("worker %d got %s, worker 0 %s", i, dirs[i], dirs[0])
-		}
-	}
-	if starts != 1 {
-		t.Errorf("%d workers pre-trained the backbone, want 1", starts)
-	}
-	m, err := miniclue.ReadManifest(DataPath(cache, spec.DataSeed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Verify(DataPath(cache, spec.DataSeed)); err != nil {
-		t.Errorf("data after concurrent generation: %v", err)
-	}
 }
 
 // A corpus rewritten over the same characters (same vocabulary) must get its own backbone.

@@ -26,6 +26,13 @@
 // version or pre-training spec are stale. Bump PretrainProcedure whenever a change to the
 // pre-training code changes the weights it produces for a spec.
 //
+// # Building without libtorch
+//
+// builtin.go (Spec, DefaultSpec, Config, ID, DataID, CacheDir, DataPath, DataDir,
+// ModelConfig) is plain Go and builds with CGO_ENABLED=0, so a tool that only plans or reports
+// knows what "builtin" stands for and can generate the data. ModelDir (backbone.go) and
+// pre-training (pretrain.go) need libtorch and carry the cgo build constraint.
+//
 // # Concurrency
 //
 // Many workers may resolve the built-in inputs at once: array tasks, pods, or one process per

@@ -28,7 +28,7 @@ type Counts struct {
 }
 
 // Count combines a method's accounting with a head of the given size.
-func Count(c model.Config, m Method, head int64) Counts {
+func Count(c model.Config, m Spec, head int64) Counts {
 	total, layers := EncoderParams(c)
 	added, backbone := m.Count(c)
 	out := Counts{TrainableBackbone: backbone, Head: head, Added: added, Trainable: backbone + head, Total: total + added + head}

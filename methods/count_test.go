@@ -76,7 +76,7 @@ func TestCountBase(t *testing.T) {
 		{"fl-tuning", []string{"units=8"}, 12 * (768*8 + 8 + 8*768 + 768), 12 * (768*8 + 8 + 8*768 + 768)},
 	}
 	for _, c := range cases {
-		m := mustMethod(t, c.name, c.set...)
+		m := mustSpec(t, c.name, c.set...)
 		added, backbone := m.Count(cfg)
 		if added != c.added || backbone != c.backbo {
 			t.Errorf("%s %v: Count = (%d, %d), want (%d, %d)", c.name, c.set, added, backbone, c.added, c.backbo)
@@ -91,7 +91,7 @@ func TestCountBase(t *testing.T) {
 func TestCountsWithHead(t *testing.T) {
 	cfg := baseConfig(t)
 	head := int64(768*2 + 2)
-	c := Count(cfg, mustMethod(t, "fl-tuning"), head)
+	c := Count(cfg, mustSpec(t, "fl-tuning"), head)
 	want := Counts{
 		Trainable: 2_960_256 + head, TrainableBackbone: 2_960_256, Head: head, Added: 2_960_256,
 		Total: 102_267_648 + 2_960_256 + head,
@@ -110,7 +110,7 @@ func TestCountsWithHead(t *testing.T) {
 		t.Errorf("FL share of the encoder layers = %.3f%%, the paper says 3.48%%", got)
 	}
 
-	ft := Count(cfg, mustMethod(t, "fine-tuning"), head)
+	ft := Count(cfg, mustSpec(t, "fine-tuning"), head)
 	if ft.TrainableBackbone != 102_267_648 || ft.Added != 0 || ft.Total != 102_267_648+head {
 		t.Errorf("fine-tuning Count = %+v", ft)
 	}
@@ -130,7 +130,7 @@ func TestMaxSeqLen(t *testing.T) {
 		{"p-tuning-v2", []string{"positions=shifted", "prefix_len=64"}, 512 - 64},
 	}
 	for _, c := range cases {
-		if got := MaxSeqLen(mustMethod(t, c.name, c.set...), cfg); got != c.want {
+		if got := MaxSeqLen(mustSpec(t, c.name, c.set...), cfg); got != c.want {
 			t.Errorf("%s %v: MaxSeqLen = %d, want %d", c.name, c.set, got, c.want)
 		}
 	}
@@ -151,7 +151,7 @@ func TestCheck(t *testing.T) {
 		{"p-tuning-v2", []string{"prefix_len=600"}, ""},
 	}
 	for _, c := range cases {
-		err := Check(mustMethod(t, c.name, c.set...), cfg)
+		err := Check(mustSpec(t, c.name, c.set...), cfg)
 		switch {
 		case c.want == "" && err != nil:
 			t.Errorf("%s %v: %v", c.name, c.set, err)

@@ -1,17 +1,30 @@
 // Package methods holds the tuning methods the benchmark compares. A method attaches its own
 // parameters to the encoder, hooks them into the forward pass through the encoder's extension
-// points, and says which variables train. Each method lives in one file (finetune.go,
-// ptuning.go, fltuning.go) and registers itself in init. The runner looks methods up by name
-// and never switches on one.
+// points, and says which variables train. The runner looks methods up by name and never
+// switches on one.
+//
+// # What a method is, and how it attaches
+//
+// A method is two files and its test. x.go says what the method is: its options, their
+// defaults and validation, Trains, Count, the check against a model config and the positions
+// it uses; it registers the method in init. It is plain Go and builds with CGO_ENABLED=0, so a
+// tool that only plans or reports computes the same cell ids and counts as the full binary.
+// x_torch.go (build constraint cgo) says how it attaches: Attach, its forward hooks and a
+// compile-time check that the type is a Method. The methods are finetune.go, ptuning.go and
+// fltuning.go with their _torch.go files; a new method is x.go + x_torch.go + its test.
+// tensors.go, the variable initialisation the torch files share, is cgo-only too.
 //
 // # Registry and options
 //
-// Register adds a name, a one-line summary and a Factory. Names lists the registered
-// methods, and New builds one from the YAML options node of experiments.yaml. FromSettings
-// builds one from key=value strings, the CLI's --set. Options are decoded strictly, so an
-// unknown key or a wrong type is an error, and the factory validates their values.
-// Method.Options returns them with the defaults filled in. Their JSON form is part of a
-// cell's identity, so a change to a default changes the id of every cell that uses it.
+// Register adds a name, a one-line summary and a Factory, which returns a Spec: name, resolved
+// options, Trains and Count. Names lists the registered methods, and NewSpec builds one from
+// the YAML options node of experiments.yaml; SettingsNode turns key=value strings, the CLI's
+// --set, into such a node. In a cgo build, Method is a Spec with Attach, and New and
+// FromSettings build one as NewSpec does (with an options node and with --set strings).
+// Options are decoded strictly, so an unknown key or a wrong type is an error, and the factory
+// validates their values. Spec.Options returns them with the defaults filled in. Their JSON
+// form is part of a cell's identity, so a change to a default changes the id of every cell
+// that uses it.
 //
 // # From options to training
 //

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sugarme/gotch/nn"
-
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -16,12 +14,10 @@ func init() {
 // FineTuning trains the whole encoder (embeddings, layers, pooler) and adds nothing.
 type FineTuning struct{}
 
-var _ Method = (*FineTuning)(nil)
-
 // FineTuningOptions is empty: fine-tuning has no options, and any key is an error.
 type FineTuningOptions struct{}
 
-func newFineTuning(decode Decode) (Method, error) {
+func newFineTuning(decode Decode) (Spec, error) {
 	var o FineTuningOptions
 	if err := decode(&o); err != nil {
 		return nil, fmt.Errorf("fine-tuning options: %w", err)
@@ -29,24 +25,16 @@ func newFineTuning(decode Decode) (Method, error) {
 	return &FineTuning{}, nil
 }
 
-// Name implements Method.
+// Name implements Spec.
 func (*FineTuning) Name() string { return "fine-tuning" }
 
-// Options implements Method.
+// Options implements Spec.
 func (*FineTuning) Options() any { return FineTuningOptions{} }
 
-// Attach implements Method: there is nothing to create or hook in.
-func (*FineTuning) Attach(p *nn.Path, enc *model.Encoder) error {
-	if enc == nil {
-		return fmt.Errorf("fine-tuning: no encoder")
-	}
-	return checkPath(p)
-}
-
-// Trains implements Method: every encoder variable trains.
+// Trains implements Spec: every encoder variable trains.
 func (*FineTuning) Trains(name string) bool { return strings.HasPrefix(name, "bert.") }
 
-// Count implements Method.
+// Count implements Spec.
 func (*FineTuning) Count(cfg model.Config) (added, trainableBackbone int64) {
 	total, _ := EncoderParams(cfg)
 	return 0, total

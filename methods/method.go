@@ -8,24 +8,24 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sugarme/gotch/nn"
 	"gopkg.in/yaml.v3"
 
 	"github.com/clue-bench/clue-bench/model"
 )
 
-// Method is one configured tuning method.
-type Method interface {
+// Spec is one configured tuning method as far as it can be known without libtorch: its name,
+// its resolved options, which variables train and what it adds. It builds without cgo, so a
+// tool that only plans or reports can compute cell ids and parameter counts; Method
+// (method_torch.go) adds how it attaches to the encoder.
+type Spec interface {
 	// Name is the registered name, e.g. "fl-tuning".
 	Name() string
 	// Options returns the method's resolved options (defaults filled in); their JSON form is
 	// part of a cell's identity.
 	Options() any
-	// Attach creates the method's variables under p and hooks them into enc. It is called after
-	// the encoder is built and before weights are loaded; p is outside the "bert." namespace.
-	Attach(p *nn.Path, enc *model.Encoder) error
 	// Trains reports whether the encoder or method variable with this full name trains. Task
-	// heads always train; the runner decides those.
+	// heads always train; the runner decides those. Method variables exist only once attached,
+	// so before Attach it answers for encoder variables alone.
 	Trains(name string) bool
 	// Count returns, from the model config alone, the parameters the method adds to the model
 	// and the number of encoder-side parameters that train under it (added ones included).
@@ -35,8 +35,9 @@ type Method interface {
 // Decode fills an options struct from the YAML options node, rejecting unknown keys.
 type Decode func(v any) error
 
-// Factory builds a method from its options.
-type Factory func(decode Decode) (Method, error)
+// Factory builds a method from its options. In a cgo build the Spec it returns must also be a
+// Method (each method's torch file checks that at compile time).
+type Factory func(decode Decode) (Spec, error)
 
 type entry struct {
 	summary string
@@ -69,8 +70,8 @@ func Names() []string {
 // Summary is a method's one-line description.
 func Summary(name string) string { return registry[name].summary }
 
-// New builds the named method from a YAML options node (nil or empty: defaults).
-func New(name string, opts *yaml.Node) (Method, error) {
+// NewSpec builds the named method's Spec from a YAML options node (nil or empty: defaults).
+func NewSpec(name string, opts *yaml.Node) (Spec, error) {
 	e, ok := registry[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown method %q (known: %s)", name, strings.Join(Names(), ", "))
@@ -78,8 +79,9 @@ func New(name string, opts *yaml.Node) (Method, error) {
 	return e.factory(func(v any) error { return decodeNode(opts, v) })
 }
 
-// FromSettings builds the named method from key=value strings (the CLI's --set).
-func FromSettings(name string, kv []string) (Method, error) {
+// SettingsNode turns key=value strings (the CLI's --set) into a YAML options node for NewSpec
+// or New; no strings give nil, the defaults.
+func SettingsNode(kv []string) (*yaml.Node, error) {
 	var sb strings.Builder
 	for _, s := range kv {
 		k, v, ok := strings.Cut(s, "=")
@@ -89,13 +91,13 @@ func FromSettings(name string, kv []string) (Method, error) {
 		fmt.Fprintf(&sb, "%s: %s\n", k, v)
 	}
 	if sb.Len() == 0 {
-		return New(name, nil)
+		return nil, nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(sb.String()), &doc); err != nil {
 		return nil, fmt.Errorf("--set: %w", err)
 	}
-	return New(name, doc.Content[0])
+	return doc.Content[0], nil
 }
 
 // decodeNode decodes n into v strictly. yaml.v3's Node.Decode cannot reject unknown fields,
@@ -131,7 +133,7 @@ var lineRef = regexp.MustCompile(`^line \d+: `)
 // Check reports whether m's options fit the model config (FL-tuning's layer indices, P-tuning
 // v2's shifted positions) without building anything; Attach makes the same checks. Use it to
 // fail early, e.g. before counting parameters from a config alone.
-func Check(m Method, cfg model.Config) error {
+func Check(m Spec, cfg model.Config) error {
 	if c, ok := m.(interface{ check(model.Config) error }); ok {
 		if err := c.check(cfg); err != nil {
 			return fmt.Errorf("%s: %w", m.Name(), err)
@@ -144,9 +146,18 @@ func Check(m Method, cfg model.Config) error {
 // less the positions the method uses itself (P-tuning v2 with shifted positions moves real
 // tokens behind the prefix). A runner should check its max_len against this before training;
 // otherwise the first long batch fails in Forward.
-func MaxSeqLen(m Method, cfg model.Config) int64 {
+func MaxSeqLen(m Spec, cfg model.Config) int64 {
 	if u, ok := m.(interface{ positionsUsed() int64 }); ok {
 		return cfg.MaxPositionEmbeddings - u.positionsUsed()
 	}
 	return cfg.MaxPositionEmbeddings
 }
+
+// paramSet holds the full names of the variables a method made (tensors.go's add creates them),
+// so that Trains answers for exactly those.
+type paramSet struct {
+	names map[string]bool
+}
+
+// has reports whether the set made the variable with this full name.
+func (ps *paramSet) has(name string) bool { return ps.names[name] }

@@ -9,6 +9,26 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// specFromSettings is FromSettings without libtorch: the --set strings' options node, then
+// NewSpec.
+func specFromSettings(name string, kv []string) (Spec, error) {
+	opts, err := SettingsNode(kv)
+	if err != nil {
+		return nil, err
+	}
+	return NewSpec(name, opts)
+}
+
+// mustSpec builds a method's Spec from --set style options.
+func mustSpec(t *testing.T, name string, kv ...string) Spec {
+	t.Helper()
+	m, err := specFromSettings(name, kv)
+	if err != nil {
+		t.Fatalf("%s %v: %v", name, kv, err)
+	}
+	return m
+}
+
 func TestRegistryNames(t *testing.T) {
 	names := Names()
 	if len(names) == 0 {
@@ -25,9 +45,9 @@ func TestRegistryNames(t *testing.T) {
 }
 
 func TestUnknownMethod(t *testing.T) {
-	_, err := New("lora", nil)
+	_, err := NewSpec("lora", nil)
 	if err == nil {
-		t.Fatal("New(lora) succeeded")
+		t.Fatal("NewSpec(lora) succeeded")
 	}
 	for _, n := range Names() {
 		if !strings.Contains(err.Error(), n) {
@@ -36,22 +56,25 @@ func TestUnknownMethod(t *testing.T) {
 	}
 }
 
-func TestFromSettings(t *testing.T) {
-	m, err := FromSettings("fl-tuning", []string{"units=8"})
+func TestSettings(t *testing.T) {
+	if n, err := SettingsNode(nil); n != nil || err != nil {
+		t.Errorf("no settings: node %v, error %v; want neither (the defaults)", n, err)
+	}
+	m, err := specFromSettings("fl-tuning", []string{"units=8"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o := m.Options().(FLTuningOptions); o.Units != 8 || o.Layers != nil {
 		t.Errorf("options = %+v, want units 8, all layers", o)
 	}
-	m, err = FromSettings("p-tuning-v2", []string{"prefix_len=32", "positions=shifted", "dropout=0"})
+	m, err = specFromSettings("p-tuning-v2", []string{"prefix_len=32", "positions=shifted", "dropout=0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o := m.Options().(PTuningV2Options); o.PrefixLen != 32 || o.Positions != PositionsShifted || o.Dropout != 0 {
 		t.Errorf("options = %+v", o)
 	}
-	if _, err := FromSettings("fl-tuning", []string{"units"}); err == nil || !strings.Contains(err.Error(), "key=value") {
+	if _, err := specFromSettings("fl-tuning", []string{"units"}); err == nil || !strings.Contains(err.Error(), "key=value") {
 		t.Errorf("setting without '=': err = %v", err)
 	}
 }
@@ -68,12 +91,12 @@ func TestDefaults(t *testing.T) {
 		"p-tuning-v2": `{"prefix_len":160,"dropout":-1,"projection":false,"projection_hidden":512,"positions":"unshifted"}`,
 	}
 	for _, n := range Names() {
-		m, err := New(n, nil)
+		m, err := NewSpec(n, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", n, err)
 		}
 		if m.Name() != n {
-			t.Errorf("New(%s).Name() = %s", n, m.Name())
+			t.Errorf("NewSpec(%s).Name() = %s", n, m.Name())
 		}
 		b, err := json.Marshal(m.Options())
 		if err != nil {
@@ -86,7 +109,7 @@ func TestDefaults(t *testing.T) {
 		if err := yaml.Unmarshal(b, &doc); err != nil {
 			t.Fatalf("%s: %v", n, err)
 		}
-		again, err := New(n, doc.Content[0])
+		again, err := NewSpec(n, doc.Content[0])
 		if err != nil {
 			t.Errorf("%s with its defaults written out (%s): %v", n, b, err)
 			continue
@@ -96,7 +119,7 @@ func TestDefaults(t *testing.T) {
 		}
 	}
 	for n := range pinned {
-		if _, err := New(n, nil); err != nil {
+		if _, err := NewSpec(n, nil); err != nil {
 			t.Errorf("pinned method %s: %v", n, err)
 		}
 	}
@@ -125,7 +148,7 @@ func TestBadOptions(t *testing.T) {
 		{"p-tuning-v2", []string{"projection=true", "projection_hidden=0"}, "projection_hidden must be at least 1"},
 	}
 	for _, c := range cases {
-		_, err := FromSettings(c.method, c.set)
+		_, err := specFromSettings(c.method, c.set)
 		if err == nil {
 			t.Errorf("%s %v: no error", c.method, c.set)
 			continue
@@ -136,13 +159,13 @@ func TestBadOptions(t *testing.T) {
 	}
 }
 
-// TestYAMLOptions goes through New with a YAML mapping, as experiments.yaml does.
+// TestYAMLOptions goes through NewSpec with a YAML mapping, as experiments.yaml does.
 func TestYAMLOptions(t *testing.T) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte("units: 16\nlayers: [11, 0]\n"), &doc); err != nil {
 		t.Fatal(err)
 	}
-	m, err := New("fl-tuning", doc.Content[0])
+	m, err := NewSpec("fl-tuning", doc.Content[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,13 +177,13 @@ func TestYAMLOptions(t *testing.T) {
 	if err := yaml.Unmarshal([]byte("[1, 2]\n"), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New("fl-tuning", doc.Content[0]); err == nil {
+	if _, err := NewSpec("fl-tuning", doc.Content[0]); err == nil {
 		t.Error("a YAML list as options was accepted")
 	}
 }
 
 func TestRegisterRejects(t *testing.T) {
-	factory := func(Decode) (Method, error) { return &FineTuning{}, nil }
+	factory := func(Decode) (Spec, error) { return &FineTuning{}, nil }
 	before := Names()
 	// Invalid names, then every registered name again.
 	for _, name := range append([]string{"", "LoRA", "lo ra", "lo_ra", "a/b"}, before...) {

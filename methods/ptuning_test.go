@@ -1,3 +1,5 @@
+//go:build cgo
+
 package methods
 
 import (
@@ -139,7 +141,7 @@ func TestPrefixKV(t *testing.T) {
 	cfg.HiddenDropoutProb = 0.5
 	m := mustMethod(t, "p-tuning-v2", "prefix_len=3").(*PTuningV2)
 	_, _ = build(t, cfg, m, 1)
-	pe := m.prefix
+	pe := m.prefix.(*prefixEncoder)
 	table := floats(t, pe.table) // (P, 2·L·H)
 	h, nh, d, plen := cfg.HiddenSize, cfg.NumAttentionHeads, cfg.HeadDim(), pe.plen
 	width := 2 * cfg.NumHiddenLayers * h
@@ -202,7 +204,7 @@ func TestPrefixKV(t *testing.T) {
 	pm := mustMethod(t, "p-tuning-v2", "prefix_len=3", "projection=true", "projection_hidden=8").(*PTuningV2)
 	_, enc := build(t, tinyConfig(), pm, 1)
 	forwardEval(t, enc, padded(t, sampleRows))
-	if pm.prefix.cached != nil {
+	if pm.prefix.(*prefixEncoder).cached != nil {
 		t.Error("projected prefix table kept after the forward pass")
 	}
 }

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package methods
 
 import (
@@ -47,12 +49,6 @@ func truncNormal(dims []int64, std float64, dtype gotch.DType, dev gotch.Device)
 	return tsx.Clamped(z, -2*std, 2*std)
 }
 
-// paramSet creates a method's variables under one path and remembers their full names, so that
-// Trains can answer for exactly the variables the method made.
-type paramSet struct {
-	names map[string]bool
-}
-
 // add creates a trainable variable p.sub….name of the given shape in gotch's default dtype:
 // truncated normal with this std, or zeros when std is 0. The path is derived from p at the
 // moment of use: gotch's Path.Sub appends to the parent's slice, so sibling paths held at the
@@ -90,9 +86,6 @@ func (ps *paramSet) add(p *nn.Path, sub []string, name string, dims []int64, std
 	ps.names[full] = true
 	return v, nil
 }
-
-// has reports whether the set made the variable with this full name.
-func (ps *paramSet) has(name string) bool { return ps.names[name] }
 
 // checkPath rejects a method path inside the encoder's namespace or at the root, where the
 // method's variables would be mistaken for (or collide with) checkpoint weights.

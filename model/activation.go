@@ -1,9 +1,9 @@
+//go:build cgo
+
 package model
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
@@ -11,7 +11,7 @@ import (
 
 // activations maps transformers' ACT2FN names to libtorch ops on handles (the encoder calls
 // them in every layer; see handles.go). Each makes a new tensor, tracked by s, and leaves its
-// input alone.
+// input alone. Its keys are activationNames (config.go), which Validate checks against.
 var activations = map[string]func(s *hscope, x raw) (raw, error){
 	// transformers' "gelu" is the exact erf form; the tanh forms differ by up to ~1e-3.
 	"gelu":              geluOf("none"),
@@ -53,14 +53,12 @@ func quickGelu(s *hscope, x raw) (raw, error) {
 
 // rawActivation returns the named activation on handles, with the name in its errors.
 func rawActivation(name string) (func(*hscope, raw) (raw, error), error) {
+	if err := checkActivation(name); err != nil {
+		return nil, err
+	}
 	f, ok := activations[name]
 	if !ok {
-		names := make([]string, 0, len(activations))
-		for n := range activations {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, fmt.Errorf("unknown activation %q (have %s)", name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("activation %q is listed but has no implementation", name)
 	}
 	return func(s *hscope, x raw) (raw, error) {
 		y, err := f(s, x)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Config is the part of a Hugging Face BERT config.json that shapes the encoder.
@@ -231,8 +233,24 @@ func (c Config) Validate() error {
 	if c.PadTokenID < 0 || c.PadTokenID >= c.VocabSize {
 		return fmt.Errorf("field %q: %d is outside the vocabulary [0, %d)", "pad_token_id", c.PadTokenID, c.VocabSize)
 	}
-	if _, err := activation(c.HiddenAct); err != nil {
+	if err := checkActivation(c.HiddenAct); err != nil {
 		return fmt.Errorf("field %q: %w", "hidden_act", err)
+	}
+	return nil
+}
+
+// activationNames are the hidden_act values the encoder implements, sorted: transformers'
+// ACT2FN names that activation.go maps to libtorch ops. They are listed here, apart from the
+// ops, so that a config validates without libtorch; a test keeps the two in step.
+var activationNames = []string{
+	"gelu", "gelu_fast", "gelu_new", "gelu_pytorch_tanh", "quick_gelu",
+	"relu", "sigmoid", "silu", "swish", "tanh",
+}
+
+// checkActivation rejects an activation name the encoder does not implement, listing those it does.
+func checkActivation(name string) error {
+	if !slices.Contains(activationNames, name) {
+		return fmt.Errorf("unknown activation %q (have %s)", name, strings.Join(activationNames, ", "))
 	}
 	return nil
 }

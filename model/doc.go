@@ -15,6 +15,12 @@
 // names load alike; every encoder tensor must be present with its shape, and all violations are
 // reported in one error.
 //
+// # Building without libtorch
+//
+// config.go (Config, ReadConfig, ParseConfig, Validate) is plain Go and builds with
+// CGO_ENABLED=0, so a tool that only plans or reports can read and check model configs; every
+// other file needs gotch and carries the cgo build constraint.
+//
 // # Forward pass
 //
 // Forward computes embeddings (word + token type + position, LayerNorm, dropout), post-LN layers

@@ -1,8 +1,12 @@
+//go:build cgo
+
 package model
 
 import (
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -242,5 +246,15 @@ func TestActivation(t *testing.T) {
 	}
 	if _, err := Activation("gelu_erf"); err == nil || !strings.Contains(err.Error(), "gelu_new") {
 		t.Errorf("unknown activation: %v", err)
+	}
+}
+
+// TestActivationNames keeps Validate's list (config.go, which builds without libtorch) and the
+// implemented activations in step: a name listed but not implemented would pass Validate and
+// fail in NewEncoder; one implemented but not listed would be rejected by Validate.
+func TestActivationNames(t *testing.T) {
+	impl := slices.Sorted(maps.Keys(activations))
+	if !slices.Equal(impl, activationNames) {
+		t.Errorf("implemented activations %v, config.go lists %v (sorted)", impl, activationNames)
 	}
 }

@@ -1,0 +1,42 @@
+//go:build cgo
+
+package methods
+
+import (
+	"fmt"
+
+	"github.com/sugarme/gotch/nn"
+	"gopkg.in/yaml.v3"
+
+	"github.com/clue-bench/clue-bench/model"
+)
+
+// Method is one configured tuning method that can attach itself to the encoder.
+type Method interface {
+	Spec
+	// Attach creates the method's variables under p and hooks them into enc. It is called after
+	// the encoder is built and before weights are loaded; p is outside the "bert." namespace.
+	Attach(p *nn.Path, enc *model.Encoder) error
+}
+
+// New builds the named method from a YAML options node (nil or empty: defaults).
+func New(name string, opts *yaml.Node) (Method, error) {
+	s, err := NewSpec(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := s.(Method)
+	if !ok {
+		return nil, fmt.Errorf("method %s: %T cannot attach to the encoder", name, s)
+	}
+	return m, nil
+}
+
+// FromSettings builds the named method from key=value strings (the CLI's --set).
+func FromSettings(name string, kv []string) (Method, error) {
+	opts, err := SettingsNode(kv)
+	if err != nil {
+		return nil, err
+	}
+	return New(name, opts)
+}
