@@ -55,8 +55,14 @@ vet: gotch
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-test: gotch vet ## run all tests (first run compiles gotch's C++ part: ~3 min)
+# Packages that build without cgo (no libtorch): planning, results, reports, data and the
+# pure halves of model, methods and builtin. Their tests run in that mode too.
+NOCGO_PKGS := ./bench/plan ./bench/results ./reports ./clue ./miniclue ./tokenizer ./model ./methods ./builtin ./scale ./internal/atomicfile ./cmd/bench
+
+test: gotch vet ## run all tests (first run compiles gotch's C++ part: ~3 min), and the build without cgo
 	$(GO) test -count=1 ./...
+	CGO_ENABLED=0 $(GO) vet $(NOCGO_PKGS)
+	CGO_ENABLED=0 $(GO) test -count=1 $(NOCGO_PKGS)
 
 bench: build ## run the default suite (experiments.yaml) and write the report to $(OUT)/report
 	$(BIN) run -c $(CONFIG) --out $(OUT)

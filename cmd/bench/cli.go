@@ -21,6 +21,9 @@ type command struct {
 	// is how many the command takes (none by default); more are stray, a usage error.
 	args    string
 	maxArgs int
+	// unparsed hands every argument to the action as it is, flags included (the stand-ins for
+	// libtorch commands in a build without cgo answer all calls alike).
+	unparsed bool
 	// required are flags that must be given, not empty; the usage line shows them.
 	required []string
 	// flags declares the command's flags on fs and returns what runs the command once they
@@ -141,6 +144,9 @@ func (c *command) flagSet() (*flag.FlagSet, action) {
 // flag, a stray argument or a missing required flag is a usage error (exit 2).
 func (c *command) execute(args []string, stdout, stderr io.Writer) error {
 	fs, act := c.flagSet()
+	if c.unparsed {
+		return act(args, stdout, stderr)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			c.usage(stdout)

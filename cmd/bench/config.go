@@ -26,7 +26,7 @@ func registry(pretrainSteps int) plan.Registry {
 		BuiltinBackbone: spec.ID(),
 		BuiltinData:     builtin.DataID(spec.DataSeed),
 		ResolveOptions: func(name string, opts *yaml.Node) (any, error) {
-			m, err := methods.New(name, opts)
+			m, err := methods.NewSpec(name, opts)
 			if err != nil {
 				return nil, err
 			}

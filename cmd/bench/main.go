@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/clue-bench/clue-bench/internal/torchrt"
 )
 
 // commands are the `bench` subcommands by name; root groups them, as data groups its own.
@@ -17,11 +15,12 @@ var (
 
 func register(c *command) { root.add(c) }
 
+// startProcess runs first in main. The libtorch build sets it (torch.go) to the process-wide
+// settings libraries read when they load; a build without cgo has nothing to set.
+var startProcess = func() {}
+
 func main() {
-	if torchrt.ServeBLASProbe(os.Stdout) {
-		os.Exit(0) // this process only answered bench's test of an OpenBLAS kernel
-	}
-	torchrt.EnsureEnv()
+	startProcess()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

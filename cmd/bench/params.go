@@ -43,7 +43,11 @@ func paramsFlags(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		m, err := methods.FromSettings(*name, sets)
+		opts, err := methods.SettingsNode(sets)
+		if err != nil {
+			return err
+		}
+		m, err := methods.NewSpec(*name, opts)
 		if err != nil {
 			return err
 		}

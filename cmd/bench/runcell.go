@@ -1,3 +1,5 @@
+//go:build cgo
+
 package main
 
 import (
@@ -99,22 +101,4 @@ func runCellFlags(fs *flag.FlagSet) action {
 		}
 		return nil
 	}
-}
-
-// freezePlan writes the cells of a config to a plan file for run-cell; out overrides the
-// config's results directory when not empty.
-func freezePlan(path string, cfg *plan.Config, cells []plan.Cell, out string, w io.Writer) (*plan.Frozen, error) {
-	f, err := plan.Freeze(cfg, cells, out)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Path, err)
-	}
-	return f, writePlan(path, f, w)
-}
-
-func writePlan(path string, f *plan.Frozen, w io.Writer) error {
-	if err := plan.WriteFrozen(path, f); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "froze %d cells to %s (results: %s)\n", len(f.Cells), path, f.Out)
-	return nil
 }
