@@ -274,3 +274,46 @@ func (T) Register() {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestPackageDocsInDocGo keeps every package's comment in its doc.go, where a reader looks
+// first, and nowhere else: it says what the package holds and how data moves through it.
+func TestPackageDocsInDocGo(t *testing.T) {
+	root := moduleRoot(t)
+	docs := map[string][]string{} // directory → files with a package comment
+	pkgs := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			name := d.Name()
+			if rel != "." && (rel == "build" || name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), rel, readFile(t, path), parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(filepath.Dir(rel))
+		pkgs[dir] = true
+		if f.Doc != nil {
+			docs[dir] = append(docs[dir], filepath.Base(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := range pkgs {
+		if got := docs[dir]; len(got) != 1 || got[0] != "doc.go" {
+			t.Errorf("%s: package comment in %v, want it in doc.go alone", dir, got)
+		}
+	}
+}
