@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // commands are the `bench` subcommands by name; root groups them, as data groups its own.
@@ -34,7 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var ee *exitError
 	if !errors.As(err, &ee) {
-		ee = &exitError{code: 1, msg: err.Error()}
+		ee = &exitError{code: 1, msg: tsx.Trim(err.Error())} // no libtorch backtrace on the console
 	}
 	if ee.msg != "" {
 		fmt.Fprintf(stderr, "%s: %s\n", c.title(), ee.msg)
