@@ -21,7 +21,7 @@ var errNotTorch = errors.New("not a PyTorch checkpoint")
 
 // sniff says what a file that is not a torch.save checkpoint looks like, from its first bytes
 // and size, so that the usual mistakes (a Git LFS pointer, an HTML error page, a safetensors
-// file under the other name) are named.
+// file under the other name) are named; "" when it recognises none of them.
 func sniff(head []byte, size int64) string {
 	text := bytes.TrimLeft(head, " \t\r\n\xef\xbb\xbf")
 	switch {
@@ -44,15 +44,22 @@ func sniff(head []byte, size int64) string {
 	case bytes.HasPrefix(head, []byte("PK")):
 		return "it is a damaged zip archive"
 	}
-	n := min(len(head), 8)
-	return fmt.Sprintf("it starts with bytes % x, which neither torch.save format does", head[:n])
+	return ""
 }
 
-// notTorch is the error for a file sniff recognises as something else.
-func notTorch(f io.ReaderAt, size int64) error {
+// notTorch is the error for a file that is not a torch.save checkpoint; cause, when not nil,
+// says why the legacy reader gave up on a file sniff does not recognise.
+func notTorch(f io.ReaderAt, size int64, cause error) error {
 	head := make([]byte, min(size, 64))
 	n, _ := f.ReadAt(head, 0)
-	return fmt.Errorf("%w: %s", errNotTorch, sniff(head[:n], size))
+	head = head[:n]
+	if what := sniff(head, size); what != "" {
+		return fmt.Errorf("%w: %s", errNotTorch, what)
+	}
+	if cause != nil {
+		return fmt.Errorf("%w: %w", errNotTorch, cause)
+	}
+	return fmt.Errorf("%w: it starts with bytes % x", errNotTorch, head[:min(len(head), 8)])
 }
 
 // checkPickleAt runs scanPickle over the pickle starting at offset pos of a file of size

@@ -106,10 +106,11 @@ func loadTorchFile(p string) (any, error) {
 	if _, err := io.ReadFull(f, magic); err == nil && bytes.Equal(magic, []byte("PK\x03\x04")) {
 		return loadTorchZip(p)
 	}
-	// The legacy format starts with a pickle, and torch.save writes pickles with a PROTO
-	// opcode first; anything else is some other kind of file.
-	if st.Size() == 0 || magic[0] != 0x80 {
-		return nil, notTorch(f, st.Size())
+	// The legacy format starts with a pickle; files recognised as something else are named
+	// as such rather than reported as a malformed pickle.
+	head := make([]byte, min(st.Size(), 64))
+	if n, _ := f.ReadAt(head, 0); sniff(head[:n], st.Size()) != "" {
+		return nil, notTorch(f, st.Size(), nil)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
@@ -244,7 +245,7 @@ func loadTorchLegacy(f *os.File) (any, error) {
 		return u.Load()
 	}
 	if m, err := unpickle("magic number"); err != nil {
-		return nil, fmt.Errorf("%w: %w", errNotTorch, err)
+		return nil, notTorch(f, st.Size(), err)
 	} else if n, ok := m.(*big.Int); !ok || n.Text(16) != legacyMagic {
 		return nil, fmt.Errorf("%w: a pickle without torch.save's magic number", errNotTorch)
 	}
