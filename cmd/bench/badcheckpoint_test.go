@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/scale/fixture"
 )
@@ -105,7 +106,7 @@ func oneTokenType(t *testing.T, dir string) {
 	}
 	defer func() {
 		for _, x := range tensors {
-			x.MustDrop()
+			tsx.Drop(x)
 		}
 	}()
 	const name = "bert.embeddings.token_type_embeddings.weight"
@@ -113,7 +114,7 @@ func oneTokenType(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tensors[name].MustDrop()
+	tsx.Drop(tensors[name])
 	tensors[name] = row
 	if err := model.WriteSafetensors(path, tensors); err != nil {
 		t.Fatal(err)
