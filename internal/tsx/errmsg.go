@@ -47,25 +47,3 @@ func isGoroutineHeader(line string) bool {
 	}
 	return true
 }
-
-// Clean returns err with its message trimmed as Trim does; errors.Is and errors.As still see
-// what err wraps. It is meant for the places where an error leaves the library: a result's
-// error field, the console.
-func Clean(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if t := Trim(msg); t != msg {
-		return &trimmed{msg: t, err: err}
-	}
-	return err
-}
-
-type trimmed struct {
-	msg string
-	err error
-}
-
-func (e *trimmed) Error() string { return e.msg }
-func (e *trimmed) Unwrap() error { return e.err }
