@@ -18,6 +18,7 @@ import (
 	"github.com/clue-bench/clue-bench/heads"
 	"github.com/clue-bench/clue-bench/internal/atomicfile"
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/tokenizer"
@@ -52,8 +53,10 @@ func runCell(env cellEnv, cell plan.Cell) (*results.Result, error) {
 		if env.ctx.Err() != nil {
 			return nil, env.ctx.Err()
 		}
-		res.Status, res.Error = results.ResultFailed, err.Error()
-		env.logf("FAILED: %v", err)
+		// The one place a cell's error becomes text: cut libtorch's C++ backtrace and gotch's Go
+		// stack, which any tensor error deep in the cell may still carry.
+		res.Status, res.Error = results.ResultFailed, tsx.Trim(err.Error())
+		env.logf("FAILED: %s", res.Error)
 	}
 	return res, nil
 }
@@ -119,6 +122,9 @@ func prepareCell(env cellEnv, cell plan.Cell, res *results.Result) (*cellInputs,
 	if err := in.openBackbone(env.modelDir, cell.Hyper.MaxLen); err != nil {
 		return nil, err
 	}
+	if err := in.checkTokenTypes(); err != nil {
+		return nil, err
+	}
 	if in.method, err = newMethod(cell, in.dir.Config); err != nil {
 		return nil, err
 	}
@@ -154,6 +160,27 @@ func (in *cellInputs) openBackbone(modelDir string, maxLen int) error {
 	}
 	if int64(maxLen) > in.dir.Config.MaxPositionEmbeddings {
 		return fmt.Errorf("max_len %d exceeds the backbone's %d positions", maxLen, in.dir.Config.MaxPositionEmbeddings)
+	}
+	return nil
+}
+
+// checkTokenTypes refuses a backbone whose token-type table cannot take the task's inputs:
+// a second text (a pair's, a choice's, a span question's context) is encoded as token type 1,
+// and a model with type_vocab_size 1 would fail on it inside libtorch at the first batch.
+func (in *cellInputs) checkTokenTypes() error {
+	if in.dir.Config.TypeVocabSize >= 2 {
+		return nil
+	}
+	for _, part := range []struct {
+		name string
+		exs  []clue.Example
+	}{{"train", in.ds.Train}, {"dev", in.ds.Dev}, {"test", in.ds.Test}} {
+		for _, ex := range part.exs {
+			if ex.TextB != "" || len(ex.Choices) > 0 {
+				return fmt.Errorf("task %s: %s example at line %d has a second text, which is encoded as token type 1, but %s has type_vocab_size %d",
+					in.task.Name, part.name, ex.Line, filepath.Join(in.dir.Path, "config.json"), in.dir.Config.TypeVocabSize)
+			}
+		}
 	}
 	return nil
 }

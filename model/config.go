@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -105,6 +106,11 @@ func ParseConfig(data []byte) (Config, error) {
 	}
 	if raw == nil {
 		return Config{}, fmt.Errorf("not a JSON object")
+	}
+	// A second value after the object is a damaged or concatenated file, not a config to
+	// half-read.
+	if _, err := dec.Token(); err != io.EOF {
+		return Config{}, fmt.Errorf("not a JSON object: data after the closing brace at byte %d", dec.InputOffset())
 	}
 	c := defaultConfig()
 	for _, f := range configFields {

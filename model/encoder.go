@@ -266,9 +266,11 @@ func (e *Encoder) checkBatch(b Batch) (int64, int64, error) {
 func (e *Encoder) embed(s *hscope, b Batch, bsz, seq, start int64, train bool) (raw, error) {
 	var t hscope
 	defer t.free()
+	// An id past a table's end is the one way a lookup fails on valid tensors: say which
+	// table and which config.json field sizes it.
 	words, err := t.embedding(e.word, handle(b.InputIDs), e.Cfg.PadTokenID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("word embeddings: input ids must be below vocab_size %d: %w", e.Cfg.VocabSize, err)
 	}
 	var typeIDs raw
 	if b.TypeIDs != nil {
@@ -278,7 +280,7 @@ func (e *Encoder) embed(s *hscope, b Batch, bsz, seq, start int64, train bool) (
 	}
 	types, err := t.embedding(e.typ, typeIDs, -1)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("token type embeddings: type ids must be below type_vocab_size %d: %w", e.Cfg.TypeVocabSize, err)
 	}
 	from, to := libtch.AtsInt(start), libtch.AtsInt(start+seq)
 	posIDs, err := t.op(func(out *libtch.Ctensor) {

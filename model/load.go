@@ -92,7 +92,8 @@ func LoadWeights(d *Dir, vs *nn.VarStore) (*LoadReport, error) {
 	defer dropMap(file)
 	rep, err := loadNamed(file, vs)
 	if err != nil {
-		return nil, fmt.Errorf("load weights %s: %w", d.WeightsFile, err)
+		// The model's shapes come from config.json: a mismatch is between the two files.
+		return nil, fmt.Errorf("load weights %s into the model %s describes: %w", d.WeightsFile, filepath.Join(d.Path, "config.json"), err)
 	}
 	return rep, nil
 }
@@ -152,7 +153,7 @@ func loadNamed(file map[string]*ts.Tensor, vs *nn.VarStore) (*LoadReport, error)
 			return nil, fmt.Errorf("checkpoint tensor %s: %w", fname, torchErr(err))
 		}
 		if !sameShape(got, want) {
-			problems = append(problems, fmt.Sprintf("wrong shape %s: checkpoint %v, model %v", vname, got, want))
+			problems = append(problems, fmt.Sprintf("wrong shape %s: checkpoint %v, model %v%s", vname, got, want, shapeFields(vname)))
 			continue
 		}
 		rep.Loaded = append(rep.Loaded, vname)

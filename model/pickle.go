@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unsafe"
 
 	"github.com/sugarme/gotch"
@@ -22,43 +23,30 @@ func ReadTorchStateDict(path string) (out map[string]*ts.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			dropMap(out)
-			out, err = nil, fmt.Errorf("read %s: corrupt or unsupported PyTorch file: %v", path, r)
+			out, err = nil, fmt.Errorf("read %s: corrupt PyTorch checkpoint (the pickle reader failed: %v)", path, r)
 		}
 	}()
 	obj, err := loadTorchFile(path)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && !strings.Contains(err.Error(), "truncated") {
 		return nil, fmt.Errorf("read %s: file ends early (truncated?): %w", path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	entries := map[string]any{}
-	switch d := obj.(type) {
-	case *pickle.OrderedDict:
-		for k, e := range d.Map {
-			name, ok := k.(string)
-			if !ok {
-				return nil, fmt.Errorf("read %s: state dict key %v is not a string", path, k)
-			}
-			entries[name] = e.Value
-		}
-	case *pickle.Dict:
-		for _, e := range *d {
-			name, ok := e.Key.(string)
-			if !ok {
-				return nil, fmt.Errorf("read %s: state dict key %v is not a string", path, e.Key)
-			}
-			entries[name] = e.Value
-		}
-	default:
-		return nil, fmt.Errorf("read %s: top-level object is %T, want a state dict of tensors", path, obj)
+	entries, err := stateEntries(obj)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	out = make(map[string]*ts.Tensor, len(entries))
 	for name, v := range entries {
 		st, ok := v.(*pickle.StorageTensor)
 		if !ok {
 			dropMap(out)
-			return nil, fmt.Errorf("read %s: entry %q is %T, not a tensor", path, name, v)
+			hint := ""
+			if _, nested := stateEntries(v); nested == nil {
+				hint = " (a training checkpoint? save the model's state_dict() alone)"
+			}
+			return nil, fmt.Errorf("read %s: entry %q is %s, not a tensor%s", path, name, pickleKind(v), hint)
 		}
 		t, err := storageTensor(st)
 		if err != nil {

@@ -120,6 +120,11 @@ func readSTHeader(f *os.File) (map[string]stEntry, int64, error) {
 	}
 	n := binary.LittleEndian.Uint64(lenBuf[:])
 	if n > maxHeaderBytes || int64(n) > size-8 {
+		// Name the usual mix-up: a torch.save file (zip, or a pickle that starts with PROTO)
+		// under the safetensors name.
+		if bytes.HasPrefix(lenBuf[:], []byte("PK\x03\x04")) || lenBuf[0] == 0x80 {
+			return nil, 0, fmt.Errorf("not a safetensors file: it is a PyTorch checkpoint (name it pytorch_model.bin)")
+		}
 		return nil, 0, fmt.Errorf("header length %d does not fit the %d-byte file (truncated or not safetensors)", n, size)
 	}
 	hdr := make([]byte, n)
@@ -175,7 +180,7 @@ func parseSTEntry(msg json.RawMessage, dataLen int64) (stEntry, error) {
 		return stEntry{}, fmt.Errorf("bad data_offsets %v", en.Offsets)
 	}
 	if end > dataLen {
-		return stEntry{}, fmt.Errorf("data_offsets %v run past the %d-byte data section (truncated file?)", en.Offsets, dataLen)
+		return stEntry{}, fmt.Errorf("truncated: data_offsets need bytes [%d, %d) of the data section, the file has %d (truncated file or wrong offsets)", begin, end, dataLen)
 	}
 	// The byte count bounds numel, so the product below cannot overflow before it is compared.
 	want := int64(dt.Size())

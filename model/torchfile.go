@@ -6,9 +6,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"os"
 	"path"
@@ -52,7 +52,9 @@ func torchClass(module, name string) (any, error) {
 	case "torch.BoolStorage":
 		return &pickle.BoolStorageClass{}, nil
 	}
-	return nil, fmt.Errorf("unsupported class %s.%s in pickle", module, name)
+	// A whole pickled model (torch.save(model)) names its own classes; only a state dict of
+	// tensors can be read.
+	return nil, fmt.Errorf("unsupported class %s.%s in pickle (a whole model saved with torch.save(model)? save its state_dict() instead)", module, name)
 }
 
 // storageRef is a storage named by a persistent id, filled once its bytes are read.
@@ -98,9 +100,19 @@ func loadTorchFile(p string) (any, error) {
 		return nil, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
 	magic := make([]byte, 4)
 	if _, err := io.ReadFull(f, magic); err == nil && bytes.Equal(magic, []byte("PK\x03\x04")) {
 		return loadTorchZip(p)
+	}
+	// The legacy format starts with a pickle; files recognised as something else are named
+	// as such rather than reported as a malformed pickle.
+	head := make([]byte, min(st.Size(), 64))
+	if n, _ := f.ReadAt(head, 0); sniff(head[:n], st.Size()) != "" {
+		return nil, notTorch(f, st.Size(), nil)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
@@ -113,14 +125,14 @@ func loadTorchFile(p string) (any, error) {
 func loadTorchZip(p string) (any, error) {
 	r, err := zip.OpenReader(p)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("damaged zip archive (truncated file?): %w", err)
 	}
 	defer r.Close()
 	members := map[string]*zip.File{}
 	var pkl *zip.File
 	for _, m := range r.File {
 		if err := checkMember(m); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("damaged zip archive: %w", err)
 		}
 		dir, base := path.Split(m.Name)
 		switch {
@@ -131,14 +143,25 @@ func loadTorchZip(p string) (any, error) {
 		}
 	}
 	if pkl == nil {
-		return nil, errors.New("zip archive has no data.pkl: not a torch.save file")
+		return nil, fmt.Errorf("%w: a zip archive without data.pkl", errNotTorch)
 	}
+	// The pickle is checked in one pass and unpickled in a second; archive/zip already
+	// verified that the member holds exactly UncompressedSize64 bytes.
 	rc, err := pkl.Open()
 	if err != nil {
 		return nil, err
 	}
+	_, err = scanPickle(rc, int64(min(pkl.UncompressedSize64, math.MaxInt64)), 0)
+	rc.Close()
+	if err != nil {
+		return nil, fmt.Errorf("malformed %s: %w", pkl.Name, err)
+	}
+	if rc, err = pkl.Open(); err != nil {
+		return nil, err
+	}
 	defer rc.Close()
 	loaded := map[string]*storageRef{}
+	var keys []string // in the order the pickle names them
 	u := pickle.NewUnpickler(rc)
 	u.FindClass = torchClass
 	u.PersistentLoad = func(pid any) (any, error) {
@@ -149,25 +172,38 @@ func loadTorchZip(p string) (any, error) {
 		if prev, ok := loaded[key]; ok {
 			return prev.storage, nil
 		}
+		loaded[key] = ref
+		keys = append(keys, key)
+		return ref.storage, nil
+	}
+	obj, err := u.Load()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pkl.Name, err)
+	}
+	// Storages are read once the pickle is known, so that errors name the tensors.
+	users := storageUsers(obj)
+	for _, key := range keys {
+		ref := loaded[key]
+		who := tensorsOf(users, ref.storage, key)
 		m, ok := members[key]
 		if !ok {
-			return nil, fmt.Errorf("storage %s has no zip member", key)
+			return nil, fmt.Errorf("%s: its storage %s has no member data/%s in the archive", who, key, key)
 		}
 		if want := uint64(ref.numel) * uint64(ref.elemSize); m.UncompressedSize64 != want {
-			return nil, fmt.Errorf("storage %s: member holds %d bytes, pickle declares %d", key, m.UncompressedSize64, want)
+			return nil, fmt.Errorf("%s needs %d bytes (storage %s: %d × %v), its member %s holds %d",
+				who, want, key, ref.numel, ref.storage.DType(), m.Name, m.UncompressedSize64)
 		}
 		data, err := m.Open()
 		if err != nil {
 			return nil, err
 		}
-		defer data.Close()
-		if err := ref.storage.SetFromFileWithSize(fullReader{data}, ref.numel); err != nil {
-			return nil, fmt.Errorf("storage %s: %w", key, err)
+		err = ref.storage.SetFromFileWithSize(fullReader{data}, ref.numel)
+		data.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", who, err)
 		}
-		loaded[key] = ref
-		return ref.storage, nil
 	}
-	return u.Load()
+	return obj, nil
 }
 
 // checkMember reads a zip member to its end, which makes archive/zip verify its checksum.
@@ -194,21 +230,36 @@ func loadTorchLegacy(f *os.File) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	unpickle := func() (any, error) {
+	// check runs scanPickle over the pickle at the current offset, before any unpickler
+	// reads it.
+	check := func(what string) error {
+		pos, err := f.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return err
+		}
+		return checkPickleAt(f, pos, st.Size(), what)
+	}
+	unpickle := func(what string) (any, error) {
+		if err := check(what); err != nil {
+			return nil, err
+		}
 		u := pickle.NewUnpickler(f)
 		return u.Load()
 	}
-	if m, err := unpickle(); err != nil {
-		return nil, fmt.Errorf("not a torch.save file: %w", err)
+	if m, err := unpickle("magic number"); err != nil {
+		return nil, notTorch(f, st.Size(), err)
 	} else if n, ok := m.(*big.Int); !ok || n.Text(16) != legacyMagic {
-		return nil, errors.New("not a torch.save file (bad magic number)")
+		return nil, fmt.Errorf("%w: a pickle without torch.save's magic number", errNotTorch)
 	}
-	if v, err := unpickle(); err != nil {
+	if v, err := unpickle("protocol version"); err != nil {
 		return nil, err
 	} else if n, ok := v.(int); !ok || n != 1001 {
 		return nil, fmt.Errorf("unsupported legacy protocol version %v", v)
 	}
-	if _, err := unpickle(); err != nil { // system info
+	if _, err := unpickle("system info"); err != nil {
+		return nil, err
+	}
+	if err := check("state dict"); err != nil {
 		return nil, err
 	}
 	refs := map[string]*storageRef{}
@@ -232,36 +283,40 @@ func loadTorchLegacy(f *os.File) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	keysObj, err := unpickle()
+	keysObj, err := unpickle("storage keys")
 	if err != nil {
 		return nil, fmt.Errorf("storage keys: %w", err)
 	}
 	keys, ok := keysObj.(*pickle.List)
 	if !ok {
-		return nil, fmt.Errorf("storage keys are %T, want a list", keysObj)
+		return nil, fmt.Errorf("storage keys are %s, want a list", pickleKind(keysObj))
 	}
+	users := storageUsers(obj)
 	for _, k := range *keys {
 		key, _ := k.(string)
 		ref, ok := refs[key]
 		if !ok {
 			return nil, fmt.Errorf("storage key %v is not used by the pickle", k)
 		}
-		var count [8]byte
-		if _, err := io.ReadFull(f, count[:]); err != nil {
-			return nil, fmt.Errorf("storage %s: %w", key, err)
-		}
-		if n := binary.LittleEndian.Uint64(count[:]); n != uint64(ref.numel) {
-			return nil, fmt.Errorf("storage %s: file says %d elements, pickle %d", key, n, ref.numel)
-		}
+		who := tensorsOf(users, ref.storage, key)
 		pos, err := f.Seek(0, io.SeekCurrent)
 		if err != nil {
 			return nil, err
 		}
-		if need := int64(ref.numel) * int64(ref.elemSize); st.Size()-pos < need {
-			return nil, fmt.Errorf("storage %s: %w", key, io.ErrUnexpectedEOF)
+		need := 8 + int64(ref.numel)*int64(ref.elemSize) // element count, then the elements
+		if left := st.Size() - pos; left < need {
+			return nil, fmt.Errorf("truncated: %s needs %d bytes (storage %s: a count and %d × %v) from byte %d, the file has %d left: %w",
+				who, need, key, ref.numel, ref.storage.DType(), pos, left, io.ErrUnexpectedEOF)
+		}
+		var count [8]byte
+		if _, err := io.ReadFull(f, count[:]); err != nil {
+			return nil, fmt.Errorf("%s: %w", who, err)
+		}
+		if n := binary.LittleEndian.Uint64(count[:]); n != uint64(ref.numel) {
+			return nil, fmt.Errorf("%s: the file says %d elements, the pickle %d", who, n, ref.numel)
 		}
 		if err := ref.storage.SetFromFileWithSize(fullReader{f}, ref.numel); err != nil {
-			return nil, fmt.Errorf("storage %s: %w", key, err)
+			return nil, fmt.Errorf("%s: %w", who, err)
 		}
 	}
 	return obj, nil

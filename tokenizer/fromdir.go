@@ -30,10 +30,15 @@ var specialConfigKeys = map[string]string{
 }
 
 // FromDir loads dir/vocab.txt and, when present, dir/tokenizer_config.json (as written by
-// HF save_pretrained). Without a config the HF constructor defaults apply.
+// HF save_pretrained). Without a config the HF constructor defaults apply. When dir also
+// holds the model's config.json, the vocabulary must fit its vocab_size.
 func FromDir(dir string) (*Tokenizer, error) {
-	v, err := LoadVocab(filepath.Join(dir, "vocab.txt"))
+	vocabPath := filepath.Join(dir, "vocab.txt")
+	v, err := LoadVocab(vocabPath)
 	if err != nil {
+		return nil, fmt.Errorf("tokenizer from %s: %w", dir, err)
+	}
+	if err := checkModelVocab(v, vocabPath, filepath.Join(dir, "config.json")); err != nil {
 		return nil, fmt.Errorf("tokenizer from %s: %w", dir, err)
 	}
 	o := DefaultOptions()
@@ -50,7 +55,7 @@ func FromDir(dir string) (*Tokenizer, error) {
 	}
 	t, err := New(v, o)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer from %s: %w", dir, err)
+		return nil, fmt.Errorf("tokenizer from %s: %s: %w", dir, vocabPath, err)
 	}
 	return t, nil
 }

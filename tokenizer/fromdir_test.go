@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -103,4 +104,50 @@ func TestFromDirErrors(t *testing.T) {
 			t.Errorf("error %v, want a missing special tokens error", err)
 		}
 	})
+}
+
+// TestFromDirModelMismatch puts the tokenizer files beside a model config.json that does not
+// fit them: the error names both files and the numbers.
+func TestFromDirModelMismatch(t *testing.T) {
+	vocab, err := os.ReadFile(filepath.Join("testdata", "vocab.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strings.Count(string(vocab), "\n")
+	tests := []struct {
+		name, vocab, config string
+		want                []string // "" for none
+	}{
+		{"vocab_size smaller", string(vocab), `{"vocab_size": 20, "hidden_size": 8}`,
+			[]string{"vocab.txt has " + strconv.Itoa(n) + " tokens", "config.json has vocab_size 20", "ids 20…" + strconv.Itoa(n-1)}},
+		{"vocab_size one short", string(vocab), `{"vocab_size": ` + strconv.Itoa(n-1) + `}`,
+			[]string{"vocab.txt", "config.json", "vocab_size " + strconv.Itoa(n-1)}},
+		{"missing special token", strings.Replace(string(vocab), "[MASK]\n", "", 1), `{"vocab_size": 30000}`,
+			[]string{"vocab.txt", "lacks special tokens [MASK]"}},
+		{"vocab_size equal", string(vocab), `{"vocab_size": ` + strconv.Itoa(n) + `}`, nil},
+		{"vocab_size padded", string(vocab), `{"vocab_size": ` + strconv.Itoa(n+8) + `}`, nil},
+		{"vocab_size absent", string(vocab), `{"hidden_size": 8}`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "vocab.txt", tc.vocab)
+			writeFile(t, dir, "config.json", tc.config)
+			_, err := FromDir(dir)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range append([]string{dir}, tc.want...) {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
 }

@@ -44,6 +44,11 @@ type Model struct {
 	// trainable ones in this order.
 	Trainable, Frozen []string
 	device            gotch.Device
+
+	// started is set by the first Step, which records its mean loss in firstLoss: the
+	// reference of the divergence check.
+	started   bool
+	firstLoss float64
 }
 
 // New assembles the model s describes. Variables are created in a fixed order (encoder,

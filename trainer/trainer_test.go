@@ -210,3 +210,62 @@ func TestStep(t *testing.T) {
 		}
 	}
 }
+
+// TestStepDivergence checks the finite-divergence rule: a loss far above the first step's
+// stops the step before the update, with an error wrapping ErrDiverged; ordinary steps pass.
+func TestStepDivergence(t *testing.T) {
+	tensortest.Lock(t)
+	cases := []struct {
+		name    string
+		scale   float64 // classifier.weight is multiplied by this after the first step
+		lr      float64 // of the later steps
+		diverge bool
+	}{
+		{"healthy", 1, 1e-2, false},
+		{"loss blown up", 1e5, 1e-2, true},
+		{"learning rate 1e3", 1, 1e3, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := newModel(t, tinySpec(t, "fl-tuning", "units=4"))
+			first, err := m.Step(1, 1, tinyBatch, 1e-2, 1.0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.scale != 1 {
+				w := m.VS.Variables()["classifier.weight"]
+				if err := tsx.NoGrad(func() error { return tsx.MulScalar(&w, c.scale) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var (
+				losses []float64
+				before map[string][]float32
+			)
+			for step := 2; step <= 6; step++ {
+				before = values(t, m.VS)
+				if losses, err = m.Step(1, 1, tinyBatch, c.lr, 1.0, nil); err != nil {
+					break
+				}
+			}
+			if !c.diverge {
+				if err != nil {
+					t.Fatalf("healthy steps: %v (first loss %v)", err, first)
+				}
+				return
+			}
+			if !errors.Is(err, ErrDiverged) || !strings.HasPrefix(err.Error(), "diverged: ") {
+				t.Fatalf("err = %v (losses %v, first %v); want ErrDiverged", err, losses, first)
+
+			}
+			if v := losses[len(losses)-1]; !math.IsNaN(v) && !math.IsInf(v, 0) && !strings.Contains(err.Error(), "exceeds 100× the first step's") {
+				t.Errorf("finite divergence reported as %q", err)
+			}
+			for name, v := range values(t, m.VS) {
+				if !slices.Equal(v, before[name]) {
+					t.Errorf("%s moved in the step that diverged", name)
+				}
+			}
+		})
+	}
+}

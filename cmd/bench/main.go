@@ -19,6 +19,10 @@ func register(c *command) { root.add(c) }
 // settings libraries read when they load; a build without cgo has nothing to set.
 var startProcess = func() {}
 
+// cleanError shortens a failure's message for the console; the libtorch build sets it to cut
+// libtorch's C++ backtrace and gotch's Go stack (torch.go).
+var cleanError = func(msg string) string { return msg }
+
 func main() {
 	startProcess()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -33,7 +37,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var ee *exitError
 	if !errors.As(err, &ee) {
-		ee = &exitError{code: 1, msg: err.Error()}
+		ee = &exitError{code: 1, msg: cleanError(err.Error())}
 	}
 	if ee.msg != "" {
 		fmt.Fprintf(stderr, "%s: %s\n", c.title(), ee.msg)

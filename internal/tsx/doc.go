@@ -5,7 +5,9 @@
 //
 // Drop frees tensors and is the one way library code frees them. gotch's MustDrop panics on
 // error, and a bare Drop leaves an error unused that no caller could act on.
-// Err cuts a gotch error down to libtorch's message, because gotch appends a Go stack trace.
+// Err cuts a gotch error down to libtorch's message, because gotch appends a Go stack trace
+// and libtorch a C++ backtrace. Trim does the same for any message, at the places where
+// errors leave for a user (a result's error field, the console).
 //
 // # In-place operations
 //

@@ -9,16 +9,13 @@ import (
 	"github.com/sugarme/gotch/ts"
 )
 
-// Err shortens a gotch error to libtorch's message (gotch appends a Go stack trace).
+// Err shortens a gotch error to libtorch's message: gotch appends a Go stack trace and
+// libtorch a C++ backtrace (see Trim).
 func Err(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	if i := strings.Index(msg, "\ngoroutine "); i >= 0 {
-		msg = msg[:i]
-	}
-	return errors.New(strings.TrimSpace(msg))
+	return errors.New(strings.TrimSpace(Trim(err.Error())))
 }
 
 // Drop frees each non-nil tensor. It is the one way library code frees tensors: gotch's
