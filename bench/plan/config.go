@@ -76,22 +76,28 @@ func (c *Config) Pos(key string) string {
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 
-// expandEnv replaces ${VAR} and ${VAR:-default}; an unset variable without default is an error.
+// expandEnv replaces ${VAR} and ${VAR:-default}; an unset or empty variable without default
+// is an error.
 func expandEnv(s string) (string, error) {
 	var missing []string
 	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
 		g := envRef.FindStringSubmatch(m)
-		if v, ok := os.LookupEnv(g[1]); ok && v != "" {
+		v, ok := os.LookupEnv(g[1])
+		if ok && v != "" {
 			return v
 		}
 		if g[2] != "" {
 			return g[3]
 		}
-		missing = append(missing, g[1])
+		if ok {
+			missing = append(missing, g[1]+" is empty")
+		} else {
+			missing = append(missing, g[1]+" is not set")
+		}
 		return ""
 	})
 	if len(missing) > 0 {
-		return "", fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
+		return "", fmt.Errorf("environment variable %s", strings.Join(missing, ", "))
 	}
 	return out, nil
 }
@@ -106,6 +112,9 @@ type Registry struct {
 	ResolveOptions func(method string, opts *yaml.Node) (any, error)
 	// CheckSplit validates a setting's split string.
 	CheckSplit func(split string) error
+	// CheckDevice validates the device's name (not whether the machine has it: a plan is
+	// often made where the cells do not run).
+	CheckDevice func(device string) error
 	// BuiltinBackbone and BuiltinData say what "builtin" stands for in this binary (generator
 	// version, pre-training spec). Cells record them in place of the bare word, so results
 	// made from another version's built-in data or backbone are stale, not done.
@@ -129,7 +138,7 @@ func ParseConfig(path string, b []byte, reg Registry) (*Config, error) {
 	}
 	cfg := &Config{Path: path, builtinBackbone: reg.BuiltinBackbone, builtinData: reg.BuiltinData, top: f.top}
 	if err := decodeStrict(b, cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, yamlError(path, err)
 	}
 	if err := f.checkNumbers(f.top, reflect.TypeOf(cfg).Elem(), ""); err != nil {
 		return nil, err
@@ -170,7 +179,7 @@ func decodeConfig(path string, b []byte, reg Registry) (*configFile, error) {
 		if errors.Is(err, io.EOF) { // nothing but blanks and comments
 			return nil, f.fail(0, "empty config")
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, yamlError(path, err)
 	}
 	if len(root.Content) == 0 || root.Content[0].ShortTag() == "!!null" {
 		return nil, f.fail(0, "empty config")
@@ -186,7 +195,7 @@ func decodeConfig(path string, b []byte, reg Registry) (*configFile, error) {
 			return nil, f.fail(extra.Content[0].Line, "a second YAML document (after ---); a config is one document")
 		}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, yamlError(path, err)
 	}
 	return f, nil
 }
@@ -304,6 +313,10 @@ func cleanPath(p string) string {
 func (f *configFile) fillDefaults(cfg *Config) error {
 	if cfg.Device == "" {
 		cfg.Device = "auto"
+	} else if f.reg.CheckDevice != nil {
+		if err := f.reg.CheckDevice(cfg.Device); err != nil {
+			return f.fail(f.line("device"), "device: %v", err)
+		}
 	}
 	if cfg.Threads < 0 {
 		return f.fail(f.line("threads"), "threads must not be negative")
@@ -383,6 +396,9 @@ func (f *configFile) checkMethods(cfg *Config) error {
 		}
 		var err error
 		if m.resolved, err = f.reg.ResolveOptions(name, &m.Options); err != nil {
+			if msg := err.Error(); strings.HasPrefix(msg, name+" options: ") {
+				return f.fail(l, "method %s", msg) // the method named its options already
+			}
 			return f.fail(l, "method %s options: %v", name, err)
 		}
 		if m.resolved != nil {
@@ -468,6 +484,20 @@ func (f *configFile) checkCombinations(cfg *Config) error {
 		}
 	}
 	return nil
+}
+
+// yamlLine is how yaml.v3 starts a message about a line: "yaml: line 3: " for syntax
+// errors, "line 3: " for type errors.
+var yamlLine = regexp.MustCompile(`^(yaml: )?line (\d+): `)
+
+// yamlError puts a yaml.v3 error in the form of the other config errors, "file:line: ...",
+// keeping "yaml: " on syntax errors.
+func yamlError(path string, err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("%s:%s: %s%s", path, m[2], m[1], msg[len(m[0]):])
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // decodeStrict decodes YAML rejecting unknown keys; yaml.v3 reports "line N: ...".

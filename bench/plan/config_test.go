@@ -34,6 +34,12 @@ var testReg = Registry{
 		}
 		return errors.New("bad split " + s)
 	},
+	CheckDevice: func(d string) error {
+		if d == "cpu" || d == "auto" {
+			return nil
+		}
+		return errors.New("want auto or cpu")
+	},
 }
 
 const goodYAML = `
@@ -127,10 +133,10 @@ func TestParseConfigErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\nbogus: 1\n", "x.yaml: line 3: field bogus not found"},
+		{"unknown key", "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\nbogus: 1\n", "x.yaml:3: field bogus not found"},
 		{"unknown task", "methods: {fine-tuning: {}}\ntasks:\n  afqmc: {}\n  nope: {}\n", "x.yaml:4: unknown task \"nope\""},
 		{"unknown method", "tasks: {afqmc: {}}\nmethods:\n  lora: {}\n", "x.yaml:3: unknown method \"lora\""},
-		{"wrong type", "tasks:\n  afqmc: {lr: fast}\nmethods: {fine-tuning: {}}\n", "line 2: cannot unmarshal !!str `fast` into float64"},
+		{"wrong type", "tasks:\n  afqmc: {lr: fast}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: cannot unmarshal !!str `fast` into float64"},
 		{"bad value", "tasks:\n  afqmc: {batch_size: 0}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: afqmc/fine-tuning/full: batch_size must be at least 1"},
 		{"unknown setting override", "tasks:\n  afqmc:\n    settings: {fewshot: {epochs: 2}}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: task afqmc: override for setting \"fewshot\", which is not in settings"},
 		{"bad options", "tasks: {afqmc: {}}\nmethods:\n  fine-tuning:\n    options: {units: 3}\n", "x.yaml:4: method fine-tuning options: takes no options"},
@@ -156,20 +162,21 @@ func TestParseConfigErrors(t *testing.T) {
 		{"null seeds", base + "seeds:\n", "x.yaml:3: seeds is empty"},
 		{"duplicate seed", base + "seeds:\n  - 1\n  - 2\n  - 1\n", "x.yaml:6: seeds[2]: duplicate seed 1 (also seeds[0])"},
 		{"fractional seed", base + "seeds: [1, 1.5]\n", "x.yaml:3: seeds[1] must be an integer, got 1.5"},
-		{"seed not a number", base + "seeds: [one]\n", "line 3: cannot unmarshal !!str `one` into int64"},
+		{"seed not a number", base + "seeds: [one]\n", "x.yaml:3: cannot unmarshal !!str `one` into int64"},
 		// Globs.
 		{"bad include glob", base + "include:\n  - afqmc/*/*\n  - \"[\"\n", "x.yaml:5: include[1] \"[\": syntax error in pattern"},
 		{"bad exclude glob", base + "exclude: [\"a/b/c/d/e\"]\n", "x.yaml:3: exclude[0] \"a/b/c/d/e\": 5 parts"},
 		{"empty exclude glob", base + "exclude: [\"\"]\n", "x.yaml:3: exclude[0] \"\": empty glob"},
 		{"exclude everything", base + "exclude: [\"*\"]\n", "x.yaml:3: include and exclude leave no cells"},
 		{"include nothing", base + "include: [\"tnews\"]\n", "x.yaml:3: include and exclude leave no cells"},
+		{"bad device", base + "device: tpu\n", "x.yaml:3: device: want auto or cpu"},
 		// The file as a whole.
 		{"empty file", "", "x.yaml: empty config"},
 		{"comments only", "# nothing yet\n", "x.yaml: empty config"},
 		{"null document", "~\n", "x.yaml: empty config"},
 		{"a list", "- afqmc\n", "x.yaml:1: want a mapping of keys"},
 		{"two documents", base + "---\ntasks: {tnews: {}}\n", "x.yaml:4: a second YAML document"},
-		{"syntax error", "tasks: {afqmc: {}\nmethods: {fine-tuning: {}}\n", "x.yaml: yaml: line"},
+		{"syntax error", "tasks: {afqmc: {}\nmethods: {fine-tuning: {}}\n", "x.yaml:1: yaml: did not find expected ',' or '}'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
