@@ -26,13 +26,10 @@ func (f *configFile) checkNumbers(n *yaml.Node, t reflect.Type, key string) erro
 	if n.Kind == yaml.AliasNode {
 		return f.checkNumbers(n.Alias, t, key)
 	}
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface {
-		if t.Kind() == reflect.Interface {
-			return nil
-		}
+	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == nodeType {
+	if t.Kind() == reflect.Interface || t == nodeType {
 		return nil
 	}
 	switch t.Kind() {
