@@ -19,8 +19,11 @@ type Set struct {
 
 // Load reads every result in a results directory (as written by results.Store).
 func Load(dir string) (*Set, error) {
-	if _, err := os.Stat(filepath.Join(dir, "cells")); err != nil {
+	cells := filepath.Join(dir, "cells")
+	if st, err := os.Stat(cells); err != nil {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
+	} else if !st.IsDir() { // a file there would read as a directory of no results
+		return nil, fmt.Errorf("results %s: %s is not a directory", dir, cells)
 	}
 	rs, err := (&results.Store{Dir: dir}).All()
 	if err != nil {

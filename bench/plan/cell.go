@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"path/filepath"
+	"path"
 	"strings"
 )
 
@@ -20,8 +21,10 @@ type Cell struct {
 	Split         string          `json:"split"`
 	Hyper         Hyper           `json:"hyper"`
 	MethodOptions json.RawMessage `json:"method_options"`
-	Backbone      string          `json:"backbone"`
-	DataDir       string          `json:"data_dir"`
+	// Backbone and DataDir are as the config writes them, relative to the config file when
+	// relative (see Config.resolvePaths), or "builtin (what it stands for)".
+	Backbone string `json:"backbone"`
+	DataDir  string `json:"data_dir"`
 }
 
 // Key names the cell's files: stable across config changes of the same (task, method,
@@ -30,17 +33,40 @@ func (c Cell) Key() string {
 	return fmt.Sprintf("%s__%s__%s__s%d", c.Task, c.Method, c.Setting, c.Seed)
 }
 
-// Name is the cell's human label, also what --only globs match: task/method/setting.
+// Name is the cell's human label: task/method/setting.
 func (c Cell) Name() string { return c.Task + "/" + c.Method + "/" + c.Setting }
 
-// ContentID is the ID a cell with these contents has: a hash of every field but ID. A cell
-// whose ID differs from its ContentID was edited after it was expanded.
-func (c Cell) ContentID() string {
+// globName is what --only, include and exclude globs match: task/method/setting/sSEED.
+func (c Cell) globName() string { return c.Name() + "/s" + itoa(c.Seed) }
+
+// ComputeID is the ID a cell with these contents has: a hash of every field but ID. A cell
+// whose ID differs from it was edited after it was expanded. It fails on contents that have
+// no JSON form (a non-finite number): hashing the empty output would give all such cells
+// one ID.
+func (c Cell) ComputeID() (string, error) {
 	c.ID = ""
-	b, _ := json.Marshal(c)
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("cell %s s%d: id: %w", c.Name(), c.Seed, err)
+	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])[:12]
+	return hex.EncodeToString(sum[:])[:12], nil
 }
+
+// ContentID is ComputeID for cells known to encode, such as those Expand and ReadFrozen
+// return. For a cell that cannot be encoded it returns InvalidID, which no computed ID
+// equals, so the cell never matches a stored result.
+func (c Cell) ContentID() string {
+	id, err := c.ComputeID()
+	if err != nil {
+		return InvalidID
+	}
+	return id
+}
+
+// InvalidID is ContentID's answer for a cell whose contents cannot be encoded; it is not
+// hexadecimal, so no computed ID equals it.
+const InvalidID = "invalid"
 
 // builtinAs names the built-in input in a cell: "builtin" with what it stands for.
 func builtinAs(p, what string) string {
@@ -54,22 +80,28 @@ func builtinAs(p, what string) string {
 // the config's include/exclude rules. It is a pure function of the config.
 func (c *Config) Expand() ([]Cell, error) {
 	var cells []Cell
-	backbone, data := builtinAs(c.Backbone, c.builtinBackbone), builtinAs(c.DataDir, c.builtinData)
+	backbone := builtinAs(orPath(c.backboneID, c.Backbone), c.builtinBackbone)
+	data := builtinAs(orPath(c.dataID, c.DataDir), c.builtinData)
 	for _, t := range sortedKeys(c.Tasks) {
 		for _, m := range sortedKeys(c.Methods) {
-			opts, err := json.Marshal(c.Methods[m].resolved)
-			if err != nil {
-				return nil, fmt.Errorf("method %s options: %w", m, err)
+			opts := c.Methods[m].optionsJSON
+			if opts == nil {
+				var err error
+				if opts, err = json.Marshal(c.Methods[m].resolved); err != nil {
+					return nil, fmt.Errorf("method %s options: %w", m, err)
+				}
 			}
 			for _, s := range sortedKeys(c.Settings) {
-				name := t + "/" + m + "/" + s
-				if !selected(name, c.Include, c.Exclude) {
-					continue
-				}
 				for _, seed := range c.Seeds {
 					cell := Cell{Task: t, Method: m, Setting: s, Seed: seed, Split: c.Settings[s].Split,
 						Hyper: c.Hyper(t, m, s), MethodOptions: opts, Backbone: backbone, DataDir: data}
-					cell.ID = cell.ContentID()
+					if !selected(cell, c.Include, c.Exclude) {
+						continue
+					}
+					var err error
+					if cell.ID, err = cell.ComputeID(); err != nil {
+						return nil, err
+					}
 					cells = append(cells, cell)
 				}
 			}
@@ -78,20 +110,63 @@ func (c *Config) Expand() ([]Cell, error) {
 	return cells, nil
 }
 
-// selected applies include (empty = everything) and exclude globs to "task/method/setting".
-func selected(name string, include, exclude []string) bool {
+// orPath is the recorded form of a path when the config has one (see resolvePaths), else
+// the path itself.
+func orPath(recorded, p string) string {
+	if recorded != "" {
+		return recorded
+	}
+	return p
+}
+
+// selected applies include (empty = everything) and exclude globs to a cell.
+func selected(c Cell, include, exclude []string) bool {
 	ok := len(include) == 0
 	for _, g := range include {
-		if m, _ := filepath.Match(g, name); m {
+		if matchGlob(g, c) {
 			ok = true
 		}
 	}
 	for _, g := range exclude {
-		if m, _ := filepath.Match(g, name); m {
+		if matchGlob(g, c) {
 			ok = false
 		}
 	}
 	return ok
+}
+
+// matchGlob reports whether the glob matches the cell's task/method/setting/sSEED, part by
+// part (path.Match within each part, where * stops at a slash). A glob of fewer parts
+// matches on the leading ones, so "*" is every cell, "c3" or "c3/*" every C3 cell and
+// "c3/fl-tuning/full" that combination's seeds. The glob must be valid (checkGlob).
+func matchGlob(glob string, c Cell) bool {
+	gs, ns := strings.Split(glob, "/"), strings.Split(c.globName(), "/")
+	if len(gs) > len(ns) {
+		return false
+	}
+	for i, g := range gs {
+		if ok, _ := path.Match(g, ns[i]); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// checkGlob rejects a glob that is malformed or that no cell name can match.
+func checkGlob(glob string) error {
+	if glob == "" {
+		return errors.New("empty glob")
+	}
+	parts := strings.Split(glob, "/")
+	if len(parts) > 4 {
+		return fmt.Errorf("%d parts; cells are named task/method/setting/sSEED", len(parts))
+	}
+	for _, p := range parts {
+		if _, err := path.Match(p, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Filter keeps the cells whose name matches any of the globs (all cells when none given).
@@ -100,27 +175,24 @@ func Filter(cells []Cell, globs []string) ([]Cell, error) {
 		return cells, nil
 	}
 	for _, g := range globs {
-		if _, err := filepath.Match(g, "x"); err != nil {
+		if err := checkGlob(g); err != nil {
 			return nil, fmt.Errorf("--only %q: %w", g, err)
 		}
 	}
 	var out []Cell
 	hit := make([]bool, len(globs))
 	for _, c := range cells {
-		names := []string{c.Name(), c.Name() + "/s" + itoa(c.Seed)}
 		keep := false
 		for i, g := range globs {
-			for _, n := range names {
-				if m, _ := filepath.Match(g, n); m {
-					hit[i], keep = true, true
-				}
+			if matchGlob(g, c) {
+				hit[i], keep = true, true
 			}
 		}
 		if keep {
 			out = append(out, c)
 		}
 	}
-	// A glob that selects nothing is a typo more often than an intent ("c3/*" for "c3/*/*"),
+	// A glob that selects nothing is a typo more often than an intent ("cls/*" for "csl/*"),
 	// and running zero cells would look like success.
 	for i, g := range globs {
 		if !hit[i] {
@@ -128,7 +200,7 @@ func Filter(cells []Cell, globs []string) ([]Cell, error) {
 			if len(cells) > 0 {
 				example = cells[0].Name() + "/s" + itoa(cells[0].Seed)
 			}
-			return nil, fmt.Errorf("--only %q matches no cell (cells are named task/method/setting[/sSEED], e.g. %s)", g, example)
+			return nil, fmt.Errorf("--only %q matches no cell (cells are named task/method/setting/sSEED, e.g. %s; a shorter glob matches the leading parts)", g, example)
 		}
 	}
 	return out, nil

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 )
@@ -20,9 +22,18 @@ func TestFilter(t *testing.T) {
 		{[]string{"c3/*/*"}, 2, ""},
 		{[]string{"*/*/*/s2"}, 1, ""},
 		{[]string{"c3/fl-tuning/full", "csl/*/few"}, 2, ""},
-		{[]string{"c3/*"}, 0, `--only "c3/*" matches no cell`},
+		// A shorter glob matches the leading parts of task/method/setting/sSEED.
+		{[]string{"*"}, 3, ""},
+		{[]string{"c3"}, 2, ""},
+		{[]string{"c3/*"}, 2, ""},
+		{[]string{"c3/fl-*"}, 1, ""},
+		{[]string{"*/*/few/s2"}, 1, ""},
+		{[]string{"c3/*/*/s2"}, 0, `--only "c3/*/*/s2" matches no cell`},
 		{[]string{"c3/*/*", "cls/*/*"}, 0, `--only "cls/*/*" matches no cell`},
-		{[]string{"["}, 0, `--only "["`},
+		{[]string{"*/*/*/*/*"}, 0, `--only "*/*/*/*/*": 5 parts`},
+		{[]string{""}, 0, `--only "": empty glob`},
+		{[]string{"["}, 0, `--only "[": syntax error in pattern`},
+		{[]string{"c3/[/*"}, 0, `--only "c3/[/*": syntax error in pattern`},
 	} {
 		got, err := Filter(cells, tc.globs)
 		if tc.wantErr != "" {
@@ -33,6 +44,30 @@ func TestFilter(t *testing.T) {
 		}
 		if err != nil || len(got) != tc.want {
 			t.Errorf("%q: %d cells, err %v; want %d", tc.globs, len(got), err, tc.want)
+		}
+	}
+}
+
+// A cell whose contents have no JSON form has no id: it used to get the hash of nothing
+// (e3b0c44298fc), shared by every such cell.
+func TestComputeIDRejectsUnencodable(t *testing.T) {
+	for _, mutate := range []func(*Cell){
+		func(c *Cell) { c.Hyper.LR = math.Inf(1) },
+		func(c *Cell) { c.Hyper.Clip = math.NaN() },
+		func(c *Cell) { c.MethodOptions = json.RawMessage("{not json") },
+	} {
+		c := Cell{Task: "c3", Method: "fl-tuning", Setting: "full", Seed: 1, Hyper: defaultHyper, MethodOptions: json.RawMessage(`{}`)}
+		good, err := c.ComputeID()
+		if err != nil || len(good) != 12 {
+			t.Fatalf("valid cell: id %q, err %v", good, err)
+		}
+		mutate(&c)
+		id, err := c.ComputeID()
+		if err == nil || id != "" || !strings.Contains(err.Error(), "c3/fl-tuning/full s1: id: json:") {
+			t.Errorf("ComputeID = %q, %v; want an error naming the cell", id, err)
+		}
+		if got := c.ContentID(); got != InvalidID {
+			t.Errorf("ContentID = %q, want %q", got, InvalidID)
 		}
 	}
 }

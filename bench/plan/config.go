@@ -2,10 +2,13 @@ package plan
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -16,10 +19,11 @@ import (
 
 // MethodSpec is a method entry: options for the method itself plus hyper-parameter overrides.
 type MethodSpec struct {
-	Overlay  `yaml:",inline"`
-	Options  yaml.Node `yaml:"options"`
-	line     int
-	resolved any // options with defaults, from Registry.ResolveOptions
+	Overlay     `yaml:",inline"`
+	Options     yaml.Node `yaml:"options"`
+	line        int
+	resolved    any             // options with defaults, from Registry.ResolveOptions
+	optionsJSON json.RawMessage // resolved, as cells record it
 }
 
 // TaskSpec is a task entry: hyper-parameters plus per-setting and per-method overrides.
@@ -50,30 +54,50 @@ type Config struct {
 	Methods  map[string]*MethodSpec  `yaml:"methods"`
 	Tasks    map[string]*TaskSpec    `yaml:"tasks"`
 	Settings map[string]*SettingSpec `yaml:"settings"`
-	Include  []string                `yaml:"include"` // globs on task/method/setting; empty = all
+	Include  []string                `yaml:"include"` // globs on task/method/setting/sSEED; empty = all
 	Exclude  []string                `yaml:"exclude"`
 
 	builtinBackbone, builtinData string // from the Registry; see there
+	// backboneID and dataID are the backbone and data paths as cells record them: see
+	// resolvePaths.
+	backboneID, dataID string
+	// top is the file's top-level mapping, for Pos.
+	top *yaml.Node
+}
+
+// Pos is "file:line" of a top-level key of the config, or the file alone when the key is
+// absent, for errors about a value found bad after loading (a backbone that does not exist).
+func (c *Config) Pos(key string) string {
+	if k := mapKey(c.top, key); k != nil {
+		return c.Path + ":" + strconv.Itoa(k.Line)
+	}
+	return c.Path
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 
-// expandEnv replaces ${VAR} and ${VAR:-default}; an unset variable without default is an error.
+// expandEnv replaces ${VAR} and ${VAR:-default}; an unset or empty variable without default
+// is an error.
 func expandEnv(s string) (string, error) {
 	var missing []string
 	out := envRef.ReplaceAllStringFunc(s, func(m string) string {
 		g := envRef.FindStringSubmatch(m)
-		if v, ok := os.LookupEnv(g[1]); ok && v != "" {
+		v, ok := os.LookupEnv(g[1])
+		if ok && v != "" {
 			return v
 		}
 		if g[2] != "" {
 			return g[3]
 		}
-		missing = append(missing, g[1])
+		if ok {
+			missing = append(missing, g[1]+" is empty")
+		} else {
+			missing = append(missing, g[1]+" is not set")
+		}
 		return ""
 	})
 	if len(missing) > 0 {
-		return "", fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
+		return "", fmt.Errorf("environment variable %s", strings.Join(missing, ", "))
 	}
 	return out, nil
 }
@@ -88,6 +112,9 @@ type Registry struct {
 	ResolveOptions func(method string, opts *yaml.Node) (any, error)
 	// CheckSplit validates a setting's split string.
 	CheckSplit func(split string) error
+	// CheckDevice validates the device's name (not whether the machine has it: a plan is
+	// often made where the cells do not run).
+	CheckDevice func(device string) error
 	// BuiltinBackbone and BuiltinData say what "builtin" stands for in this binary (generator
 	// version, pre-training spec). Cells record them in place of the bare word, so results
 	// made from another version's built-in data or backbone are stale, not done.
@@ -98,7 +125,7 @@ type Registry struct {
 func LoadConfig(path string, reg Registry) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return ParseConfig(path, b, reg)
 }
@@ -109,18 +136,23 @@ func ParseConfig(path string, b []byte, reg Registry) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &Config{Path: path, builtinBackbone: reg.BuiltinBackbone, builtinData: reg.BuiltinData}
+	cfg := &Config{Path: path, builtinBackbone: reg.BuiltinBackbone, builtinData: reg.BuiltinData, top: f.top}
 	if err := decodeStrict(b, cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, yamlError(path, err)
+	}
+	if err := f.checkNumbers(f.top, reflect.TypeOf(cfg).Elem(), ""); err != nil {
+		return nil, err
 	}
 	f.recordLines(cfg)
 	for _, step := range []func(*Config) error{
 		f.resolvePaths,
 		f.fillDefaults,
+		f.checkSeeds,
 		f.checkTasks,
 		f.checkMethods,
 		f.checkSettings,
 		f.checkPatterns,
+		f.checkSelection,
 		f.checkCombinations,
 	} {
 		if err := step(cfg); err != nil {
@@ -141,15 +173,30 @@ type configFile struct {
 // decodeConfig parses b as one YAML document.
 func decodeConfig(path string, b []byte, reg Registry) (*configFile, error) {
 	var root yaml.Node
+	f := &configFile{path: path, reg: reg}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&root); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		if errors.Is(err, io.EOF) { // nothing but blanks and comments
+			return nil, f.fail(0, "empty config")
+		}
+		return nil, yamlError(path, err)
 	}
-	f := &configFile{path: path, reg: reg}
-	if len(root.Content) == 0 {
-		return nil, f.fail(0, "empty file")
+	if len(root.Content) == 0 || root.Content[0].ShortTag() == "!!null" {
+		return nil, f.fail(0, "empty config")
 	}
 	f.top = root.Content[0]
+	if f.top.Kind != yaml.MappingNode {
+		return nil, f.fail(f.top.Line, "want a mapping of keys (tasks, methods, settings, ...), got %s", nodeKind(f.top))
+	}
+	// A second document would be ignored by the decoder; say so rather than run half a file.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		if len(extra.Content) > 0 && extra.Content[0].ShortTag() != "!!null" {
+			return nil, f.fail(extra.Content[0].Line, "a second YAML document (after ---); a config is one document")
+		}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(path, err)
+	}
 	return f, nil
 }
 
@@ -159,6 +206,18 @@ func (f *configFile) fail(line int, format string, a ...any) error {
 		return fmt.Errorf("%s:%d: %s", f.path, line, fmt.Sprintf(format, a...))
 	}
 	return fmt.Errorf("%s: %s", f.path, fmt.Sprintf(format, a...))
+}
+
+// nodeKind names a YAML node's kind for messages.
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	default:
+		return "something else"
+	}
 }
 
 // line is the line of a top-level key, 0 if absent.
@@ -201,6 +260,15 @@ func (f *configFile) recordLines(cfg *Config) {
 
 // resolvePaths expands environment variables in the backbone, data and results paths, fills
 // in their defaults and makes relative ones relative to the file's directory.
+//
+// Cells record the backbone and data paths as the file writes them (after ${VAR} expansion,
+// cleaned), not as resolved here: a relative path is relative to the config file, so the
+// same file gives the same cell ids from any working directory, and on another machine
+// that the config, its inputs and its results are copied to together. Joining the file's
+// directory in would make "-c kill.yaml" and "-c dir/kill.yaml" disagree and every done cell
+// stale. An absolute path (or one a variable expands to) stays as it is: it names another
+// input when it differs. Ids made from a config in the working directory are unchanged by
+// this choice, since joining "." changed nothing there.
 func (f *configFile) resolvePaths(cfg *Config) error {
 	for _, p := range []struct {
 		key string
@@ -221,6 +289,7 @@ func (f *configFile) resolvePaths(cfg *Config) error {
 	if cfg.Out == "" {
 		cfg.Out = "results"
 	}
+	cfg.backboneID, cfg.dataID = cleanPath(cfg.Backbone), cleanPath(cfg.DataDir)
 	base := filepath.Dir(f.path)
 	for _, p := range []*string{&cfg.Backbone, &cfg.DataDir, &cfg.Out} {
 		if *p != "builtin" && !filepath.IsAbs(*p) {
@@ -230,17 +299,27 @@ func (f *configFile) resolvePaths(cfg *Config) error {
 	return nil
 }
 
-// fillDefaults sets the device, seeds and settings the file leaves out and requires tasks and
+// cleanPath is a config path in the form cells record: "builtin" as is, else cleaned
+// ("./m/" and "m" are one directory) with forward slashes.
+func cleanPath(p string) string {
+	if p == "builtin" {
+		return p
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}
+
+// fillDefaults sets the device and settings the file leaves out and requires tasks and
 // methods.
 func (f *configFile) fillDefaults(cfg *Config) error {
 	if cfg.Device == "" {
 		cfg.Device = "auto"
+	} else if f.reg.CheckDevice != nil {
+		if err := f.reg.CheckDevice(cfg.Device); err != nil {
+			return f.fail(f.line("device"), "device: %v", err)
+		}
 	}
 	if cfg.Threads < 0 {
 		return f.fail(f.line("threads"), "threads must not be negative")
-	}
-	if len(cfg.Seeds) == 0 {
-		cfg.Seeds = []int64{1}
 	}
 	if len(cfg.Tasks) == 0 {
 		return f.fail(f.line("tasks"), "no tasks")
@@ -250,6 +329,32 @@ func (f *configFile) fillDefaults(cfg *Config) error {
 	}
 	if len(cfg.Settings) == 0 {
 		cfg.Settings = map[string]*SettingSpec{"full": {Split: "full"}}
+	}
+	return nil
+}
+
+// checkSeeds defaults an absent seeds key to one seed, 1, and rejects an empty list (which
+// would run nothing, or silently seed 1) and a repeated seed (two identical cells).
+func (f *configFile) checkSeeds(cfg *Config) error {
+	k := mapKey(f.top, "seeds")
+	if k == nil {
+		cfg.Seeds = []int64{1}
+		return nil
+	}
+	if len(cfg.Seeds) == 0 {
+		return f.fail(k.Line, "seeds is empty; list at least one seed (leave the key out for seed 1)")
+	}
+	v := mapValue(f.top, "seeds")
+	seen := map[int64]int{}
+	for i, s := range cfg.Seeds {
+		if j, dup := seen[s]; dup {
+			line := k.Line
+			if v != nil && v.Kind == yaml.SequenceNode && i < len(v.Content) {
+				line = v.Content[i].Line
+			}
+			return f.fail(line, "seeds[%d]: duplicate seed %d (also seeds[%d]); it would run the same cells twice", i, s, j)
+		}
+		seen[s] = i
 	}
 	return nil
 }
@@ -285,12 +390,25 @@ func (f *configFile) checkMethods(cfg *Config) error {
 		if f.reg.ResolveOptions == nil {
 			continue
 		}
+		l := m.Options.Line
+		if l == 0 {
+			l = m.line
+		}
 		var err error
 		if m.resolved, err = f.reg.ResolveOptions(name, &m.Options); err != nil {
-			l := m.Options.Line
-			if l == 0 {
-				l = m.line
+			if msg := err.Error(); strings.HasPrefix(msg, name+" options: ") {
+				return f.fail(l, "method %s", msg) // the method named its options already
 			}
+			return f.fail(l, "method %s options: %v", name, err)
+		}
+		if m.resolved != nil {
+			if err := f.checkNumbers(&m.Options, reflect.TypeOf(m.resolved), "methods."+name+".options"); err != nil {
+				return err
+			}
+		}
+		// The options' JSON goes into every cell id of the method; one that cannot be
+		// encoded must fail here, at its line, not when the matrix is expanded.
+		if m.optionsJSON, err = json.Marshal(m.resolved); err != nil {
 			return f.fail(l, "method %s options: %v", name, err)
 		}
 	}
@@ -315,12 +433,43 @@ func (f *configFile) checkSettings(cfg *Config) error {
 
 // checkPatterns validates the include and exclude globs.
 func (f *configFile) checkPatterns(cfg *Config) error {
-	for _, g := range append(append([]string{}, cfg.Include...), cfg.Exclude...) {
-		if _, err := filepath.Match(g, "x/y/z"); err != nil {
-			return f.fail(f.line("include"), "bad pattern %q: %v", g, err)
+	for _, sec := range []struct {
+		key   string
+		globs []string
+	}{{"include", cfg.Include}, {"exclude", cfg.Exclude}} {
+		v := mapValue(f.top, sec.key)
+		for i, g := range sec.globs {
+			if err := checkGlob(g); err != nil {
+				line := f.line(sec.key)
+				if v != nil && v.Kind == yaml.SequenceNode && i < len(v.Content) {
+					line = v.Content[i].Line
+				}
+				return f.fail(line, "%s[%d] %q: %v", sec.key, i, g, err)
+			}
 		}
 	}
 	return nil
+}
+
+// checkSelection requires include and exclude to leave at least one cell: a matrix of none
+// would run nothing and report success.
+func (f *configFile) checkSelection(cfg *Config) error {
+	for _, t := range sortedKeys(cfg.Tasks) {
+		for _, m := range sortedKeys(cfg.Methods) {
+			for _, s := range sortedKeys(cfg.Settings) {
+				for _, seed := range cfg.Seeds {
+					if selected(Cell{Task: t, Method: m, Setting: s, Seed: seed}, cfg.Include, cfg.Exclude) {
+						return nil
+					}
+				}
+			}
+		}
+	}
+	key := "exclude"
+	if len(cfg.Exclude) == 0 {
+		key = "include"
+	}
+	return f.fail(f.line(key), "include and exclude leave no cells of the matrix")
 }
 
 // checkCombinations resolves every combination once, so that bad values fail now, not mid-run.
@@ -335,6 +484,20 @@ func (f *configFile) checkCombinations(cfg *Config) error {
 		}
 	}
 	return nil
+}
+
+// yamlLine is how yaml.v3 starts a message about a line: "yaml: line 3: " for syntax
+// errors, "line 3: " for type errors.
+var yamlLine = regexp.MustCompile(`^(yaml: )?line (\d+): `)
+
+// yamlError puts a yaml.v3 error in the form of the other config errors, "file:line: ...",
+// keeping "yaml: " on syntax errors.
+func yamlError(path string, err error) error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("%s:%s: %s%s", path, m[2], m[1], msg[len(m[0]):])
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // decodeStrict decodes YAML rejecting unknown keys; yaml.v3 reports "line N: ...".

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"errors"
+	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +17,8 @@ var testReg = Registry{
 	Methods: []string{"fine-tuning", "fl-tuning"},
 	ResolveOptions: func(m string, n *yaml.Node) (any, error) {
 		opts := struct {
-			Units int `yaml:"units" json:"units"`
+			Units int     `yaml:"units" json:"units"`
+			Scale float64 `yaml:"scale" json:"scale,omitempty"`
 		}{Units: 160}
 		if n.Kind == 0 {
 			return opts, nil
@@ -30,6 +33,12 @@ var testReg = Registry{
 			return nil
 		}
 		return errors.New("bad split " + s)
+	},
+	CheckDevice: func(d string) error {
+		if d == "cpu" || d == "auto" {
+			return nil
+		}
+		return errors.New("want auto or cpu")
 	},
 }
 
@@ -120,13 +129,14 @@ func TestParseConfigResolves(t *testing.T) {
 }
 
 func TestParseConfigErrors(t *testing.T) {
+	const base = "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\n"
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\nbogus: 1\n", "x.yaml: line 3: field bogus not found"},
+		{"unknown key", "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\nbogus: 1\n", "x.yaml:3: field bogus not found"},
 		{"unknown task", "methods: {fine-tuning: {}}\ntasks:\n  afqmc: {}\n  nope: {}\n", "x.yaml:4: unknown task \"nope\""},
 		{"unknown method", "tasks: {afqmc: {}}\nmethods:\n  lora: {}\n", "x.yaml:3: unknown method \"lora\""},
-		{"wrong type", "tasks:\n  afqmc: {lr: fast}\nmethods: {fine-tuning: {}}\n", "line 2: cannot unmarshal !!str `fast` into float64"},
+		{"wrong type", "tasks:\n  afqmc: {lr: fast}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: cannot unmarshal !!str `fast` into float64"},
 		{"bad value", "tasks:\n  afqmc: {batch_size: 0}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: afqmc/fine-tuning/full: batch_size must be at least 1"},
 		{"unknown setting override", "tasks:\n  afqmc:\n    settings: {fewshot: {epochs: 2}}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: task afqmc: override for setting \"fewshot\", which is not in settings"},
 		{"bad options", "tasks: {afqmc: {}}\nmethods:\n  fine-tuning:\n    options: {units: 3}\n", "x.yaml:4: method fine-tuning options: takes no options"},
@@ -134,6 +144,41 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unset var", "backbone: ${CLUE_BENCH_NOT_SET}\ntasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\n", "x.yaml:1: backbone: environment variable CLUE_BENCH_NOT_SET is not set"},
 		{"override of absent method", "tasks:\n  afqmc: {methods: {fl-tuning: {}}}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: task afqmc: override for method \"fl-tuning\""},
 		{"no tasks", "methods: {fine-tuning: {}}\n", "no tasks"},
+		// Non-finite numbers, at every level that takes hyper-parameters.
+		{"inf lr in defaults", base + "defaults:\n  lr: .inf\n", "x.yaml:4: defaults.lr must be a finite number, got +Inf"},
+		{"inf clip in a task", "tasks:\n  afqmc: {clip: .inf}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: tasks.afqmc.clip must be a finite number, got +Inf"},
+		{"inf weight_decay in a method", "tasks: {afqmc: {}}\nmethods:\n  fine-tuning:\n    weight_decay: .Inf\n", "x.yaml:4: methods.fine-tuning.weight_decay must be a finite number, got +Inf"},
+		{"nan lr in a setting", base + "settings:\n  full: {lr: .nan}\n", "x.yaml:4: settings.full.lr must be a finite number, got NaN"},
+		{"-inf epochs", base + "defaults: {epochs: -.inf}\n", "x.yaml:3: defaults.epochs must be a finite number, got -Inf"},
+		{"nan warmup in a task's method", "tasks:\n  afqmc:\n    methods:\n      fine-tuning: {warmup: .NaN}\nmethods: {fine-tuning: {}}\n", "x.yaml:4: tasks.afqmc.methods.fine-tuning.warmup must be a finite number, got NaN"},
+		{"-inf head_dropout in a task's setting", "tasks:\n  afqmc:\n    settings:\n      full: {head_dropout: -.inf}\nmethods: {fine-tuning: {}}\nsettings: {full: {}}\n", "x.yaml:4: tasks.afqmc.settings.full.head_dropout must be a finite number, got -Inf"},
+		{"inf in method options", "tasks: {afqmc: {}}\nmethods:\n  fl-tuning:\n    options:\n      scale: .inf\n", "x.yaml:5: methods.fl-tuning.options.scale must be a finite number, got +Inf"},
+		// Fractions where an integer belongs: yaml.v3 would truncate them.
+		{"fractional max_len", "tasks:\n  afqmc: {max_len: 64.5}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: tasks.afqmc.max_len must be an integer, got 64.5"},
+		{"fractional threads", base + "threads: 0.5\n", "x.yaml:3: threads must be an integer, got 0.5"},
+		{"fractional option", "tasks: {afqmc: {}}\nmethods:\n  fl-tuning:\n    options: {units: 27.5}\n", "x.yaml:4: methods.fl-tuning.options.units must be an integer, got 27.5"},
+		{"fraction through a merge key", "tasks:\n  afqmc:\n    <<: {max_len: 64.5}\nmethods: {fine-tuning: {}}\n", "x.yaml:3: tasks.afqmc.max_len must be an integer, got 64.5"},
+		{"inf through an anchored mapping", "defaults: &d {clip: 1.0}\ntasks:\n  afqmc: {<<: *d, clip: .inf}\nmethods: {fine-tuning: {}}\n", "x.yaml:3: tasks.afqmc.clip must be a finite number, got +Inf"},
+		// Seeds.
+		{"empty seeds", base + "seeds: []\n", "x.yaml:3: seeds is empty"},
+		{"null seeds", base + "seeds:\n", "x.yaml:3: seeds is empty"},
+		{"duplicate seed", base + "seeds:\n  - 1\n  - 2\n  - 1\n", "x.yaml:6: seeds[2]: duplicate seed 1 (also seeds[0])"},
+		{"fractional seed", base + "seeds: [1, 1.5]\n", "x.yaml:3: seeds[1] must be an integer, got 1.5"},
+		{"seed not a number", base + "seeds: [one]\n", "x.yaml:3: cannot unmarshal !!str `one` into int64"},
+		// Globs.
+		{"bad include glob", base + "include:\n  - afqmc/*/*\n  - \"[\"\n", "x.yaml:5: include[1] \"[\": syntax error in pattern"},
+		{"bad exclude glob", base + "exclude: [\"a/b/c/d/e\"]\n", "x.yaml:3: exclude[0] \"a/b/c/d/e\": 5 parts"},
+		{"empty exclude glob", base + "exclude: [\"\"]\n", "x.yaml:3: exclude[0] \"\": empty glob"},
+		{"exclude everything", base + "exclude: [\"*\"]\n", "x.yaml:3: include and exclude leave no cells"},
+		{"include nothing", base + "include: [\"tnews\"]\n", "x.yaml:3: include and exclude leave no cells"},
+		{"bad device", base + "device: tpu\n", "x.yaml:3: device: want auto or cpu"},
+		// The file as a whole.
+		{"empty file", "", "x.yaml: empty config"},
+		{"comments only", "# nothing yet\n", "x.yaml: empty config"},
+		{"null document", "~\n", "x.yaml: empty config"},
+		{"a list", "- afqmc\n", "x.yaml:1: want a mapping of keys"},
+		{"two documents", base + "---\ntasks: {tnews: {}}\n", "x.yaml:4: a second YAML document"},
+		{"syntax error", "tasks: {afqmc: {}\nmethods: {fine-tuning: {}}\n", "x.yaml:1: yaml: did not find expected ',' or '}'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,5 +256,114 @@ func TestBuiltinIdentityInCellID(t *testing.T) {
 	dirs := strings.Replace(goodYAML, "backbone: ${TEST_BACKBONE:-builtin}", "backbone: /models/bert\ndata_dir: /data/clue", 1)
 	if d1, d2 := ids(dirs, v1), ids(dirs, v2); !slices.Equal(d1, d2) {
 		t.Fatalf("cells on directories changed ids with the built-in identity: %v vs %v", d1, d2)
+	}
+}
+
+func TestSeeds(t *testing.T) {
+	const base = "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\n"
+	for _, tc := range []struct {
+		yaml string
+		want []int64
+	}{
+		{base, []int64{1}}, // no seeds key: one seed, 1
+		{base + "seeds: [3, 1]\n", []int64{3, 1}},
+		{base + "seeds: [2.0, 1e1]\n", []int64{2, 10}}, // whole numbers written as floats
+	} {
+		cfg, err := ParseConfig("x.yaml", []byte(tc.yaml), testReg)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		if !slices.Equal(cfg.Seeds, tc.want) {
+			t.Errorf("%q: seeds %v, want %v", tc.yaml, cfg.Seeds, tc.want)
+		}
+	}
+}
+
+// Include and exclude globs match what --only matches, task/method/setting/sSEED, with the
+// same rule for shorter globs.
+func TestIncludeExcludeGlobs(t *testing.T) {
+	const base = "tasks: {afqmc: {}, tnews: {}}\nmethods: {fine-tuning: {}, fl-tuning: {}}\nseeds: [1, 2]\n"
+	for _, tc := range []struct {
+		rules string
+		want  int
+	}{
+		{"", 8},
+		{"exclude: [\"*/*/*/s2\"]", 4},
+		{"exclude: [tnews]", 4},
+		{"exclude: [\"afqmc/*\"]", 4},
+		{"include: [\"*/fl-tuning\"]\nexclude: [\"*/*/*/s1\"]", 2},
+		{"include: [\"afqmc/fine-tuning/full/s2\", tnews]", 5},
+	} {
+		cfg, err := ParseConfig("x.yaml", []byte(base+tc.rules+"\n"), testReg)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.rules, err)
+		}
+		cells, err := cfg.Expand()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cells) != tc.want {
+			t.Errorf("%s: %d cells, want %d", tc.rules, len(cells), tc.want)
+		}
+	}
+}
+
+// A cell's id does not depend on the working directory the config is read from: relative
+// backbone and data paths are recorded as the file writes them.
+func TestCellIDIndependentOfWorkingDir(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "folder")
+	for _, d := range []string{"model", "data"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yml := "backbone: model\ndata_dir: ./data/\ntasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\n"
+	if err := os.WriteFile(filepath.Join(dir, "kill.yaml"), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func(cwd, path string) ([]Cell, *Config) {
+		t.Helper()
+		t.Chdir(cwd)
+		cfg, err := LoadConfig(path, testReg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The resolved paths, which the runner opens, still lead to the directories.
+		for _, p := range []string{cfg.Backbone, cfg.DataDir} {
+			if st, err := os.Stat(p); err != nil || !st.IsDir() {
+				t.Fatalf("from %s, -c %s: %s is not the directory: %v", cwd, path, p, err)
+			}
+		}
+		cells, err := cfg.Expand()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cells, cfg
+	}
+	a, _ := load(dir, "kill.yaml")
+	b, _ := load(root, filepath.Join("folder", "kill.yaml"))
+	c, _ := load("/", filepath.Join(dir, "kill.yaml"))
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].ID != c[i].ID {
+			t.Errorf("cell %s: ids %s, %s, %s from three working directories", a[i].Name(), a[i].ID, b[i].ID, c[i].ID)
+		}
+		if a[i].Backbone != "model" || a[i].DataDir != "data" {
+			t.Errorf("cell records backbone %q, data %q; want them as the config writes them, cleaned", a[i].Backbone, a[i].DataDir)
+		}
+	}
+}
+
+func TestHyperValidateNonFinite(t *testing.T) {
+	h := defaultHyper
+	h.LR = math.NaN()
+	err := h.validate()
+	if err == nil || err.Error() != "lr must be a finite number, got NaN" {
+		t.Errorf("NaN lr: %v", err)
+	}
+	h = defaultHyper
+	h.Clip = math.Inf(1)
+	if err := h.validate(); err == nil || err.Error() != "clip must be a finite number, got +Inf" {
+		t.Errorf("+Inf clip: %v", err)
 	}
 }

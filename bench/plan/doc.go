@@ -7,7 +7,8 @@
 //
 // An experiments.yaml file describes a matrix of tasks × methods × settings × seeds.
 // LoadConfig reads it into a Config and validates it. Unknown keys, wrong types, unknown
-// tasks or methods and bad method options are errors that name the file and line. The
+// tasks or methods, bad method options, non-finite numbers, fractions where an integer
+// belongs, an empty or repeated seed and bad globs are errors that name the file and line. The
 // caller supplies a Registry: the task and method names, how to resolve a method's options
 // with its defaults, how to check a split, and what "builtin" stands for. That way config
 // validation does not depend on the packages that define tasks and methods. A cell's
@@ -18,10 +19,11 @@
 // Expand lists the matrix as Cells in a fixed order (task, method, setting, seed) and
 // applies the config's include and exclude globs. It is a pure function of the config. Each
 // cell carries everything resolved: the split, the hyper-parameters, the method's options
-// as JSON, and the backbone and data paths. When a path is "builtin", the cell also records
-// the version of the built-in input. A cell has two names:
+// as JSON, and the backbone and data paths as the config writes them (relative to the config
+// file when relative, so ids do not depend on the working directory). When a path is
+// "builtin", the cell also records the version of the built-in input. A cell has two names:
 //
-//   - ID is a hash of all of that (ContentID), so any change to what the cell would compute
+//   - ID is a hash of all of that (ComputeID), so any change to what the cell would compute
 //     changes its ID.
 //   - Key is task__method__setting__sSEED. It names the cell's files and does not change
 //     when the config does. A stored result whose ID differs from the cell's ID is stale,
@@ -32,8 +34,10 @@
 //
 // # Selecting and freezing
 //
-// Filter keeps the cells whose name (task/method/setting, optionally followed by /sSEED)
-// matches one of the --only globs. A glob that matches nothing is an error. Shard takes the
+// Filter keeps the cells whose task/method/setting/sSEED matches one of the --only globs,
+// part by part; a glob of fewer parts matches the leading ones ("*" is every cell, "c3/*"
+// every C3 cell). Include and exclude globs match the same way. A --only glob that matches
+// nothing is an error. Shard takes the
 // i-th of n disjoint parts. Freeze turns the selected cells into a Frozen plan that
 // WriteFrozen writes to a file once, so that array jobs, pods and per-device workers agree
 // on the cells and their order without reading the config again. ReadFrozen checks a plan

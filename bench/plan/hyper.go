@@ -2,6 +2,8 @@ package plan
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"strings"
 )
 
@@ -82,6 +84,19 @@ func (h Hyper) validate() error {
 			errs = append(errs, msg)
 		}
 	}
+	// Non-finite values first: NaN fails every comparison below and would be reported as
+	// out of range, and +Inf passes "not negative" and trains, then cannot be recorded.
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"epochs", h.Epochs}, {"lr", h.LR}, {"weight_decay", h.WeightDecay}, {"warmup", h.Warmup}, {"clip", h.Clip}, {"head_dropout", h.HeadDropout}} {
+		if math.IsInf(f.v, 0) || math.IsNaN(f.v) {
+			errs = append(errs, finiteMsg(f.key, f.v))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
 	check(h.MaxLen >= 8, "max_len must be at least 8")
 	check(h.BatchSize >= 1, "batch_size must be at least 1")
 	check(h.EvalBatchSize >= 0, "eval_batch_size must not be negative")
@@ -98,6 +113,11 @@ func (h Hyper) validate() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// finiteMsg is the error for a non-finite number under key.
+func finiteMsg(key string, v float64) string {
+	return fmt.Sprintf("%s must be a finite number, got %v", key, v)
 }
 
 // defaultHyper is what a cell gets when the YAML says nothing: the FL-tuning code's common

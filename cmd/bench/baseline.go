@@ -25,6 +25,9 @@ func baselineFlags(fs *flag.FlagSet) action {
 	z := fs.Float64("z", reports.DefaultZ, "pooled seed standard deviations a change must exceed")
 	floor := fs.Float64("floor", reports.DefaultFloor, "smallest change that counts, in points of the metric")
 	return func(_ []string, stdout, stderr io.Writer) error {
+		if err := firstError(finiteAtLeast("z", *z, 0, false), finiteAtLeast("floor", *floor, 0, false)); err != nil {
+			return err
+		}
 		set, err := reports.Load(*results)
 		if err != nil {
 			return err

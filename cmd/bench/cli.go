@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 )
@@ -236,3 +237,44 @@ func (g *command) groupUsage(w io.Writer) {
 
 // helpCommand is the command line that prints c's usage: "bench help data".
 func (c *command) helpCommand() string { return strings.TrimSpace("bench help " + c.path()) }
+
+// Checks of flag values, as usage errors that name the flag. A value the flag package parses
+// can still mean nothing ("--limit -1") or something that fails far from the command line
+// ("--z Inf" in a baseline that cannot be written as JSON).
+
+// intAtLeast requires an integer flag to be at least least; meaning says what the smallest
+// accepted values mean, for the message.
+func intAtLeast(name string, v, least int, meaning string) error {
+	if v >= least {
+		return nil
+	}
+	if meaning != "" {
+		meaning = " (" + meaning + ")"
+	}
+	return usageErrorf("--%s %d: must be at least %d%s", name, v, least, meaning)
+}
+
+// finiteAtLeast requires a float flag to be finite and at least least (above it when
+// strict).
+func finiteAtLeast(name string, v, least float64, strict bool) error {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return usageErrorf("--%s %v: must be a finite number", name, v)
+	case strict && v <= least:
+		return usageErrorf("--%s %v: must be greater than %v", name, v, least)
+	case v < least:
+		return usageErrorf("--%s %v: must be at least %v", name, v, least)
+	}
+	return nil
+}
+
+// firstError returns the first non-nil error, so that a command checks its flags in one
+// statement.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

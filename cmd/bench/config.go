@@ -36,6 +36,7 @@ func registry(pretrainSteps int) plan.Registry {
 			_, err := clue.ParseSelection(s)
 			return err
 		},
+		CheckDevice: checkDeviceName,
 	}
 }
 
@@ -50,8 +51,10 @@ func loadPlan(path string, only []string, pretrainSteps int) (*plan.Config, []pl
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	cells, err = plan.Filter(cells, only)
-	return cfg, cells, err
+	if cells, err = plan.Filter(cells, only); err != nil {
+		return nil, nil, usageErrorf("%v", err) // every Filter error is about an --only glob
+	}
+	return cfg, cells, nil
 }
 
 // matrixFlags declares the flags of every command that reads the experiment matrix: -c and
@@ -59,7 +62,7 @@ func loadPlan(path string, only []string, pretrainSteps int) (*plan.Config, []pl
 func matrixFlags(fs *flag.FlagSet) (cfgPath *string, only *multiFlag) {
 	cfgPath = fs.String("c", "experiments.yaml", "experiment matrix `FILE`")
 	only = new(multiFlag)
-	fs.Var(only, "only", "only cells whose task/method/setting (or task/method/setting/sSEED) matches this `GLOB` (repeatable)")
+	fs.Var(only, "only", "only cells whose task/method/setting/sSEED matches this `GLOB` (repeatable; a shorter glob matches the leading parts: c3 or c3/* is every c3 cell)")
 	return cfgPath, only
 }
 

@@ -35,7 +35,7 @@ func dataCheckFlags(fs *flag.FlagSet) action {
 	return func(_ []string, stdout, stderr io.Writer) error {
 		task, err := clue.Lookup(*taskName)
 		if err != nil {
-			return err
+			return fmt.Errorf("--task: %w", err)
 		}
 		sel, err := clue.ParseSelection(*split)
 		if err != nil {

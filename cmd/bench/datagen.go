@@ -26,8 +26,8 @@ func dataGenFlags(fs *flag.FlagSet) action {
 	scale := fs.Float64("scale", 1, "size multiplier for train/dev/test files and corpus.txt (FewCLUE folds keep their sizes)")
 	taskList := fs.String("tasks", "", "comma-separated `TASKS` (default all): "+strings.Join(miniclue.TaskNames(), ", "))
 	return func(_ []string, stdout, stderr io.Writer) error {
-		if *scale <= 0 {
-			return usageErrorf("--scale must be positive, got %v", *scale)
+		if err := finiteAtLeast("scale", *scale, 0, true); err != nil {
+			return err
 		}
 		o := miniclue.Options{Seed: *seed, Scale: *scale}
 		known := miniclue.TaskNames()

@@ -54,6 +54,9 @@ func embedFlags(fs *flag.FlagSet) action {
 		if len(texts) != want {
 			return usageErrorf("want %d text(s), got %d", want, len(texts))
 		}
+		if err := intAtLeast("max-len", *maxLen, 0, "0 = max_position_embeddings"); err != nil {
+			return err
+		}
 		torchrt.LockThread()
 		out, err := embed(*dir, texts, *maxLen, *device, stderr)
 		if err != nil {

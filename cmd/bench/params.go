@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/clue-bench/clue-bench/builtin"
@@ -32,6 +34,9 @@ func paramsFlags(fs *flag.FlagSet) action {
 	return func(_ []string, stdout, stderr io.Writer) error {
 		if *labels < 1 {
 			return usageErrorf("--labels must be at least 1, got %d", *labels)
+		}
+		if !slices.Contains(methods.Names(), *name) {
+			return fmt.Errorf("--method %q: unknown method (known: %s)", *name, strings.Join(methods.Names(), ", "))
 		}
 		var cfg model.Config
 		var err error

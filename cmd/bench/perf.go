@@ -65,6 +65,14 @@ func perfFlags(fs *flag.FlagSet) action {
 		if len(args) > 0 {
 			return strayArgs(args)
 		}
+		if err := firstError(
+			intAtLeast("threads", *threads, 0, "0 = all logical cores"),
+			intAtLeast("reps", *reps, 0, "0 = the size's default"),
+			intAtLeast("steps", *steps, 0, "0 = the size's default"),
+			intAtLeast("memory-steps", *memSteps, 1, ""),
+		); err != nil {
+			return err
+		}
 		if *threads <= 0 {
 			*threads = runtime.NumCPU()
 		}

@@ -50,6 +50,9 @@ func planFlags(fs *flag.FlagSet) action {
 		if *out != "" {
 			dir = *out
 		}
+		if err := checkResults(dir, cells); err != nil {
+			return err
+		}
 		store := &results.Store{Dir: dir}
 		// Planning never builds anything: built-in data is counted only if it was generated before.
 		dataDir := cfg.DataDir

@@ -36,6 +36,13 @@ func pretrainFlags(fs *flag.FlagSet) action {
 	fs.StringVar(&spec.Device, "device", spec.Device, "`DEVICE`: auto, cpu, cuda or cuda:N")
 	fs.IntVar(&spec.Threads, "threads", 0, "`N` libtorch threads (0 = all cores)")
 	return func(_ []string, stdout, stderr io.Writer) error {
+		if err := firstError(
+			intAtLeast("steps", spec.Steps, 1, ""),
+			finiteAtLeast("lr", spec.LR, 0, true),
+			intAtLeast("threads", spec.Threads, 0, "0 = all cores"),
+		); err != nil {
+			return err
+		}
 		if *cache == "" {
 			*cache = builtin.CacheDir()
 		}

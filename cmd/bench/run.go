@@ -44,8 +44,30 @@ func runFlags(fs *flag.FlagSet) action {
 	pretrainSteps := fs.Int("pretrain-steps", 0, "`N` masked-LM steps for the built-in backbone (0 = its default; another value is another cached backbone)")
 	devices := fs.String("devices", "", "run one worker process per device of the `LIST`, on disjoint cells: GPU numbers (0,1,2,3) or cuda:N")
 	return func(_ []string, stdout, stderr io.Writer) error {
+		if *device != "" {
+			if err := checkDeviceName(*device); err != nil {
+				return usageErrorf("--device %v", err)
+			}
+		}
+		if err := firstError(
+			intAtLeast("limit", *limit, 0, "0 = no cap"),
+			intAtLeast("threads", *threads, -1, "-1 = the config's threads, 0 = all cores"),
+			intAtLeast("pretrain-steps", *pretrainSteps, 0, "0 = the default"),
+		); err != nil {
+			return err
+		}
 		cfg, cells, err := loadPlan(*cfgPath, *only, *pretrainSteps)
 		if err != nil {
+			return err
+		}
+		if err := checkInputs(cfg.Backbone, cfg.DataDir, cfg.Pos); err != nil {
+			return err
+		}
+		resultsDir := cfg.Out
+		if *out != "" {
+			resultsDir = *out
+		}
+		if err := checkResults(resultsDir, cells); err != nil {
 			return err
 		}
 		if *devices != "" {
@@ -65,11 +87,8 @@ func runFlags(fs *flag.FlagSet) action {
 			}
 			cells = plan.Shard(cells, i, n)
 		}
-		o := bench.RunOptions{Cells: cells, Out: cfg.Out, Device: cfg.Device, Threads: cfg.Threads,
+		o := bench.RunOptions{Cells: cells, Out: resultsDir, Device: cfg.Device, Threads: cfg.Threads,
 			Force: *force, RerunFailed: *rerunFailed, Limit: *limit, Stderr: stderr}
-		if *out != "" {
-			o.Out = *out
-		}
 		if *device != "" {
 			o.Device = *device
 		}

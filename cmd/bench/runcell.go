@@ -44,6 +44,14 @@ func runCellFlags(fs *flag.FlagSet) action {
 		if *index < 0 {
 			return usageErrorf("--index must not be negative, got %d", *index)
 		}
+		if err := intAtLeast("threads", *threads, -1, "-1 = the plan's threads, 0 = all cores"); err != nil {
+			return err
+		}
+		if *device != "" {
+			if err := checkDeviceName(*device); err != nil {
+				return usageErrorf("--device %v", err)
+			}
+		}
 		frozen, err := plan.ReadFrozen(*planPath)
 		if err != nil {
 			return err
@@ -63,6 +71,9 @@ func runCellFlags(fs *flag.FlagSet) action {
 		if *threads >= 0 {
 			o.Threads = *threads
 		}
+		if err := checkResults(o.Out, o.Cells); err != nil {
+			return err
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		say := func(format string, a ...any) {
@@ -70,6 +81,9 @@ func runCellFlags(fs *flag.FlagSet) action {
 		}
 		outcome, r, err := bench.RunCell(ctx, bench.CellOptions{Cell: cell, Run: o, Wait: *wait, Poll: waitPoll,
 			Resolve: func(ctx context.Context) (string, string, error) {
+				if err := checkInputs(frozen.Backbone, frozen.DataDir, func(string) string { return "plan " + *planPath }); err != nil {
+					return "", "", err
+				}
 				cfg := &plan.Config{Backbone: frozen.Backbone, DataDir: frozen.DataDir, Device: o.Device, Threads: o.Threads}
 				return resolveInputs(ctx, cfg, 0, stderr)
 			},

@@ -41,7 +41,7 @@ func scoreFlags(fs *flag.FlagSet) action {
 	return func(_ []string, stdout, stderr io.Writer) error {
 		task, err := clue.Lookup(*taskName)
 		if err != nil {
-			return err
+			return fmt.Errorf("--task: %w", err)
 		}
 		gold, err := clue.ReadFile(task, *goldPath)
 		if err != nil {

@@ -64,6 +64,13 @@ func statusFlags(fs *flag.FlagSet) action {
 		if _, err := os.Stat(*resultsDir); err != nil && frozen == nil {
 			return usageErrorf("--results %s: %v", *resultsDir, err)
 		}
+		var cells []plan.Cell
+		if frozen != nil {
+			cells = frozen.Cells
+		}
+		if err := checkResults(*resultsDir, cells); err != nil {
+			return err
+		}
 		store := &results.Store{Dir: *resultsDir}
 		rows, err := statusRows(store, frozen)
 		if err != nil {

@@ -25,6 +25,9 @@ func versionFlags(fs *flag.FlagSet) action {
 	device := fs.String("device", "auto", "`DEVICE` to describe: auto, cpu, cuda or cuda:N")
 	threads := fs.Int("threads", 0, "`N` libtorch threads to report, set as bench run sets them (0 = all logical cores)")
 	return func(_ []string, stdout, stderr io.Writer) error {
+		if err := intAtLeast("threads", *threads, 0, "0 = all logical cores"); err != nil {
+			return err
+		}
 		torchrt.LockThread()
 		n := *threads
 		if n <= 0 {

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/bench/results"
+)
+
+// checkInputs requires the backbone and data paths that are not "builtin" to be directories,
+// before any cell starts: a mistyped path would otherwise fail every cell and record each
+// as failed. where names the source of a path for the message ("experiments.yaml:3").
+func checkInputs(backbone, dataDir string, where func(key string) string) error {
+	for _, in := range []struct{ key, path string }{{"backbone", backbone}, {"data_dir", dataDir}} {
+		if in.path == "builtin" {
+			continue
+		}
+		st, err := os.Stat(in.path)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %s: %w", where(in.key), in.key, err)
+		case !st.IsDir():
+			return fmt.Errorf("%s: %s %s: not a directory", where(in.key), in.key, in.path)
+		}
+	}
+	return nil
+}
+
+// checkDeviceName checks the form of a device name as torchrt.ParseDevice reads it, without
+// asking libtorch whether the device exists: plans and job scripts are made on machines
+// without the GPUs the cells run on.
+func checkDeviceName(s string) error {
+	d := strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case d == "auto" || d == "cpu" || d == "cuda" || d == "gpu":
+		return nil
+	case strings.HasPrefix(d, "cuda:"):
+		if n, err := strconv.Atoi(strings.TrimPrefix(d, "cuda:")); err == nil && n >= 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q: want auto, cpu, cuda or cuda:N", s)
+}
+
+// checkResults reads a results directory the way the commands that list or run cells rely
+// on it, and fails where they would see nothing wrong: the results package treats an
+// unreadable result as no result, so a corrupt file or one from a newer build would show
+// as pending or stale, and running the cell would overwrite it. It checks the results of
+// cells, or every result in the directory when cells is nil. A directory that does not
+// exist yet is fine: running creates it.
+func checkResults(dir string, cells []plan.Cell) error {
+	for _, d := range []string{dir, filepath.Join(dir, "cells")} {
+		st, err := os.Stat(d)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil
+		case err != nil:
+			return fmt.Errorf("results %s: %w", dir, err)
+		case !st.IsDir() && d == dir:
+			return fmt.Errorf("results %s: not a directory", dir)
+		case !st.IsDir():
+			return fmt.Errorf("results %s: %s is not a directory", dir, d)
+		}
+	}
+	store := &results.Store{Dir: dir}
+	var keys []string
+	if cells == nil {
+		entries, err := os.ReadDir(filepath.Join(dir, "cells"))
+		if err != nil {
+			return fmt.Errorf("results %s: %w", dir, err)
+		}
+		for _, e := range entries {
+			if name := e.Name(); filepath.Ext(name) == ".json" {
+				keys = append(keys, name[:len(name)-len(".json")])
+			}
+		}
+	} else {
+		for _, c := range cells {
+			keys = append(keys, c.Key())
+		}
+	}
+	for _, k := range keys {
+		r, err := store.Read(k)
+		if err != nil {
+			return fmt.Errorf("results %s: %w (move the file away to run the cell again)", dir, err)
+		}
+		if r != nil && r.Schema != results.ResultSchema {
+			return fmt.Errorf("results %s: %s: result schema %d, this build reads %d", dir, filepath.Join(dir, "cells", k+".json"), r.Schema, results.ResultSchema)
+		}
+	}
+	return nil
+}
