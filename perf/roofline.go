@@ -319,6 +319,9 @@ func MeasureThroughput(ctx context.Context, r *Runner, o CompareOptions) ([]Roof
 			return nil, nil, err
 		}
 		for _, p := range ps {
+			if len(p.Ours) == 0 {
+				continue
+			}
 			if err := sameSetup(rl, p.Ours[0]); err != nil {
 				return nil, nil, err
 			}
