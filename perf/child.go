@@ -82,6 +82,19 @@ func (r *Runner) Reference(ctx context.Context, w Workload) (Measurement, error)
 
 // run starts cmd and decodes the measurement it prints as its last stdout line.
 func (r *Runner) run(ctx context.Context, cmd *exec.Cmd) (Measurement, error) {
+	var m Measurement
+	if err := r.runJSON(ctx, cmd, &m); err != nil {
+		return Measurement{}, err
+	}
+	if m.Steps < 1 || !(m.StepsPerS > 0) {
+		return Measurement{}, fmt.Errorf("%s: measurement has %d steps at %g steps/s", filepath.Base(cmd.Path), m.Steps, m.StepsPerS)
+	}
+	return m, nil
+}
+
+// runJSON starts cmd with the runner's environment and decodes the JSON value it prints as
+// its last stdout line into v.
+func (r *Runner) runJSON(ctx context.Context, cmd *exec.Cmd, v any) error {
 	cmd.Env = append(os.Environ(), r.Env...)
 	var out, errBuf bytes.Buffer
 	cmd.Stdout = &out
@@ -93,19 +106,15 @@ func (r *Runner) run(ctx context.Context, cmd *exec.Cmd) (Measurement, error) {
 	name := filepath.Base(cmd.Path)
 	if err != nil {
 		if ctx.Err() != nil {
-			return Measurement{}, ctx.Err()
+			return ctx.Err()
 		}
-		return Measurement{}, fmt.Errorf("%s: %w: %s", name, err, lastLines(errBuf.String(), 5))
+		return fmt.Errorf("%s: %w: %s", name, err, lastLines(errBuf.String(), 5))
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var m Measurement
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
-		return Measurement{}, fmt.Errorf("%s: reading its measurement: %w (output %q)", name, err, lastLines(out.String(), 3))
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), v); err != nil {
+		return fmt.Errorf("%s: reading its measurement: %w (output %q)", name, err, lastLines(out.String(), 3))
 	}
-	if m.Steps < 1 || !(m.StepsPerS > 0) {
-		return Measurement{}, fmt.Errorf("%s: measurement has %d steps at %g steps/s", name, m.Steps, m.StepsPerS)
-	}
-	return m, nil
+	return nil
 }
 
 func lastLines(s string, n int) string {

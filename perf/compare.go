@@ -22,7 +22,9 @@ type Pair struct {
 	// OursBF16 is our side with the frozen backbone in bf16 (CompareOptions.BF16), for the
 	// methods that freeze it.
 	OursBF16 []Measurement `json:"ours_bf16,omitempty"`
-	Summary  PairSummary   `json:"summary"`
+	// StepFLOPs is the arithmetic of one training step of Workload, the same for both sides.
+	StepFLOPs StepFLOPs   `json:"step_flops"`
+	Summary   PairSummary `json:"summary"`
 }
 
 // PairSummary holds the medians over repetitions.
@@ -42,6 +44,15 @@ type PairSummary struct {
 	BF16Speedup   float64 `json:"bf16_speedup,omitempty"`
 	FP32FinalLoss float64 `json:"fp32_final_loss,omitempty"`
 	BF16FinalLoss float64 `json:"bf16_final_loss,omitempty"`
+	// Median time of one step over every timed step of every repetition, and the step's FLOPs
+	// (Pair.StepFLOPs) over it, in GFLOP/s.
+	OursStepMS float64 `json:"ours_step_ms"`
+	RefStepMS  float64 `json:"reference_step_ms"`
+	OursGFLOPS float64 `json:"ours_gflops"`
+	RefGFLOPS  float64 `json:"reference_gflops"`
+	// Shares of the size's float32 roofline (Report.Roofline), when it was measured.
+	OursRooflineShare float64 `json:"ours_roofline_share,omitempty"`
+	RefRooflineShare  float64 `json:"reference_roofline_share,omitempty"`
 }
 
 // CompareOptions selects what Compare measures.
@@ -66,7 +77,12 @@ func Compare(ctx context.Context, r *Runner, o CompareOptions) ([]Pair, error) {
 	for _, s := range o.Sizes {
 		pairs := make([]Pair, len(o.Methods))
 		for i, m := range o.Methods {
-			pairs[i] = Pair{Size: s.Name, Method: m, Workload: s.Workload(m, o.Threads, o.Device)}
+			w := s.Workload(m, o.Threads, o.Device)
+			flops, err := CountStepFLOPs(w)
+			if err != nil {
+				return nil, fmt.Errorf("%s/%s: %w", s.Name, m, err)
+			}
+			pairs[i] = Pair{Size: s.Name, Method: m, Workload: w, StepFLOPs: flops}
 		}
 		for rep := 0; rep < s.Reps; rep++ {
 			for i := range pairs {
@@ -175,6 +191,8 @@ func summarise(p Pair) PairSummary {
 	if s.RefStepsPerS > 0 {
 		s.Ratio = s.OursStepsPerS / s.RefStepsPerS
 	}
+	s.OursStepMS, s.RefStepMS = median(stepTimes(p.Ours)), median(stepTimes(p.Reference))
+	s.OursGFLOPS, s.RefGFLOPS = gflops(p.StepFLOPs.Total, s.OursStepMS), gflops(p.StepFLOPs.Total, s.RefStepMS)
 	if len(p.OursBF16) > 0 && len(p.Ours) > 0 {
 		s.BF16StepsPerS = median(field(p.OursBF16, func(m Measurement) float64 { return m.StepsPerS }))
 		s.BF16Speedup = s.BF16StepsPerS / s.OursStepsPerS
@@ -189,6 +207,23 @@ func field(ms []Measurement, f func(Measurement) float64) []float64 {
 		out[i] = f(m)
 	}
 	return out
+}
+
+// stepTimes pools the timed steps of every repetition.
+func stepTimes(ms []Measurement) []float64 {
+	var out []float64
+	for _, m := range ms {
+		out = append(out, m.StepMS...)
+	}
+	return out
+}
+
+// gflops is flops per step over a step time in ms, in GFLOP/s (0 without a time).
+func gflops(flops int64, stepMS float64) float64 {
+	if stepMS <= 0 {
+		return 0
+	}
+	return float64(flops) / stepMS / 1e6
 }
 
 func phaseMedians(ms []Measurement) map[string]float64 {

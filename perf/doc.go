@@ -13,8 +13,24 @@
 //     compared. The comparison is refused when the two sides report different devices, map
 //     different BLAS libraries, run different thread counts or train different numbers of
 //     parameters.
+//
+//     Before each size's steps, its roofline (roofline.go): a child process with the sides'
+//     environment, thread count and device times, through libtorch's matmul, every matrix
+//     product of one fine-tuning layer at that size's shapes (H×H projections, H→I and I→H
+//     feed-forward, attention scores and context per head; forward and both gradients,
+//     transposed operands as views) in float32 and bf16. The rate of one fine-tuning layer's
+//     products at those speeds is the size's roofline. A child rather than this process:
+//     OpenBLAS sizes its thread pool and OpenMP reads OMP_WAIT_POLICY when libtorch loads, so
+//     only a process started with the sides' environment (ThreadEnv) runs GEMMs as they do.
+//     flops.go counts a step's matrix-product FLOPs from the shapes, per method as autograd
+//     runs them, and the report divides them by each side's median step time: achieved
+//     GFLOP/s and its share of the float32 roofline. A roofline taken under another BLAS,
+//     OpenBLAS kernel, thread count or device than our side's steps is refused like an
+//     incomparable pair.
+//
 //  2. Overhead (overhead.go): real cells through `bench run`; the share of wall time outside
 //     the training steps, 1 − train_s/wall_s, from the result files.
+//
 //  3. Memory (memory.go): RSS of a `bench run` process sampled at every evaluation over 5,000
 //     steps of tiny cells, after a warm-up; it must stay within ±5%.
 //

@@ -28,6 +28,8 @@ Throughput: steps/s of our training step and of perf/reference.py (eager PyTorch
 methods, shapes, threads and BLAS), alternating repetitions, medians and their ratio, peak RSS.
 With --device cuda both sides train on the GPU (LIBTORCH must be a CUDA libtorch, and --python a
 Python whose torch uses it) and synchronise the device before every clock read.
+Roofline: per size, float32 and bf16 GFLOP/s of libtorch's matmul at the step's products, and
+each step's FLOPs per second as a share of the float32 rate, for both sides.
 Overhead: real cells through 'bench run'; 1 - train_s/wall_s from their results. Memory: RSS of
 a 'bench run' process over 5,000 steps of tiny cells must stay within ±5% after warm-up.
 Writes DIR/results.json and DIR/results.md and prints the table. Exit status 1 when the two
@@ -40,7 +42,7 @@ sides are not comparable or memory is not flat; with --strict also when a target
 }
 
 func perfFlags(fs *flag.FlagSet) action {
-	child := fs.String("child", "", "internal: run one measurement in this process (`ours`), of the workload JSON given as the argument")
+	child := fs.String("child", "", "internal: run one measurement in this process (`KIND`: ours or gemm), of the workload JSON given as the argument")
 	sizes := fs.String("sizes", "builtin,base", "model `SIZES`: "+strings.Join(perf.SizeNames(), ", "))
 	methodList := fs.String("methods", strings.Join(perf.Methods, ","), "`METHODS` to measure")
 	device := fs.String("device", "cpu", "`DEVICE` where both sides train: cpu, cuda or cuda:N (also passed to the overhead cells)")
@@ -144,7 +146,7 @@ func perfFlags(fs *flag.FlagSet) action {
 					return fmt.Errorf("profile directory: %w", err)
 				}
 			}
-			if rep.Throughput, err = perf.Compare(ctx, r, o); err != nil {
+			if rep.Roofline, rep.Throughput, err = perf.MeasureThroughput(ctx, r, o); err != nil {
 				return err
 			}
 		}
@@ -190,17 +192,27 @@ func perfFlags(fs *flag.FlagSet) action {
 
 // runPerfChild runs one measurement in this process and prints it as one JSON line.
 func runPerfChild(kind string, args []string, stdout io.Writer) error {
-	if kind != "ours" {
-		return usageErrorf("--child %q: want ours", kind)
+	if kind != "ours" && kind != "gemm" {
+		return usageErrorf("--child %q: want ours or gemm", kind)
 	}
 	if len(args) != 1 {
-		return usageErrorf("--child ours takes one workload JSON argument")
+		return usageErrorf("--child %s takes one workload JSON argument", kind)
 	}
-	var w perf.Workload
-	if err := json.Unmarshal([]byte(args[0]), &w); err != nil {
-		return fmt.Errorf("--child workload: %w", err)
+	var m any
+	var err error
+	if kind == "gemm" {
+		var w perf.GEMMWorkload
+		if err := json.Unmarshal([]byte(args[0]), &w); err != nil {
+			return fmt.Errorf("--child workload: %w", err)
+		}
+		m, err = perf.RunGEMMs(w)
+	} else {
+		var w perf.Workload
+		if err := json.Unmarshal([]byte(args[0]), &w); err != nil {
+			return fmt.Errorf("--child workload: %w", err)
+		}
+		m, err = perf.RunOurs(w)
 	}
-	m, err := perf.RunOurs(w)
 	if err != nil {
 		return err
 	}

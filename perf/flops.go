@@ -1,0 +1,138 @@
+package perf
+
+import (
+	"fmt"
+
+	"github.com/clue-bench/clue-bench/methods"
+)
+
+// StepFLOPs is the arithmetic of one training step of a workload, counted from its shapes.
+//
+// Only matrix products count, each as 2·m·n·k. Left out: softmax, LayerNorm, GELU, dropout,
+// residual and bias additions, the attention scaling and mask, bias gradients (row sums), the
+// embedding lookups and their scatter-add gradients, the loss, clipping and AdamW. All are
+// linear in the number of elements rather than in a product of three dimensions; at BERT-base
+// shapes they are a few per cent of the products' FLOPs, though they take a larger share of
+// the time (they are memory-bound). So the achieved rate computed from these counts slightly
+// understates the work done, for both sides alike.
+type StepFLOPs struct {
+	Forward  int64 `json:"forward"`
+	Backward int64 `json:"backward"`
+	Total    int64 `json:"total"`
+}
+
+// flopCounter adds up matrix products and, for the backward pass, the gradient products that
+// autograd runs for them.
+type flopCounter struct{ fwd, bwd int64 }
+
+// product counts out = a·b over batch independent (m×k)·(k×n) products. Autograd computes
+// the gradient of each operand that requires one (dA = dOut·bᵀ, dB = aᵀ·dOut), each a
+// product of the same size, and none for an operand that does not. It returns whether out
+// requires a gradient.
+func (c *flopCounter) product(batch, m, n, k int64, aGrad, bGrad bool) bool {
+	f := 2 * batch * m * n * k
+	c.fwd += f
+	if aGrad {
+		c.bwd += f
+	}
+	if bGrad {
+		c.bwd += f
+	}
+	return aGrad || bGrad
+}
+
+// linear counts x·Wᵀ for rows×in inputs and an out×in weight: the input gradient when x
+// requires one, the weight gradient when the weight trains.
+func (c *flopCounter) linear(rows, in, out int64, xGrad, trains bool) bool {
+	return c.product(1, rows, out, in, xGrad, trains)
+}
+
+// CountStepFLOPs counts one training step of w (forward and backward; see StepFLOPs for what
+// is left out), following the encoder (model/layer.go), the methods and the classification
+// head the way autograd runs them:
+//
+//   - fine-tuning trains every weight: every product has both gradients, down to layer 0,
+//     whose input comes from the trainable embeddings.
+//   - P-tuning v2's prefix keys and values train in every layer, so the backward goes through
+//     every layer down to layer 0 with input gradients only (the frozen weights get none). At
+//     layer 0 the hidden states do not require a gradient: no Q/K/V projection gradients, no
+//     query gradient, only the (prefix-lengthened) key gradient of the scores. Attention is
+//     over P+T keys everywhere; an optional prefix projection adds its two products once per
+//     step.
+//   - FL-tuning's branches train; below the lowest layer with a branch nothing requires a
+//     gradient, and in that layer only the branch's products have backward work (its first
+//     product's weight gradient only).
+//
+// The pooler is computed in the forward (the encoder always computes it) but the classifier
+// reads the last hidden state at [CLS], so no gradient reaches it.
+func CountStepFLOPs(w Workload) (StepFLOPs, error) {
+	opts, err := methods.SettingsNode(w.Options)
+	if err != nil {
+		return StepFLOPs{}, fmt.Errorf("count FLOPs of %s: %w", w.Method, err)
+	}
+	spec, err := methods.NewSpec(w.Method, opts)
+	if err != nil {
+		return StepFLOPs{}, fmt.Errorf("count FLOPs: %w", err)
+	}
+	cfg := w.Config
+	if cfg.NumAttentionHeads < 1 || cfg.HiddenSize%cfg.NumAttentionHeads != 0 {
+		return StepFLOPs{}, fmt.Errorf("count FLOPs: hidden size %d is not a multiple of %d heads", cfg.HiddenSize, cfg.NumAttentionHeads)
+	}
+	b, s := int64(w.Batch), int64(w.Seq)
+	rows, h, inter, nh := b*s, cfg.HiddenSize, cfg.IntermediateSize, cfg.NumAttentionHeads
+	d := h / nh
+
+	var (
+		trainsEncoder bool           // every encoder weight trains
+		prefixLen     int64          // P-tuning v2's P (0: no prefix)
+		branchUnits   int64          // FL-tuning's k
+		branchAt      map[int64]bool // FL-tuning's layers with a branch
+	)
+	var c flopCounter
+	switch o := spec.Options().(type) {
+	case methods.FineTuningOptions:
+		trainsEncoder = true
+	case methods.PTuningV2Options:
+		prefixLen = o.PrefixLen
+		if o.Projection {
+			// Embedding(P, H) → Linear(H, ph) → tanh → Linear(ph, 2·L·H), all trainable.
+			x := c.linear(prefixLen, h, o.ProjectionHidden, true, true)
+			c.linear(prefixLen, o.ProjectionHidden, 2*cfg.NumHiddenLayers*h, x, true)
+		}
+	case methods.FLTuningOptions:
+		branchUnits = o.Units
+		branchAt = map[int64]bool{}
+		for _, l := range o.Layers {
+			branchAt[l] = true
+		}
+		if len(o.Layers) == 0 {
+			for l := int64(0); l < cfg.NumHiddenLayers; l++ {
+				branchAt[l] = true
+			}
+		}
+	default:
+		return StepFLOPs{}, fmt.Errorf("count FLOPs: no FLOP count for method %s", w.Method)
+	}
+
+	// x requires a gradient when something below it trains: the embeddings under fine-tuning.
+	x := trainsEncoder
+	keys := prefixLen + s
+	for l := int64(0); l < cfg.NumHiddenLayers; l++ {
+		q := c.linear(rows, h, h, x, trainsEncoder)
+		k := c.linear(rows, h, h, x, trainsEncoder) || prefixLen > 0 // concatenated with the prefix
+		v := c.linear(rows, h, h, x, trainsEncoder) || prefixLen > 0
+		scores := c.product(b*nh, s, keys, d, q, k) // per example and head: (T×d)·(d×(P+T))
+		ctx := c.product(b*nh, s, d, keys, scores, v)
+		a := c.linear(rows, h, h, ctx, trainsEncoder) || x // + residual
+		f := c.linear(rows, h, inter, a, trainsEncoder)
+		f = c.linear(rows, inter, h, f, trainsEncoder)
+		if branchAt[l] {
+			br := c.linear(rows, h, branchUnits, a, true)
+			f = c.linear(rows, branchUnits, h, br, true) || f
+		}
+		x = f || a // + residual
+	}
+	c.fwd += 2 * b * h * h            // pooler on [CLS]: forward only
+	c.linear(b, h, w.Labels, x, true) // classifier on [CLS]
+	return StepFLOPs{Forward: c.fwd, Backward: c.bwd, Total: c.fwd + c.bwd}, nil
+}

@@ -1,0 +1,82 @@
+package perf
+
+import (
+	"testing"
+
+	"github.com/clue-bench/clue-bench/model"
+)
+
+// TestCountStepFLOPs checks the counter against numbers worked out by hand for a tiny model:
+// batch 2 × seq 3 (6 token rows), hidden 4, 2 heads of 2, FFN 8, 2 layers, 2 labels.
+//
+// Products, 2·m·n·k each:
+//
+//	Q/K/V/attention-out projection  2·6·4·4        = 192
+//	FFN in, FFN out                 2·6·4·8        = 384 each
+//	scores, context (per example and head, 4 of them), T keys: 2·4·3·3·2 = 144 each;
+//	                                with 1 prefix position, 4 keys: 2·4·3·4·2 = 192 each
+//	FL branch with 2 units          2·6·4·2        = 96 each of its two products
+//	pooler on [CLS]                 2·2·4·4        = 64
+//	classifier on [CLS]             2·2·4·2        = 32
+func TestCountStepFLOPs(t *testing.T) {
+	cfg := model.Config{HiddenSize: 4, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 8,
+		MaxPositionEmbeddings: 16, TypeVocabSize: 2, VocabSize: 10, HiddenAct: "gelu"}
+	for _, c := range []struct {
+		name     string
+		method   string
+		options  []string
+		fwd, bwd int64
+	}{
+		// Per layer 4·192 + 2·144 + 2·384 = 1824; forward 2·1824 + 64 + 32 = 3744. Backward:
+		// every layer product twice (2·2·1824 = 7296), the classifier twice (64), the pooler
+		// never (it is not in the loss).
+		{"fine-tuning", "fine-tuning", nil, 3744, 7296 + 64},
+		// Per layer 4·192 + 2·192 + 2·384 = 1920; forward 2·1920 + 96 = 3936. Backward,
+		// input gradients only: layer 0 has no Q/K/V gradients and no query gradient:
+		// 192 (keys) + 2·192 (context) + 192 (attention out) + 2·384 (FFN) = 1536; layer 1
+		// 3·192 + 2·192 + 2·192 + 192 + 2·384 = 2304; the classifier 64.
+		{"p-tuning-v2", "p-tuning-v2", []string{"prefix_len=1"}, 3936, 1536 + 2304 + 64},
+		// The projection Embedding(1, 4) → Linear(4, 3) → Linear(3, 2·2·4): 2·1·4·3 = 24 and
+		// 2·1·3·16 = 96 forward, each with both gradients.
+		{"p-tuning-v2 with projection", "p-tuning-v2", []string{"prefix_len=1", "projection=true", "projection_hidden=3"},
+			3936 + 24 + 96, 1536 + 2304 + 64 + 2*24 + 2*96},
+		// Per layer 1824 + 2·96 = 2016; forward 2·2016 + 96 = 4128. Backward: layer 0 only the
+		// branch: 96 (first weight) + 2·96 (second: input and weight) = 288; layer 1 input
+		// gradients 3·192 + 2·144 + 2·144 + 192 + 2·384 = 2112 plus the branch's 4·96 = 384;
+		// the classifier 64.
+		{"fl-tuning", "fl-tuning", []string{"units=2"}, 4128, 288 + 2112 + 384 + 64},
+		// A branch in layer 1 only: nothing below it has a gradient, and in layer 1 only the
+		// branch (288); forward 2·1824 + 2·96 + 96 = 3936.
+		{"fl-tuning on the top layer", "fl-tuning", []string{"units=2", "layers=[1]"}, 3936, 288 + 64},
+	} {
+		w := Workload{Method: c.method, Options: c.options, Config: cfg, Labels: 2, Batch: 2, Seq: 3}
+		got, err := CountStepFLOPs(w)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got.Forward != c.fwd || got.Backward != c.bwd || got.Total != c.fwd+c.bwd {
+			t.Errorf("%s: %+v, want forward %d backward %d", c.name, got, c.fwd, c.bwd)
+		}
+	}
+	if _, err := CountStepFLOPs(Workload{Method: "no-such-method", Config: cfg, Labels: 2, Batch: 2, Seq: 3}); err == nil {
+		t.Error("an unknown method was counted")
+	}
+}
+
+// TestCountStepFLOPsBase pins the count at BERT-base shapes for fine-tuning against the
+// textbook count: per layer forward 2·tokens·(4H² + 2HI) for the weights plus 4·B·T²·H for
+// scores and context, backward twice that; the classifier three times its forward, the pooler
+// forward only.
+func TestCountStepFLOPsBase(t *testing.T) {
+	w := Sizes()["base"].Workload("fine-tuning", 1, "")
+	got, err := CountStepFLOPs(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const b, s, h, i, l = 8, 128, 768, 3072, 12
+	layers := int64(l) * (2*b*s*(4*h*h+2*h*i) + 4*b*s*s*h)
+	head := 3*int64(2*b*h*2) + 2*b*h*h // classifier forward and both gradients; pooler forward
+	if want := 3*layers + head; got.Total != want {
+		t.Errorf("base fine-tuning: %d FLOPs, want %d", got.Total, want)
+	}
+}

@@ -1,0 +1,333 @@
+package perf
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
+)
+
+// GEMM is one matrix product a training step runs at a size's shapes: Batch independent
+// (M×K)·(K×N) products.
+type GEMM struct {
+	// Kind is the product it belongs to: projection (Q, K, V and attention output, H→H),
+	// ffn-in (H→I), ffn-out (I→H), scores (Q·Kᵀ per example and head) or context (probs·V).
+	Kind string `json:"kind"`
+	// Pass is forward, or which operand's gradient it computes in the backward: input and
+	// weight for the linear layers, a and b (first and second operand) for attention.
+	Pass  string `json:"pass"`
+	Batch int64  `json:"batch"` // 1: a plain 2-D product, as a linear layer folds its rows
+	M     int64  `json:"m"`
+	N     int64  `json:"n"`
+	K     int64  `json:"k"`
+	// TransA and TransB mark an operand that autograd or the layer passes as a transposed view
+	// (Wᵀ in a linear layer's forward, Xᵀ in its weight gradient): BLAS then reads it with a
+	// transpose flag, which can change the kernel's speed.
+	TransA bool `json:"trans_a,omitempty"`
+	TransB bool `json:"trans_b,omitempty"`
+	// Weight is how often one fine-tuning layer runs it: 4 for the projections, 1 otherwise.
+	Weight int `json:"weight"`
+}
+
+// FLOPs of one call, 2·m·n·k per product.
+func (g GEMM) FLOPs() int64 { return 2 * g.Batch * g.M * g.N * g.K }
+
+// StepGEMMs lists the matrix products of one fine-tuning layer at s's shapes: forward and
+// both gradients of each. Token rows are batch × seq; attention runs over seq keys (a
+// P-tuning v2 prefix lengthens them, but the roofline is the size's, not a method's).
+func StepGEMMs(s Size) []GEMM {
+	c := s.Config
+	rows, h, inter := int64(s.Batch*s.Seq), c.HiddenSize, c.IntermediateSize
+	heads, seq := int64(s.Batch)*c.NumAttentionHeads, int64(s.Seq)
+	d := h / c.NumAttentionHeads
+	// linear is y = x·Wᵀ for x (rows×in), W (out×in); its gradients as autograd's mm backward
+	// computes them: dx = dy·W and Wᵀ's gradient xᵀ·dy.
+	linear := func(kind string, in, out int64, weight int) []GEMM {
+		return []GEMM{
+			{Kind: kind, Pass: "forward", Batch: 1, M: rows, N: out, K: in, TransB: true, Weight: weight},
+			{Kind: kind, Pass: "input", Batch: 1, M: rows, N: in, K: out, Weight: weight},
+			{Kind: kind, Pass: "weight", Batch: 1, M: in, N: out, K: rows, TransA: true, Weight: weight},
+		}
+	}
+	out := linear("projection", h, h, 4)
+	out = append(out, linear("ffn-in", h, inter, 1)...)
+	out = append(out, linear("ffn-out", inter, h, 1)...)
+	// scores = q·kᵀ (seq×d)·(d×seq): dq = ds·k, and kᵀ's gradient qᵀ·ds.
+	// context = p·v (seq×seq)·(seq×d): dp = dc·vᵀ, dv = pᵀ·dc.
+	out = append(out,
+		GEMM{Kind: "scores", Pass: "forward", Batch: heads, M: seq, N: seq, K: d, TransB: true, Weight: 1},
+		GEMM{Kind: "scores", Pass: "a", Batch: heads, M: seq, N: d, K: seq, Weight: 1},
+		GEMM{Kind: "scores", Pass: "b", Batch: heads, M: d, N: seq, K: seq, TransA: true, Weight: 1},
+		GEMM{Kind: "context", Pass: "forward", Batch: heads, M: seq, N: d, K: seq, Weight: 1},
+		GEMM{Kind: "context", Pass: "a", Batch: heads, M: seq, N: seq, K: d, TransB: true, Weight: 1},
+		GEMM{Kind: "context", Pass: "b", Batch: heads, M: seq, N: d, K: seq, TransA: true, Weight: 1},
+	)
+	return out
+}
+
+// GEMMKinds are the kinds of StepGEMMs, in report order.
+var GEMMKinds = []string{"projection", "ffn-in", "ffn-out", "scores", "context"}
+
+// GEMMWorkload is what the roofline child measures.
+type GEMMWorkload struct {
+	Size    string `json:"size"`
+	GEMMs   []GEMM `json:"gemms"`
+	Threads int    `json:"threads"`
+	Device  string `json:"device,omitempty"`
+	// MinTimeS is how long each product and dtype is timed at least (after a warm-up call),
+	// in back-to-back calls, at least gemmMinCalls of them; 0 means gemmMinTime.
+	MinTimeS float64 `json:"min_time_s,omitempty"`
+}
+
+// GEMMRate is one product's measured speed in float32 and bfloat16.
+type GEMMRate struct {
+	GEMM
+	// Median time of one call and the calls timed.
+	FP32MS     float64 `json:"fp32_ms"`
+	BF16MS     float64 `json:"bf16_ms"`
+	FP32Calls  int     `json:"fp32_calls"`
+	BF16Calls  int     `json:"bf16_calls"`
+	FP32GFLOPS float64 `json:"fp32_gflops"`
+	BF16GFLOPS float64 `json:"bf16_gflops"`
+}
+
+// GEMMMeasurement is what the roofline child reports.
+type GEMMMeasurement struct {
+	Rates    []GEMMRate `json:"rates"`
+	BLAS     []string   `json:"blas"`
+	BLASCore string     `json:"blas_core,omitempty"`
+	Threads  int        `json:"threads"`
+	Device   string     `json:"device"`
+}
+
+// Roofline is a size's sustained GEMM rate on this libtorch, BLAS, thread count and device.
+type Roofline struct {
+	Size         string   `json:"size"`
+	Rows         int64    `json:"rows"` // batch × seq
+	Hidden       int64    `json:"hidden"`
+	Intermediate int64    `json:"intermediate"`
+	Heads        int64    `json:"heads"`
+	Seq          int64    `json:"seq"`
+	Threads      int      `json:"threads"`
+	Device       string   `json:"device"`
+	BLAS         []string `json:"blas"`
+	BLASCore     string   `json:"blas_core,omitempty"`
+	// FP32GFLOPS and BF16GFLOPS are the rates of one fine-tuning layer's products: their FLOPs,
+	// each counted Weight times, over the time the measured medians add up to.
+	FP32GFLOPS float64    `json:"fp32_gflops"`
+	BF16GFLOPS float64    `json:"bf16_gflops"`
+	Rates      []GEMMRate `json:"rates"`
+}
+
+// Rate is the weighted rate over the products of a kind ("" for all), in GFLOP/s.
+func (r Roofline) Rate(kind string, bf16 bool) float64 {
+	var flops, ms float64
+	for _, g := range r.Rates {
+		if kind != "" && g.Kind != kind {
+			continue
+		}
+		t := g.FP32MS
+		if bf16 {
+			t = g.BF16MS
+		}
+		flops += float64(g.Weight) * float64(g.FLOPs())
+		ms += float64(g.Weight) * t
+	}
+	if ms <= 0 {
+		return 0
+	}
+	return flops / ms / 1e6
+}
+
+// Timing of each product and dtype: a warm-up call (allocation, BLAS buffers, oneDNN's
+// primitive), then back-to-back calls for at least gemmMinTime and gemmMinCalls; past
+// gemmMaxTime one call is enough (bf16 on a CPU without bf16 instructions can take seconds).
+const (
+	gemmMinTime  = 300 * time.Millisecond
+	gemmMinCalls = 5
+	gemmMaxTime  = 2 * time.Second
+)
+
+// RunGEMMs measures w's products in this process, float32 then bfloat16 for each. Like
+// RunOurs it locks the calling goroutine to its OS thread, whose libtorch thread count it sets.
+func RunGEMMs(w GEMMWorkload) (GEMMMeasurement, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if w.Threads > 0 {
+		torchrt.SetNumThreads(w.Threads)
+	}
+	spec := w.Device
+	if spec == "" {
+		spec = "cpu"
+	}
+	dev, err := torchrt.ParseDevice(spec)
+	if err != nil {
+		return GEMMMeasurement{}, fmt.Errorf("roofline %s: %w", w.Size, err)
+	}
+	minTime := gemmMinTime
+	if w.MinTimeS > 0 {
+		minTime = time.Duration(w.MinTimeS * float64(time.Second))
+	}
+	torchrt.ManualSeed(1)
+	out := GEMMMeasurement{BLAS: splitBLAS(torchrt.BLAS()), BLASCore: torchrt.DescribeBLASCore().Core,
+		Threads: torchrt.NumThreads(), Device: torchrt.DeviceString(dev)}
+	for _, g := range w.GEMMs {
+		if g.Batch < 1 || g.M < 1 || g.N < 1 || g.K < 1 {
+			return GEMMMeasurement{}, fmt.Errorf("roofline %s: %s %s: empty shape %+v", w.Size, g.Kind, g.Pass, g)
+		}
+		r := GEMMRate{GEMM: g}
+		if r.FP32MS, r.FP32Calls, err = timeGEMM(g, gotch.Float, dev, minTime); err != nil {
+			return GEMMMeasurement{}, fmt.Errorf("roofline %s: %s %s float32: %w", w.Size, g.Kind, g.Pass, err)
+		}
+		if r.BF16MS, r.BF16Calls, err = timeGEMM(g, gotch.BFloat16, dev, minTime); err != nil {
+			return GEMMMeasurement{}, fmt.Errorf("roofline %s: %s %s bf16: %w", w.Size, g.Kind, g.Pass, err)
+		}
+		r.FP32GFLOPS = float64(g.FLOPs()) / r.FP32MS / 1e6
+		r.BF16GFLOPS = float64(g.FLOPs()) / r.BF16MS / 1e6
+		out.Rates = append(out.Rates, r)
+	}
+	return out, nil
+}
+
+// timeGEMM returns the median time of one call of g in dtype dt on dev, in ms, and the
+// number of calls timed. Operands are random normal; the device is synchronised around each
+// call, and the result is freed after the clock is read.
+func timeGEMM(g GEMM, dt gotch.DType, dev gotch.Device, minTime time.Duration) (float64, int, error) {
+	var s tsx.Scope
+	defer s.Drop()
+	operand := func(rows, cols int64, trans bool) *ts.Tensor {
+		shape := []int64{rows, cols}
+		if trans {
+			shape = []int64{cols, rows}
+		}
+		if g.Batch > 1 {
+			shape = append([]int64{g.Batch}, shape...)
+		}
+		x := s.Do(func() (*ts.Tensor, error) { return ts.Randn(shape, gotch.Float, dev) })
+		if dt != gotch.Float {
+			x = s.Do(func() (*ts.Tensor, error) { return x.Totype(dt, false) })
+		}
+		if trans {
+			x = s.Do(func() (*ts.Tensor, error) { return x.Transpose(-1, -2, false) })
+		}
+		return x
+	}
+	a := operand(g.M, g.K, g.TransA)
+	b := operand(g.K, g.N, g.TransB)
+	if err := s.Err(); err != nil {
+		return 0, 0, err
+	}
+	call := func() (time.Duration, error) {
+		torchrt.Synchronize(dev)
+		t0 := time.Now()
+		y, err := a.Matmul(b, false)
+		torchrt.Synchronize(dev)
+		d := time.Since(t0)
+		tsx.Drop(y)
+		return d, tsx.Err(err)
+	}
+	if _, err := call(); err != nil {
+		return 0, 0, err
+	}
+	var times []float64
+	var total time.Duration
+	for (total < minTime || len(times) < gemmMinCalls) && total < gemmMaxTime {
+		d, err := call()
+		if err != nil {
+			return 0, 0, err
+		}
+		total += d
+		times = append(times, d.Seconds()*1000)
+	}
+	return median(times), len(times), nil
+}
+
+// GEMMs runs w in a child bench process.
+func (r *Runner) GEMMs(ctx context.Context, w GEMMWorkload) (GEMMMeasurement, error) {
+	b, err := json.Marshal(w)
+	if err != nil {
+		return GEMMMeasurement{}, err
+	}
+	var m GEMMMeasurement
+	if err := r.runJSON(ctx, exec.CommandContext(ctx, r.Self, "perf", "--child", "gemm", string(b)), &m); err != nil {
+		return GEMMMeasurement{}, err
+	}
+	if len(m.Rates) != len(w.GEMMs) {
+		return GEMMMeasurement{}, fmt.Errorf("roofline %s: %d rates for %d products", w.Size, len(m.Rates), len(w.GEMMs))
+	}
+	return m, nil
+}
+
+// rooflineOf summarises the roofline child's measurement of s.
+func rooflineOf(s Size, m GEMMMeasurement) Roofline {
+	c := s.Config
+	rl := Roofline{Size: s.Name, Rows: int64(s.Batch * s.Seq), Hidden: c.HiddenSize, Intermediate: c.IntermediateSize,
+		Heads: c.NumAttentionHeads, Seq: int64(s.Seq), Threads: m.Threads, Device: m.Device, BLAS: m.BLAS,
+		BLASCore: m.BLASCore, Rates: m.Rates}
+	rl.FP32GFLOPS, rl.BF16GFLOPS = rl.Rate("", false), rl.Rate("", true)
+	return rl
+}
+
+// sameSetup refuses a roofline taken under another BLAS, kernel, thread count or device
+// than our side's step: a share of it would measure the difference.
+func sameSetup(rl Roofline, ours Measurement) error {
+	a, b := blasSet(rl.BLAS), blasSet(ours.BLAS)
+	switch {
+	case !slices.Equal(a, b):
+		return &IncomparableError{fmt.Sprintf("the %s roofline ran with BLAS %s, our side with %s", rl.Size, strings.Join(a, ", "), strings.Join(b, ", "))}
+	case !strings.EqualFold(rl.BLASCore, ours.BLASCore):
+		return &IncomparableError{fmt.Sprintf("the %s roofline ran OpenBLAS kernel %q, our side %q", rl.Size, rl.BLASCore, ours.BLASCore)}
+	case rl.Threads != ours.Threads:
+		return &IncomparableError{fmt.Sprintf("the %s roofline ran %d threads, our side %d", rl.Size, rl.Threads, ours.Threads)}
+	case rl.Device != ours.Device:
+		return &IncomparableError{fmt.Sprintf("the %s roofline ran on %s, our side on %s", rl.Size, rl.Device, ours.Device)}
+	}
+	return nil
+}
+
+// MeasureThroughput measures, size by size, the roofline and then every method on both sides
+// (Compare), so that each size's roofline is taken in the same stretch of machine load as its
+// steps.
+func MeasureThroughput(ctx context.Context, r *Runner, o CompareOptions) ([]Roofline, []Pair, error) {
+	var rls []Roofline
+	var pairs []Pair
+	for _, s := range o.Sizes {
+		w := GEMMWorkload{Size: s.Name, GEMMs: StepGEMMs(s), Threads: o.Threads, Device: o.Device}
+		m, err := r.GEMMs(ctx, w)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s roofline: %w", s.Name, err)
+		}
+		rl := rooflineOf(s, m)
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "perf: %s roofline: float32 %.1f GFLOP/s, bf16 %.1f GFLOP/s (%d products)\n",
+				s.Name, rl.FP32GFLOPS, rl.BF16GFLOPS, len(rl.Rates))
+		}
+		so := o
+		so.Sizes = []Size{s}
+		ps, err := Compare(ctx, r, so)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, p := range ps {
+			if len(p.Ours) == 0 {
+				continue
+			}
+			if err := sameSetup(rl, p.Ours[0]); err != nil {
+				return nil, nil, err
+			}
+		}
+		rls = append(rls, rl)
+		pairs = append(pairs, ps...)
+	}
+	return rls, pairs, nil
+}

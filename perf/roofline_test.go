@@ -1,0 +1,99 @@
+package perf
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+// TestStepGEMMsAreAFineTuningLayer checks the roofline's products against the FLOP counter:
+// a fine-tuning step is its layers' products (each counted Weight times) plus the pooler's
+// forward and the classifier's forward and two gradients.
+func TestStepGEMMsAreAFineTuningLayer(t *testing.T) {
+	for _, name := range SizeNames() {
+		s := Sizes()[name]
+		var layer int64
+		for _, g := range StepGEMMs(s) {
+			layer += int64(g.Weight) * g.FLOPs()
+		}
+		w := s.Workload("fine-tuning", 1, "")
+		f, err := CountStepFLOPs(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, h := int64(s.Batch), s.Config.HiddenSize
+		if want := s.Config.NumHiddenLayers*layer + 2*b*h*h + 3*2*b*h*w.Labels; f.Total != want {
+			t.Errorf("%s: counter %d FLOPs, layers of StepGEMMs + pooler + classifier %d", name, f.Total, want)
+		}
+	}
+}
+
+func TestRooflineRate(t *testing.T) {
+	// 1 GFLOP each: the projection at 100 GFLOP/s (10 ms) counts four times, the FFN product
+	// at 50 GFLOP/s (20 ms) once: 5 GFLOP in 60 ms.
+	rl := Roofline{Rates: []GEMMRate{
+		{GEMM: GEMM{Kind: "projection", Batch: 1, M: 1000, N: 1000, K: 500, Weight: 4}, FP32MS: 10, BF16MS: 5},
+		{GEMM: GEMM{Kind: "ffn-in", Batch: 1, M: 1000, N: 500, K: 1000, Weight: 1}, FP32MS: 20, BF16MS: 40},
+	}}
+	for _, c := range []struct {
+		kind string
+		bf16 bool
+		want float64
+	}{
+		{"", false, 5e9 / 60e-3 / 1e9},
+		{"", true, 5e9 / 60e-3 / 1e9},
+		{"projection", false, 100},
+		{"ffn-in", true, 25},
+		{"scores", false, 0},
+	} {
+		if got := rl.Rate(c.kind, c.bf16); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("Rate(%q, bf16 %v) = %v, want %v", c.kind, c.bf16, got, c.want)
+		}
+	}
+}
+
+func TestSameSetup(t *testing.T) {
+	blas := []string{"/x/libopenblasp-r0.3.21.so", "/x/libblas.so.3"}
+	rl := Roofline{Size: "builtin", BLAS: blas, BLASCore: "SkylakeX", Threads: 2, Device: "cpu"}
+	ok := Measurement{BLAS: []string{blas[1], blas[0]}, BLASCore: "SkylakeX", Threads: 2, Device: "cpu"}
+	if err := sameSetup(rl, ok); err != nil {
+		t.Errorf("same setup refused: %v", err)
+	}
+	for name, m := range map[string]Measurement{
+		"kernel":  {BLAS: blas, BLASCore: "Prescott", Threads: 2, Device: "cpu"},
+		"BLAS":    {BLAS: blas[:1], BLASCore: "SkylakeX", Threads: 2, Device: "cpu"},
+		"threads": {BLAS: blas, BLASCore: "SkylakeX", Threads: 1, Device: "cpu"},
+		"device":  {BLAS: blas, BLASCore: "SkylakeX", Threads: 2, Device: "cuda:0"},
+	} {
+		var ie *IncomparableError
+		if err := sameSetup(rl, m); !errors.As(err, &ie) {
+			t.Errorf("another %s: %v, want a refusal", name, err)
+		}
+	}
+}
+
+// TestRunGEMMs times a tiny size's products in this process: every product gets a positive
+// rate in both dtypes from at least gemmMinCalls calls.
+func TestRunGEMMs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs libtorch")
+	}
+	s := Size{Name: "tiny", Config: tinyWorkload("fine-tuning").Config, Batch: 2, Seq: 8}
+	w := GEMMWorkload{Size: s.Name, GEMMs: StepGEMMs(s), Threads: 1, MinTimeS: 0.001}
+	m, err := RunGEMMs(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Rates) != len(w.GEMMs) || m.Threads != 1 || m.Device != "cpu" || len(m.BLAS) == 0 {
+		t.Fatalf("%d rates for %d products, %d threads, device %q, BLAS %v", len(m.Rates), len(w.GEMMs), m.Threads, m.Device, m.BLAS)
+	}
+	for _, r := range m.Rates {
+		if !(r.FP32GFLOPS > 0) || !(r.BF16GFLOPS > 0) || r.FP32Calls < gemmMinCalls || r.BF16Calls < gemmMinCalls {
+			t.Errorf("%s %s: %+v", r.Kind, r.Pass, r)
+		}
+	}
+	w.GEMMs = append(w.GEMMs, GEMM{Kind: "projection", Pass: "forward", Batch: 1, M: 0, N: 4, K: 4, Weight: 1})
+	if _, err := RunGEMMs(w); err == nil {
+		t.Error("an empty product was timed")
+	}
+}
