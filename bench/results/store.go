@@ -164,18 +164,12 @@ func (s *Store) Keys() ([]string, error) {
 const TempMaxAge = time.Hour
 
 // CleanTemps removes the temporary files left in the results directory, cells/ and the
-// prediction directories by writers that were killed (see atomicfile.CleanTemps), and returns
-// their names. A live writer's file is never removed.
-func (s *Store) CleanTemps() ([]string, error) {
+// prediction directories of the given cells by writers that were killed (see
+// atomicfile.CleanTemps), and returns their names. A live writer's file is never removed.
+func (s *Store) CleanTemps(keys []string) ([]string, error) {
 	dirs := []string{s.Dir, filepath.Join(s.Dir, "cells")}
-	preds, err := os.ReadDir(filepath.Join(s.Dir, "predictions"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("clean %s: %w", s.Dir, err)
-	}
-	for _, e := range preds {
-		if e.IsDir() {
-			dirs = append(dirs, filepath.Join(s.Dir, "predictions", e.Name()))
-		}
+	for _, k := range keys {
+		dirs = append(dirs, s.PredDir(k))
 	}
 	var removed []string
 	var errs []error

@@ -296,7 +296,7 @@ func TestResultModeAndTempCleaning(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	removed, err := st.CleanTemps()
+	removed, err := st.CleanTemps([]string{c.Key(), "no-such-cell"})
 	if err != nil || len(removed) != 2 {
 		t.Fatalf("CleanTemps = %v, %v; want the two files of the dead writer", removed, err)
 	}
