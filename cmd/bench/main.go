@@ -18,6 +18,7 @@ var (
 func register(c *command) { root.add(c) }
 
 func main() {
+	catchInterrupts()
 	if torchrt.ServeBLASProbe(os.Stdout) {
 		os.Exit(0) // this process only answered bench's test of an OpenBLAS kernel
 	}
