@@ -20,7 +20,7 @@ export CLUE_BENCH_CACHE ?= $(CURDIR)/build/cache
 # on 2 cores, same results. bench sets this itself when it is unset; this is for go test.
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: help setup deps gotch build test test-slurm vet bench bench-smoke bench-extra gate baseline clean
+.PHONY: help setup deps gotch build test test-faults test-slurm vet bench bench-smoke bench-extra gate baseline clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,6 +63,13 @@ test: gotch vet ## run all tests (first run compiles gotch's C++ part: ~3 min), 
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=0 $(GO) vet $(NOCGO_PKGS)
 	CGO_ENABLED=0 $(GO) test -count=1 $(NOCGO_PKGS)
+
+# Not a prerequisite of gotch, so that it never re-prepares gotch: run it after make test or
+# make setup (CI runs it right after make test).
+test-faults: ## kill -9, concurrent workers, a full disk and SIGINT/SIGTERM against the real bench on a tiny matrix (~3 min; full disk needs root)
+	@test -f go.work || { echo "test-faults: go.work missing; run make setup (or make test) first"; exit 1; }
+	$(GO) vet -tags faults ./internal/faults
+	$(GO) test -count=1 -tags faults -timeout 20m -v -run TestFaults ./internal/faults
 
 bench: build ## run the default suite (experiments.yaml) and write the report to $(OUT)/report
 	$(BIN) run -c $(CONFIG) --out $(OUT)

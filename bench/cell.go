@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,7 +41,8 @@ type cellEnv struct {
 }
 
 // runCell trains and evaluates one cell and returns its result. Errors inside the cell become
-// a failed result; only errors of the surroundings (context cancelled) are returned.
+// a failed result; only errors of the surroundings (context cancelled, a results directory
+// that cannot be written) are returned.
 func runCell(env cellEnv, cell plan.Cell) (*results.Result, error) {
 	start := time.Now()
 	res := &results.Result{Cell: cell, Status: results.ResultOK, Log: relPath(env.store.Dir, env.store.LogPath(cell.Key()))}
@@ -52,6 +54,10 @@ func runCell(env cellEnv, cell plan.Cell) (*results.Result, error) {
 	if err != nil {
 		if env.ctx.Err() != nil {
 			return nil, env.ctx.Err()
+		}
+		var se *storeError
+		if errors.As(err, &se) {
+			return nil, se.err
 		}
 		// The one place a cell's error becomes text: cut libtorch's C++ backtrace and gotch's Go
 		// stack, which any tensor error deep in the cell may still carry.
@@ -339,9 +345,16 @@ func collapsed(pred []clue.Prediction, gold []clue.Example) bool {
 	return len(classes) > 1
 }
 
+// storeError is a failure to write into the results directory (a full disk): the cell did
+// not fail, so it is not recorded as failed, and a rerun with room runs it.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
 func writeSubmission(path string, task *clue.Task, exs []clue.Example, pred []clue.Prediction) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+		return &storeError{err}
 	}
 	ids := make([]string, len(exs))
 	for i, ex := range exs {
@@ -352,7 +365,10 @@ func writeSubmission(path string, task *clue.Task, exs []clue.Example, pred []cl
 	if err := clue.WritePredictions(&sb, task, ids, pred); err != nil {
 		return err
 	}
-	return atomicfile.Write(path, []byte(sb.String()))
+	if err := atomicfile.Write(path, []byte(sb.String())); err != nil {
+		return &storeError{err}
+	}
+	return nil
 }
 
 func abbreviate(xs []string, n int) string {

@@ -13,9 +13,12 @@
 //  1. checks the results directory (results.CellStatus). Pending and stale cells run. Done
 //     and failed cells are skipped unless the options say to rerun them, and a cell
 //     another worker holds is left to that worker.
-//  2. claims the cell (results.Store.Claim) and touches the claim while the cell runs. A
-//     dead worker's claim can be taken over. This lets several processes share one results
-//     directory without training a cell twice.
+//  2. claims the cell (results.Store.Claim) and looks at it again under the claim: another
+//     worker may have recorded it since the first look, and then it is skipped. The claim is
+//     touched while the cell runs. A dead worker's claim, or one that cannot be read, is
+//     taken over. This lets several processes share one results directory without training
+//     a cell twice. A result file that does not parse is set aside (renamed, kept) before its
+//     cell reruns.
 //  3. trains the cell. It loads the task's data (package clue), the backbone and its
 //     tokenizer (model, tokenizer), the method (methods) and the task head (heads), and
 //     assembles them through package trainer. It marks the trainable variables and checks
@@ -28,7 +31,9 @@
 //     and releases the claim.
 //
 // An error inside a cell is recorded as a failed result and the matrix goes on. A
-// cancelled context stops after the current step, and nothing is recorded for that cell.
+// cancelled context stops after the current step, and nothing is recorded for that cell; so
+// does a results directory that cannot be written (a full disk), with an error naming the
+// file. Before the first cell, Run removes the temporary files that killed writers left.
 //
 // RunCell runs one cell idempotently, the unit of work of array jobs and pods: it looks at
 // the cell's status first, can wait for another worker that holds it, and reports what

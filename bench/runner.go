@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/clue-bench/clue-bench/bench/plan"
@@ -32,11 +34,35 @@ type RunOptions struct {
 // Summary counts what Run did.
 type Summary struct {
 	Ran, Failed, Skipped, Busy int
+	// Held lists the Busy cells, each with the worker that holds it: they are left to that
+	// worker, which records them.
+	Held []string
 }
+
+// held counts cell as left to the worker that holds it.
+func (s *Summary) held(store *results.Store, cell plan.Cell) {
+	s.Busy++
+	who := store.Holder(cell.Key())
+	if who == "" {
+		who = "a worker that has finished with it since"
+	}
+	s.Held = append(s.Held, fmt.Sprintf("%s s%d (%s)", cell.Name(), cell.Seed, who))
+}
+
+// testHookBeforeClaim, when set, is called between Run's look at a cell and its claim, where
+// another worker can record the cell unseen.
+var testHookBeforeClaim func(plan.Cell)
 
 // Run trains every cell that needs it, one after another, on the calling goroutine. A cell
 // that fails is recorded as failed and the matrix goes on; a cancelled context stops after
-// the current step, leaving finished results and no half-written file.
+// the current step, leaving finished results and no half-written file. A failure to write
+// into the results directory (a full disk) ends the run with an error naming the file: it is
+// not the cell's failure, and a rerun with room runs the cell.
+//
+// A cell is looked at, claimed, and looked at again under the claim: another worker may have
+// recorded it in between, and then it is skipped. Temporary files left by killed writers are
+// removed first, and a result file that does not parse is set aside (kept, renamed) before its
+// cell reruns; both are said on Stderr.
 func Run(ctx context.Context, o RunOptions) (Summary, error) {
 	var sum Summary
 	// libtorch's grad mode and thread count are per OS thread.
@@ -55,6 +81,18 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	store.Warnf = func(format string, a ...any) { fmt.Fprintf(o.Stderr, "warning: "+format+"\n", a...) }
+	keys := make([]string, len(o.Cells))
+	for i, c := range o.Cells {
+		keys[i] = c.Key()
+	}
+	removed, err := store.CleanTemps(keys)
+	if len(removed) > 0 {
+		fmt.Fprintf(o.Stderr, "removed %d temporary file(s) of killed writers: %s\n", len(removed), strings.Join(removed, ", "))
+	}
+	if err != nil {
+		store.Warnf("%v", err) // a leftover file in the way of nothing
+	}
 	git := readGit()
 	disp := newDisplay(o.Stderr, o.TTY, len(o.Cells))
 	defer disp.finish()
@@ -62,21 +100,32 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		st, _ := results.CellStatus(store, cell)
+		st, seen := results.CellStatus(store, cell)
 		switch {
 		case st == results.StatusDone && !o.Force, st == results.StatusFailed && !o.RerunFailed && !o.Force:
 			sum.Skipped++
 			continue
 		case st == results.StatusRunning:
-			sum.Busy++
+			sum.held(store, cell)
 			continue
+		}
+		if testHookBeforeClaim != nil {
+			testHookBeforeClaim(cell)
 		}
 		won, err := store.Claim(cell.Key())
 		if err != nil {
 			return sum, err
 		}
 		if !won {
-			sum.Busy++
+			sum.held(store, cell)
+			continue
+		}
+		if run, err := recheck(store, cell, seen, o.Stderr); !run || err != nil {
+			store.Release(cell.Key())
+			if err != nil {
+				return sum, err
+			}
+			sum.Skipped++
 			continue
 		}
 		res, err := runClaimed(ctx, store, cell, o, info, git, threads, disp, i)
@@ -90,6 +139,31 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// recheck looks at a claimed cell again and reports whether it still needs to run: not when
+// another worker recorded it since the first look, which saw seen. A result that does not
+// parse is set aside first.
+func recheck(store *results.Store, cell plan.Cell, seen *results.Result, stderr io.Writer) (bool, error) {
+	r, err := store.Read(cell.Key())
+	var corrupt *results.CorruptError
+	switch {
+	case errors.As(err, &corrupt):
+		aside, err := store.SetAside(cell.Key())
+		if err != nil {
+			return false, err
+		}
+		fmt.Fprintf(stderr, "warning: %v; kept as %s, the cell runs again\n", corrupt, aside)
+		return true, nil
+	case err != nil:
+		return false, err
+	case r == nil || reflect.DeepEqual(r, seen):
+		return true, nil
+	case results.StatusOf(cell, r) == results.StatusStale:
+		return true, nil // another config's result, as good as none
+	}
+	fmt.Fprintf(stderr, "%s s%d: recorded by another worker meanwhile; skipped\n", cell.Name(), cell.Seed)
+	return false, nil
 }
 
 func runClaimed(ctx context.Context, store *results.Store, cell plan.Cell, o RunOptions, info torchrt.Info, git gitInfo, threads int, disp *display, i int) (*results.Result, error) {
@@ -123,6 +197,8 @@ func runClaimed(ctx context.Context, store *results.Store, cell plan.Cell, o Run
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			logf("interrupted; no result recorded")
+		} else {
+			logf("stopped: %v; no result recorded", err)
 		}
 		return nil, err
 	}

@@ -18,17 +18,24 @@
 // A Store is a results directory. Under cells/ it holds <key>.json (the Result), <key>.log,
 // and <key>.claim while the cell runs. Under predictions/<key>/ it holds the test
 // submission file. Write replaces a result atomically, so a reader sees the old file or the
-// new one; All reads every result back.
+// new one; All reads every result back. A result file that does not parse is a CorruptError,
+// never taken for a missing result; SetAside renames it to <key>.json.corrupt-<time> so that
+// the cell can run again without losing it. Files are written 0644 (under the umask) for a
+// group sharing the directory. CleanTemps removes the temporary files of writers that were
+// killed, and never one a live writer owns (package atomicfile names them for their writer).
 //
 // Claims let several processes share one directory without training a cell twice. Claim
-// creates the claim file exclusively; the worker Touches it while the cell runs and
-// Releases it afterwards. A claim whose process is gone (same host) or that has not been
-// touched for ClaimTTL is stale, and another worker may take it over.
+// writes the claim (host, pid, time) to a temporary file and hard-links it to <key>.claim,
+// which fails if the claim exists: exclusive like an O_EXCL create, but the claim never
+// appears half-written, and one whose write fails never appears at all. The worker Touches
+// it while the cell runs and Releases it afterwards. A claim whose process is gone (same
+// host), that has not been touched for ClaimTTL or that cannot be read is stale, and another
+// worker takes it over, saying so through Store.Warnf.
 //
 // # Status
 //
 // CellStatus looks a plan.Cell up in a Store: pending (no result), done, failed, stale (a
-// result for the cell's Key from another config, so its ID differs) or running (a live
-// claim). The runner decides what to run from it; status commands print it, and Counts
-// sums it up.
+// result for the cell's Key from another config, so its ID differs), corrupt (a result file
+// that does not parse) or running (a live claim). The runner decides what to run from it;
+// status commands print it, and Counts sums it up.
 package results

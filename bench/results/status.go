@@ -1,6 +1,7 @@
 package results
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,24 +17,37 @@ const (
 	StatusFailed  Status = "failed"
 	StatusStale   Status = "stale"   // a result exists for this key but from another config
 	StatusRunning Status = "running" // a live worker holds the claim
+	// StatusCorrupt: the result file exists but does not parse. The cell reruns like a
+	// pending one, and the runner first sets the file aside (Store.SetAside).
+	StatusCorrupt Status = "corrupt"
 )
 
 // CellStatus looks a cell up in the results directory.
 func CellStatus(store *Store, c plan.Cell) (Status, *Result) {
 	r, err := store.Read(c.Key())
 	if err != nil || r == nil {
-		if store.Claimed(c.Key()) {
+		var corrupt *CorruptError
+		switch {
+		case store.Claimed(c.Key()):
 			return StatusRunning, nil
+		case errors.As(err, &corrupt):
+			return StatusCorrupt, nil
 		}
 		return StatusPending, nil
 	}
+	return StatusOf(c, r), r
+}
+
+// StatusOf is the status that the result r (not nil) gives cell c: done, failed, or stale
+// when r is another config's.
+func StatusOf(c plan.Cell, r *Result) Status {
 	switch {
 	case r.Cell.ID != c.ID:
-		return StatusStale, r
+		return StatusStale
 	case r.Status == ResultFailed:
-		return StatusFailed, r
+		return StatusFailed
 	default:
-		return StatusDone, r
+		return StatusDone
 	}
 }
 
@@ -44,7 +58,7 @@ func Counts(sts []Status) string {
 		m[s]++
 	}
 	var parts []string
-	for _, s := range []Status{StatusDone, StatusFailed, StatusStale, StatusRunning, StatusPending} {
+	for _, s := range []Status{StatusDone, StatusFailed, StatusStale, StatusCorrupt, StatusRunning, StatusPending} {
 		if m[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", m[s], s))
 		}

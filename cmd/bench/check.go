@@ -49,9 +49,9 @@ func checkDeviceName(s string) error {
 }
 
 // checkResults reads a results directory the way the commands that list or run cells rely
-// on it, and fails where they would see nothing wrong: the results package treats an
-// unreadable result as no result, so a corrupt file or one from a newer build would show
-// as pending or stale, and running the cell would overwrite it. It checks the results of
+// on it, and fails where they would go wrong: a result from a newer build would show as stale
+// and running the cell would overwrite it. (A result file that does not parse is the store's
+// to handle: status shows it as corrupt, and the runner keeps it aside and reruns the cell.) It checks the results of
 // cells, or every result in the directory when cells is nil. A directory that does not
 // exist yet is fine: running creates it.
 func checkResults(dir string, cells []plan.Cell) error {
@@ -87,6 +87,10 @@ func checkResults(dir string, cells []plan.Cell) error {
 	}
 	for _, k := range keys {
 		r, err := store.Read(k)
+		var corrupt *results.CorruptError
+		if errors.As(err, &corrupt) {
+			continue // the runner sets it aside with a warning and reruns the cell; status shows it
+		}
 		if err != nil {
 			return fmt.Errorf("results %s: %w (move the file away to run the cell again)", dir, err)
 		}

@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,7 +67,7 @@ func runOnDevices(fs *flag.FlagSet, only []string, devices []string, stderr io.W
 	})
 	// SIGINT reaches the workers from the terminal by itself; SIGTERM (a batch system
 	// stopping the job) is sent to this process only and is passed on.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext()
 	defer stop()
 	var mu sync.Mutex // one line at a time on stderr
 	codes := make([]int, len(devices))

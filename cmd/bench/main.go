@@ -24,6 +24,7 @@ var startProcess = func() {}
 var cleanError = func(msg string) string { return msg }
 
 func main() {
+	catchInterrupts() // first: an interrupt during start-up must end with a message too
 	startProcess()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -3,17 +3,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
@@ -131,7 +128,7 @@ func perfFlags(fs *flag.FlagSet) action {
 		}
 		defer logFile.Close()
 
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := interruptContext()
 		defer stop()
 		rep := perf.NewReport(dev, *threads, *waitPolicy)
 		if !skipped["throughput"] {

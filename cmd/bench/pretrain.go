@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -46,7 +44,7 @@ func pretrainFlags(fs *flag.FlagSet) action {
 		if *cache == "" {
 			*cache = builtin.CacheDir()
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := interruptContext()
 		defer stop()
 		dir, err := builtinModel(ctx, *cache, spec, stderr)
 		if err != nil {

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"golang.org/x/term"
 
@@ -98,7 +96,7 @@ func runFlags(fs *flag.FlagSet) action {
 		if f, ok := stderr.(*os.File); ok {
 			o.TTY = term.IsTerminal(int(f.Fd()))
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := interruptContext()
 		defer stop()
 		if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, *pretrainSteps, stderr); err != nil {
 			return err
@@ -106,9 +104,12 @@ func runFlags(fs *flag.FlagSet) action {
 		fmt.Fprintf(stderr, "bench run: %d cells, results in %s\n", len(cells), o.Out)
 		sum, err := bench.Run(ctx, o)
 		fmt.Fprintf(stderr, "bench run: %d ran (%d failed), %d skipped, %d held by other workers\n", sum.Ran, sum.Failed, sum.Skipped, sum.Busy)
+		for _, h := range sum.Held {
+			fmt.Fprintf(stderr, "bench run: left to the worker that holds it: %s\n", h)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return &exitError{code: 130, msg: "interrupted; finished cells are recorded"}
+				return interrupted(ctx, "interrupted; finished cells are recorded")
 			}
 			return err
 		}

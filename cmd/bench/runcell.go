@@ -8,9 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/clue-bench/clue-bench/bench"
 	"github.com/clue-bench/clue-bench/bench/plan"
@@ -74,7 +71,7 @@ func runCellFlags(fs *flag.FlagSet) action {
 		if err := checkResults(o.Out, o.Cells); err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := interruptContext()
 		defer stop()
 		say := func(format string, a ...any) {
 			fmt.Fprintf(stderr, "bench run-cell: cell %d %s: %s\n", *index, cell.Key(), fmt.Sprintf(format, a...))
@@ -91,7 +88,7 @@ func runCellFlags(fs *flag.FlagSet) action {
 		})
 		if err != nil {
 			if errors.Is(err, bench.ErrInterrupted) {
-				return &exitError{code: 130, msg: err.Error()}
+				return interrupted(ctx, err.Error())
 			}
 			return err
 		}

@@ -23,7 +23,13 @@ import (
 const asBench = "CLUE_BENCH_TEST_AS_BENCH"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(asBench) == "1" {
+	switch {
+	case os.Getenv(heldSignal) == "1":
+		reexecWithHeldSignal()
+		os.Exit(3)
+	case os.Getenv(asMain) == "1":
+		main()
+	case os.Getenv(asBench) == "1":
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -26,7 +26,8 @@ func init() {
 		summary: `show each cell of a frozen plan as done, failed, running, pending or stale, from the results
 The plan defaults to DIR/plan.json (written by bench slurm); without one, only cells with a
 result or a claim are listed. When squeue is on the PATH and DIR/slurm/jobs lists submitted
-arrays, each cell's Slurm task state is shown too.`,
+arrays, each cell's Slurm task state is shown too. A result file that does not parse shows as
+corrupt: the next run keeps it aside (as KEY.json.corrupt-TIME) and runs the cell again.`,
 		flags: statusFlags,
 	})
 }
@@ -125,21 +126,37 @@ func statusRows(store *results.Store, frozen *plan.Frozen) ([]statusRow, error) 
 		}
 		return rows, nil
 	}
-	rs, err := store.All()
+	keys, err := store.Keys()
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
-	for _, r := range rs {
+	for _, key := range keys {
+		r, err := store.Read(key)
+		var corrupt *results.CorruptError
+		switch {
+		case errors.As(err, &corrupt):
+			seen[key] = true
+			st := results.StatusCorrupt
+			if store.Claimed(key) {
+				st = results.StatusRunning
+			}
+			rows = append(rows, statusRow{index: -1, name: key, state: st, note: statusNote(store, key, st, nil)})
+			continue
+		case err != nil:
+			return nil, err
+		case r == nil:
+			continue // removed since the listing
+		}
 		st := results.StatusDone
 		switch {
-		case store.Claimed(r.Cell.Key()):
+		case store.Claimed(key):
 			st = results.StatusRunning // a rerun (stale or forced) is under way
 		case r.Status == results.ResultFailed:
 			st = results.StatusFailed
 		}
-		seen[r.Cell.Key()] = true
-		rows = append(rows, statusRow{index: -1, name: r.Cell.Name(), seed: r.Cell.Seed, state: st, note: statusNote(store, r.Cell.Key(), st, r)})
+		seen[key] = true
+		rows = append(rows, statusRow{index: -1, name: r.Cell.Name(), seed: r.Cell.Seed, state: st, note: statusNote(store, key, st, r)})
 	}
 	claims, _ := filepath.Glob(filepath.Join(store.Dir, "cells", "*.claim"))
 	sort.Strings(claims)
@@ -169,6 +186,8 @@ func statusNote(store *results.Store, key string, st results.Status, r *results.
 		return msg
 	case st == results.StatusStale:
 		return "result from another config; reruns"
+	case st == results.StatusCorrupt:
+		return "result file does not parse; the next run keeps it as " + key + ".json.corrupt-TIME and reruns"
 	case st != results.StatusRunning && fileExists(filepath.Join(store.Dir, "cells", key+".claim")):
 		return "claim of a worker that is gone; the next run takes it over"
 	}

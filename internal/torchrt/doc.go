@@ -15,7 +15,9 @@
 // it is set (idle OpenMP threads that spin take the cores that OpenBLAS's own threads need),
 // and OPENBLAS_CORETYPE when OpenBLAS fell back to a generic kernel on a CPU that runs a
 // better one and the variable is unset (blascore.go: the choice table, and a test GEMM in a
-// child process, answered by ServeBLASProbe, that must give the default kernel's bits).
+// child process, answered by ServeBLASProbe, that must give the default kernel's bits). An
+// interrupt that arrives while the new image loads is held for it and sent again once the
+// program catches signals (startsignal.go).
 //
 // libtorch's grad mode and thread settings belong to the OS thread, and goroutines move
 // between OS threads. Every goroutine that runs libtorch work must therefore be locked to its

@@ -2,7 +2,6 @@ package torchrt
 
 import (
 	"os"
-	"syscall"
 )
 
 // reexecMarker is set in the environment of the re-executed process, so that a failed or
@@ -15,9 +14,12 @@ const reexecMarker = "CLUE_BENCH_REEXEC"
 // is unset. Both are read before main runs, so setting them means replacing the process image:
 // EnsureEnv re-executes the program with the same arguments and the variables added. Call it
 // first thing in main, after ServeBLASProbe. It returns, doing nothing, when there is nothing to
-// add, in the re-executed process, or when re-executing fails.
+// add, in the re-executed process, or when re-executing fails. An interrupt (SIGINT, SIGTERM)
+// that arrives while the new image starts is held for it and sent again when the re-executed
+// process calls EnsureEnv: install the program's signal handling before calling it.
 func EnsureEnv() {
 	if _, again := os.LookupEnv(reexecMarker); again {
+		resendStartSignal()
 		return
 	}
 	var add []string
@@ -37,5 +39,5 @@ func EnsureEnv() {
 		return
 	}
 	env := append(append(os.Environ(), add...), reexecMarker+"=1")
-	_ = syscall.Exec(exe, os.Args, env) // returns only on failure: run on as we are
+	_ = execHoldingSignals(exe, os.Args, env) // returns only on failure: run on as we are
 }
