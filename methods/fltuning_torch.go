@@ -3,7 +3,6 @@
 package methods
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -23,14 +22,8 @@ const flKernelStd = 0.02
 // Attach implements Method. Variables, in transformers' (out, in) layout:
 // p.layer.N.intermediate.{weight (k, H), bias (k)} and p.layer.N.output.{weight (H, k), bias (H)}.
 func (m *FLTuning) Attach(p *nn.Path, enc *model.Encoder) error {
-	if enc == nil {
-		return errors.New("fl-tuning: no encoder")
-	}
-	if m.branch != nil {
-		return errors.New("fl-tuning: already attached")
-	}
-	if err := checkPath(p); err != nil {
-		return fmt.Errorf("fl-tuning: %w", err)
+	if err := readyToAttach("fl-tuning", p, enc, m.branch != nil); err != nil {
+		return err
 	}
 	cfg := enc.Cfg
 	layers, err := m.selected(cfg)

@@ -3,7 +3,6 @@
 package methods
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/sugarme/gotch/nn"
@@ -22,14 +21,8 @@ const prefixStd = 0.02
 // projection (P, H) plus p.prefix_encoder.transform.{0,2}.{weight,bias}, Linear layers in
 // transformers' (out, in) layout. Weights are TruncatedNormal(0.02), biases zero.
 func (m *PTuningV2) Attach(p *nn.Path, enc *model.Encoder) error {
-	if enc == nil {
-		return errors.New("p-tuning-v2: no encoder")
-	}
-	if m.prefix != nil {
-		return errors.New("p-tuning-v2: already attached")
-	}
-	if err := checkPath(p); err != nil {
-		return fmt.Errorf("p-tuning-v2: %w", err)
+	if err := readyToAttach("p-tuning-v2", p, enc, m.prefix != nil); err != nil {
+		return err
 	}
 	cfg := enc.Cfg
 	if err := m.check(cfg); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/tsx"
+	"github.com/clue-bench/clue-bench/model"
 )
 
 // torchErr cuts a gotch error down to libtorch's message (shared with the other packages).
@@ -85,6 +86,21 @@ func (ps *paramSet) add(p *nn.Path, sub []string, name string, dims []int64, std
 	}
 	ps.names[full] = true
 	return v, nil
+}
+
+// readyToAttach makes the checks every Attach starts with: there is an encoder, the method is
+// not attached already, and its path is outside the encoder's namespace. Errors name the method.
+func readyToAttach(name string, p *nn.Path, enc *model.Encoder, attached bool) error {
+	switch {
+	case enc == nil:
+		return fmt.Errorf("%s: no encoder", name)
+	case attached:
+		return fmt.Errorf("%s: already attached", name)
+	}
+	if err := checkPath(p); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }
 
 // checkPath rejects a method path inside the encoder's namespace or at the root, where the

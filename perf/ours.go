@@ -120,14 +120,7 @@ func RunOurs(w Workload) (Measurement, error) {
 	if w.Steps < 1 || w.Batch < 1 || w.Seq < 1 || w.Labels < 2 {
 		return Measurement{}, fmt.Errorf("workload %s/%s: steps, batch and seq must be positive and labels at least 2", w.Size, w.Method)
 	}
-	if w.Threads > 0 {
-		torchrt.SetNumThreads(w.Threads)
-	}
-	spec := w.Device
-	if spec == "" {
-		spec = "cpu"
-	}
-	dev, err := torchrt.ParseDevice(spec)
+	dev, err := childDevice(w.Threads, w.Device)
 	if err != nil {
 		return Measurement{}, fmt.Errorf("workload %s/%s: %w", w.Size, w.Method, err)
 	}
@@ -235,4 +228,16 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// childDevice sets a measuring child's libtorch thread count (0 = leave it) on the calling OS
+// thread and parses its device ("" = the CPU).
+func childDevice(threads int, spec string) (gotch.Device, error) {
+	if threads > 0 {
+		torchrt.SetNumThreads(threads)
+	}
+	if spec == "" {
+		spec = "cpu"
+	}
+	return torchrt.ParseDevice(spec)
 }

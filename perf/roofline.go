@@ -163,14 +163,7 @@ const (
 func RunGEMMs(w GEMMWorkload) (GEMMMeasurement, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if w.Threads > 0 {
-		torchrt.SetNumThreads(w.Threads)
-	}
-	spec := w.Device
-	if spec == "" {
-		spec = "cpu"
-	}
-	dev, err := torchrt.ParseDevice(spec)
+	dev, err := childDevice(w.Threads, w.Device)
 	if err != nil {
 		return GEMMMeasurement{}, fmt.Errorf("roofline %s: %w", w.Size, err)
 	}

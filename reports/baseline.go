@@ -3,7 +3,6 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -11,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/clue-bench/clue-bench/internal/atomicfile"
+	"github.com/clue-bench/clue-bench/internal/jsonerr"
 )
 
 // BaselineSchema is bumped when the baseline file changes incompatibly.
@@ -80,7 +80,7 @@ func ReadBaseline(path string) (*Baseline, error) {
 	dec.DisallowUnknownFields()
 	var b Baseline
 	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", path, jsonErrLine(data, err))
+		return nil, fmt.Errorf("baseline %s: %w", path, jsonerr.WithLine(data, err))
 	}
 	if b.Schema != BaselineSchema {
 		return nil, fmt.Errorf("baseline %s: field schema: %d, this build reads %d", path, b.Schema, BaselineSchema)
@@ -100,23 +100,6 @@ func ReadBaseline(path string) (*Baseline, error) {
 		seen[k] = true
 	}
 	return &b, nil
-}
-
-// jsonErrLine adds the line to JSON errors that carry a byte offset.
-func jsonErrLine(data []byte, err error) error {
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < 0 || off > int64(len(data)) {
-		return err
-	}
-	return fmt.Errorf("line %d: %w", bytes.Count(data[:off], []byte("\n"))+1, err)
 }
 
 // Verdicts of a comparison.

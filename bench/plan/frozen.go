@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/clue-bench/clue-bench/internal/atomicfile"
+	"github.com/clue-bench/clue-bench/internal/jsonerr"
 )
 
 // FrozenSchema is bumped when Frozen changes incompatibly; ReadFrozen refuses other versions.
@@ -89,7 +90,7 @@ func parseFrozen(b []byte) (*Frozen, error) {
 		Schema *int `json:"schema"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, jsonError(b, err)
+		return nil, jsonerr.WithLine(b, err)
 	}
 	switch {
 	case head.Schema == nil:
@@ -101,7 +102,7 @@ func parseFrozen(b []byte) (*Frozen, error) {
 	dec.DisallowUnknownFields()
 	var f Frozen
 	if err := dec.Decode(&f); err != nil {
-		return nil, jsonError(b, err)
+		return nil, jsonerr.WithLine(b, err)
 	}
 	for _, c := range []struct{ name, v string }{{"backbone", f.Backbone}, {"data_dir", f.DataDir}, {"out", f.Out}, {"device", f.Device}} {
 		if c.v == "" {
@@ -130,21 +131,4 @@ func parseFrozen(b []byte) (*Frozen, error) {
 		seen[c.Key()] = i
 	}
 	return &f, nil
-}
-
-// jsonError adds the line number to JSON syntax and type errors.
-func jsonError(b []byte, err error) error {
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < 0 || off > int64(len(b)) {
-		return err
-	}
-	return fmt.Errorf("line %d: %w", 1+bytes.Count(b[:off], []byte("\n")), err)
 }

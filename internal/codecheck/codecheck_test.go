@@ -162,27 +162,7 @@ func TestLibraryCodeNeverExits(t *testing.T) {
 	fset := token.NewFileSet()
 	var findings []string
 	files := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			name := d.Name()
-			if rel != "." && (rel == "build" || name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
-				return filepath.SkipDir
-			}
-			if rel != "." {
-				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-					return filepath.SkipDir // another module
-				}
-			}
-			return nil
-		}
-		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
-			return nil
-		}
+	err := walkSources(root, func(rel, path string) error {
 		f, err := parser.ParseFile(fset, rel, readFile(t, path), 0)
 		if err != nil {
 			return err
@@ -204,6 +184,35 @@ func TestLibraryCodeNeverExits(t *testing.T) {
 		t.Errorf("%d calls that exit or panic in library code (use the error-returning form and return the error; see this file for what is allowed):\n%s",
 			len(findings), strings.Join(findings, "\n"))
 	}
+}
+
+// walkSources calls fn for every non-test .go file of the module under root (rel is its
+// slash-separated path from root), skipping build outputs, testdata, vendored, hidden and
+// underscore folders and nested modules.
+func walkSources(root string, fn func(rel, path string) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			name := d.Name()
+			if rel != "." && (rel == "build" || name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			if rel != "." {
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir // another module
+				}
+			}
+			return nil
+		}
+		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
+			return nil
+		}
+		return fn(rel, path)
+	})
 }
 
 func readFile(t *testing.T, path string) []byte {
@@ -281,22 +290,7 @@ func TestPackageDocsInDocGo(t *testing.T) {
 	root := moduleRoot(t)
 	docs := map[string][]string{} // directory → files with a package comment
 	pkgs := map[string]bool{}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			name := d.Name()
-			if rel != "." && (rel == "build" || name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
-			return nil
-		}
+	err := walkSources(root, func(rel, path string) error {
 		f, err := parser.ParseFile(token.NewFileSet(), rel, readFile(t, path), parser.PackageClauseOnly|parser.ParseComments)
 		if err != nil {
 			return err
