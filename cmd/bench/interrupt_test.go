@@ -1,3 +1,5 @@
+//go:build cgo
+
 package main
 
 import (
@@ -29,7 +31,7 @@ func mainCommand(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), asMain+"=1", "OMP_WAIT_POLICY=passive", "OPENBLAS_CORETYPE=SKYLAKEX")
+	cmd.Env = append(os.Environ(), asMain+"=1", "OMP_WAIT_POLICY=passive")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	return cmd, &stderr
@@ -72,7 +74,7 @@ func TestInterruptWhileReexecuting(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "version")
-	cmd.Env = append(os.Environ(), heldSignal+"=1", "OMP_WAIT_POLICY=passive", "OPENBLAS_CORETYPE=SKYLAKEX")
+	cmd.Env = append(os.Environ(), heldSignal+"=1", "OMP_WAIT_POLICY=passive")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()

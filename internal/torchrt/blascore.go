@@ -3,6 +3,7 @@ package torchrt
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // OpenBLAS picks its compute kernels once, when it is loaded, from the CPU's family and model
@@ -206,13 +208,21 @@ func upgradeCore() (string, string) {
 // probeResult is what a probe child reports: the kernel it ran and the checksum of its GEMMs.
 type probeResult struct{ core, sum string }
 
+// probeTimeout bounds a probe child: it loads libtorch and runs four small GEMMs (well under
+// a second here).
+const probeTimeout = 30 * time.Second
+
 // runProbe runs this executable as a probe child with OPENBLAS_CORETYPE=core.
 func runProbe(core string) (probeResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return probeResult{}, err
 	}
-	cmd := exec.Command(exe)
+	// A child that does not answer within probeTimeout failed the test: a kernel that hangs
+	// is no better than one that crashes.
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), CoreEnv+"="+core, probeEnv+"=1", "OMP_WAIT_POLICY="+DefaultWaitPolicy)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -26,7 +26,9 @@ func EnsureEnv() {
 	if _, set := os.LookupEnv("OMP_WAIT_POLICY"); !set {
 		add = append(add, "OMP_WAIT_POLICY="+DefaultWaitPolicy)
 	}
-	if _, set := os.LookupEnv(CoreEnv); !set {
+	// A probe child that did not answer (a program whose main does not call ServeBLASProbe,
+	// e.g. a test binary running its tests) must not probe again: that would recurse.
+	if _, set := os.LookupEnv(CoreEnv); !set && os.Getenv(probeEnv) == "" {
 		if core, why := upgradeCore(); core != "" {
 			add = append(add, CoreEnv+"="+core, coreChoiceEnv+"="+why)
 		}
