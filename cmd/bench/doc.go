@@ -2,10 +2,17 @@
 // tuning methods × settings × seeds, and turns the results into tables.
 //
 // Each subcommand lives in its own file and registers itself in init; main only dispatches.
-// main first calls torchrt.EnsureWaitPolicy, which may re-execute the binary once so that
-// OpenMP starts with OMP_WAIT_POLICY=passive. run(args, stdout, stderr) then picks the
-// command and turns its error into the exit status. An exitError carries a specific status,
-// for example 1 when a cell failed or 2 for a usage error. Tests call run directly.
+// main first installs interrupt handling (interrupt.go), then, in the libtorch build
+// (torch.go), answers bench's OpenBLAS kernel probe if it was started as one and calls
+// torchrt.EnsureEnv, which may re-execute the binary once so that OpenMP and OpenBLAS start
+// with OMP_WAIT_POLICY=passive and a better kernel. run(args, stdout, stderr) then picks the
+// command (cli.go: flags, usage, exit statuses) and turns its error into the exit status. An
+// exitError carries a specific status, for example 1 when a cell failed or 2 for a usage
+// error. Tests call run directly.
+//
+// Built without cgo (CGO_ENABLED=0) there is no libtorch: torch.go and the commands that
+// train or touch tensors are left out, and nolibtorch.go puts stand-ins in their place that
+// say so; planning, status, reports, accounting and data commands work as in the full build.
 //
 // # Commands
 //
