@@ -305,6 +305,7 @@ func TestFreezeBackbones(t *testing.T) {
 		{"both", `"backbones": {`, `"backbone": "builtin", "backbones": {`, "fields backbone and backbones are both set"},
 		{"empty", `"nezha": "` + f.Backbones["nezha"] + `",`, ``, `backbone "nezha" is not in field backbones`},
 		{"empty dir", `"roberta": "builtin"`, `"roberta": ""`, "field backbones: roberta is empty"},
+		{"bad name", `"roberta": "builtin"`, `"roberta": "builtin", "../up": "builtin"`, `field backbones: name "../up"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := strings.Replace(string(b), tc.from, tc.to, 1)

@@ -153,8 +153,12 @@ func parseFrozen(b []byte) (*Frozen, error) {
 	if f.Backbones != nil && len(f.Backbones) == 0 {
 		return nil, errors.New("field backbones is empty")
 	}
-	for name, dir := range f.Backbones {
-		if dir == "" {
+	for _, name := range sortedKeys(f.Backbones) {
+		// Names become part of result file names, as in a config.
+		if !backboneName.MatchString(name) {
+			return nil, fmt.Errorf("field backbones: name %q: want lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", name)
+		}
+		if f.Backbones[name] == "" {
 			return nil, fmt.Errorf("field backbones: %s is empty", name)
 		}
 	}
