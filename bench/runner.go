@@ -18,15 +18,18 @@ import (
 
 // RunOptions controls Run.
 type RunOptions struct {
-	Cells       []plan.Cell // the cells to consider, in order (already filtered and sharded)
-	Out         string      // results directory
-	ModelDir    string      // resolved backbone directory
-	DataDir     string      // resolved data directory
-	Device      string      // auto | cpu | cuda | cuda:N
-	Threads     int         // libtorch threads; 0 = all logical cores
-	Force       bool        // rerun done cells too
-	RerunFailed bool        // rerun failed cells (otherwise skipped)
-	Limit       int         // cap optimiser steps per cell (smoke runs); 0 = none
+	Cells    []plan.Cell // the cells to consider, in order (already filtered and sharded)
+	Out      string      // results directory
+	ModelDir string      // resolved backbone directory, for cells that name no backbone
+	// ModelDirs are the resolved directories of named backbones, for cells of a config with
+	// several (plan.Cell.BackboneName); a cell whose backbone has none here is an error.
+	ModelDirs   map[string]string
+	DataDir     string // resolved data directory
+	Device      string // auto | cpu | cuda | cuda:N
+	Threads     int    // libtorch threads; 0 = all logical cores
+	Force       bool   // rerun done cells too
+	RerunFailed bool   // rerun failed cells (otherwise skipped)
+	Limit       int    // cap optimiser steps per cell (smoke runs); 0 = none
 	Stderr      io.Writer
 	TTY         bool // draw progress bars instead of log lines
 }
@@ -65,6 +68,12 @@ var testHookBeforeClaim func(plan.Cell)
 // cell reruns; both are said on Stderr.
 func Run(ctx context.Context, o RunOptions) (Summary, error) {
 	var sum Summary
+	// A cell whose backbone has no directory is the caller's mistake: say so before any runs.
+	for _, c := range o.Cells {
+		if _, err := o.modelDir(c); err != nil {
+			return sum, err
+		}
+	}
 	// libtorch's grad mode and thread count are per OS thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -190,8 +199,12 @@ func runClaimed(ctx context.Context, store *results.Store, cell plan.Cell, o Run
 		}
 	}()
 	defer close(stop)
+	modelDir, err := o.modelDir(cell) // checked by Run before any cell
+	if err != nil {
+		return nil, err
+	}
 	disp.startCell(i, len(o.Cells), cell.Name()+fmt.Sprintf(" s%d", cell.Seed))
-	env := cellEnv{ctx: ctx, modelDir: o.ModelDir, dataDir: o.DataDir, store: store, limit: o.Limit,
+	env := cellEnv{ctx: ctx, modelDir: modelDir, dataDir: o.DataDir, store: store, limit: o.Limit,
 		progress: disp, logf: logf, runtime: info, provGit: git, threadsOn: threads}
 	res, err := runCell(env, cell)
 	if err != nil {
@@ -215,4 +228,15 @@ func runClaimed(ctx context.Context, store *results.Store, cell plan.Cell, o Run
 	disp.endCell(res.Status, headline)
 	logf("%s %s", res.Status, headline)
 	return res, nil
+}
+
+// modelDir is the resolved directory of the cell's backbone.
+func (o *RunOptions) modelDir(cell plan.Cell) (string, error) {
+	if cell.BackboneName == "" {
+		return o.ModelDir, nil
+	}
+	if d, ok := o.ModelDirs[cell.BackboneName]; ok {
+		return d, nil
+	}
+	return "", fmt.Errorf("cell %s: no directory for backbone %q", cell.Key(), cell.BackboneName)
 }

@@ -46,9 +46,10 @@ type CellOptions struct {
 	Wait bool
 	// Poll is how often a held cell is looked at while waiting; 0 means DefaultCellPoll.
 	Poll time.Duration
-	// Resolve, when set, is called once before the cell is first claimed and gives
-	// Run.ModelDir and Run.DataDir: a cell that turns out done or held never pays for
-	// building its inputs (the built-in backbone can take minutes).
+	// Resolve, when set, is called once before the cell is first claimed and gives the
+	// directory of the cell's backbone (Run.ModelDir, or Run.ModelDirs' entry for a cell
+	// that names its backbone) and Run.DataDir: a cell that turns out done or held never
+	// pays for building its inputs (the built-in backbone can take minutes).
 	Resolve func(ctx context.Context) (modelDir, dataDir string, err error)
 	// Waiting, when set, is called once, when RunCell starts waiting for another worker.
 	Waiting func()
@@ -102,8 +103,14 @@ func RunCell(ctx context.Context, o CellOptions) (CellOutcome, *results.Result, 
 		}
 		if !resolved && o.Resolve != nil {
 			var err error
-			if ro.ModelDir, ro.DataDir, err = o.Resolve(ctx); err != nil {
+			var modelDir string
+			if modelDir, ro.DataDir, err = o.Resolve(ctx); err != nil {
 				return 0, nil, err
+			}
+			if cell.BackboneName == "" {
+				ro.ModelDir = modelDir
+			} else {
+				ro.ModelDirs = map[string]string{cell.BackboneName: modelDir}
 			}
 			resolved = true
 		}

@@ -216,6 +216,11 @@ func (c *Comparison) Err() error {
 // WriteTable prints the regressions and improvements (every delta when all is set) as a table,
 // then a one-line count.
 func (c *Comparison) WriteTable(w io.Writer, all bool) error {
+	// Baselines of several backbones name each entry's backbone in a first column.
+	multi := false
+	for _, d := range c.Deltas {
+		multi = multi || d.Backbone != ""
+	}
 	var rows [][]string
 	for _, d := range c.Deltas {
 		if d.Verdict == Same && !all {
@@ -225,11 +230,18 @@ func (c *Comparison) WriteTable(w io.Writer, all bool) error {
 		if d.FewSeeds {
 			thr += " (floor; few seeds)"
 		}
-		rows = append(rows, []string{d.Setting, TaskName(d.Task), MethodName(d.Method), d.Metric,
-			markdownStyle.summary(d.Summary), markdownStyle.summary(d.Current), fmt.Sprintf("%+.2f", d.Change), thr, d.Verdict})
+		row := []string{d.Setting, TaskName(d.Task), MethodName(d.Method), d.Metric,
+			markdownStyle.summary(d.Summary), markdownStyle.summary(d.Current), fmt.Sprintf("%+.2f", d.Change), thr, d.Verdict}
+		if multi {
+			row = append([]string{d.Backbone}, row...)
+		}
+		rows = append(rows, row)
 	}
 	if len(rows) > 0 {
 		header := []string{"Setting", "Task", "Method", "Metric", "Baseline", "Current", "Change (+ = better)", "Threshold", "Verdict"}
+		if multi {
+			header = append([]string{"Backbone"}, header...)
+		}
 		if err := renderMarkdown(w, header, rows); err != nil {
 			return err
 		}

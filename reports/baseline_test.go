@@ -100,8 +100,8 @@ func TestCompare(t *testing.T) {
 
 func TestCompareThreshold(t *testing.T) {
 	b := &Baseline{Z: 3, Floor: 1, Entries: []BaselineEntry{
-		{Key: Key{"full", "afqmc", "fl-tuning"}, Metric: "accuracy", HigherIsBetter: true, Summary: Summary{Mean: 74, Std: 1, N: 3}},
-		{Key: Key{"full", "afqmc", "fl-tuning"}, Metric: "macro_f1", HigherIsBetter: true, Summary: Summary{Mean: 69, Std: 1, N: 3}},
+		{Key: Key{Setting: "full", Task: "afqmc", Method: "fl-tuning"}, Metric: "accuracy", HigherIsBetter: true, Summary: Summary{Mean: 74, Std: 1, N: 3}},
+		{Key: Key{Setting: "full", Task: "afqmc", Method: "fl-tuning"}, Metric: "macro_f1", HigherIsBetter: true, Summary: Summary{Mean: 69, Std: 1, N: 3}},
 	}}
 	// Current std 1 too: threshold exactly 3. A 2.9 drop is noise.
 	c := Compare(b, loadStore(t, seeds("afqmc", "fl-tuning", 70.1, 71.1, 72.1)))

@@ -151,7 +151,7 @@ func checkConvergence(cr *ClaimResult, groups []*Group, keep func(*Group) bool) 
 	}
 	var per []string
 	for _, t := range rat.PerTask {
-		per = append(per, fmt.Sprintf("%s/%s %.2f×", t.Setting, TaskName(t.Task), t.Ratio))
+		per = append(per, fmt.Sprintf("%s %.2f×", withBackbone(t.Backbone, t.Setting+"/"+TaskName(t.Task)), t.Ratio))
 		if !contains(cr.Settings, t.Setting) {
 			cr.Settings = append(cr.Settings, t.Setting)
 		}

@@ -50,6 +50,7 @@ func Convergence(groups []*Group) []ConvRow {
 // TaskRatio is a convergence ratio on one (setting, task): the baseline's mean steps-to-best
 // divided by the method's, so > 1 means the method reaches its best sooner.
 type TaskRatio struct {
+	Backbone string  `json:"backbone,omitempty"`
 	Setting  string  `json:"setting"`
 	Task     string  `json:"task"`
 	Method   Summary `json:"method_steps"`
@@ -80,12 +81,12 @@ func ConvergenceRatios(groups []*Group, method, baseline string, keep func(*Grou
 		if g.Method != method || (keep != nil && !keep(g)) {
 			continue
 		}
-		b, ok := rows[Key{Setting: g.Setting, Task: g.Task, Method: baseline}]
+		b, ok := rows[Key{Backbone: g.Backbone, Setting: g.Setting, Task: g.Task, Method: baseline}]
 		m := rows[g.Key]
 		if !ok || m.BestStep.Mean <= 0 {
 			continue
 		}
-		tr := TaskRatio{Setting: g.Setting, Task: g.Task, Method: m.BestStep, Baseline: b.BestStep, Ratio: b.BestStep.Mean / m.BestStep.Mean}
+		tr := TaskRatio{Backbone: g.Backbone, Setting: g.Setting, Task: g.Task, Method: m.BestStep, Baseline: b.BestStep, Ratio: b.BestStep.Mean / m.BestStep.Mean}
 		out.PerTask = append(out.PerTask, tr)
 		ratios = append(ratios, tr.Ratio)
 	}
@@ -98,11 +99,19 @@ func ConvergenceRatios(groups []*Group, method, baseline string, keep func(*Grou
 func writeConvergenceMarkdown(w io.Writer, groups []*Group, interpolated []string) error {
 	fmt.Fprintf(w, "## Convergence\n\n")
 	fmt.Fprintf(w, "Optimiser steps until a run's best dev %s and until it first reaches 95%% of that best, mean ± std over seeds (n).\n\n", "headline score")
+	// With several backbones every row names its backbone in a first column.
+	multi := severalBackbones(groups)
+	lead := func(backbone string, row ...string) []string {
+		if multi {
+			return append([]string{backbone}, row...)
+		}
+		return row
+	}
 	var rows [][]string
 	for _, r := range Convergence(groups) {
-		rows = append(rows, []string{r.Setting, TaskName(r.Task), MethodName(r.Method), fmtSteps(r.BestStep), fmtSteps(r.Step95)})
+		rows = append(rows, lead(r.Backbone, r.Setting, TaskName(r.Task), MethodName(r.Method), fmtSteps(r.BestStep), fmtSteps(r.Step95)))
 	}
-	if err := renderMarkdown(w, []string{"Setting", "Task", "Method", "Steps to best", "Steps to 95% of best"}, rows); err != nil {
+	if err := renderMarkdown(w, lead("Backbone", "Setting", "Task", "Method", "Steps to best", "Steps to 95% of best"), rows); err != nil {
 		return err
 	}
 	rat := ConvergenceRatios(groups, "fl-tuning", "p-tuning-v2", nil)
@@ -111,10 +120,10 @@ func writeConvergenceMarkdown(w io.Writer, groups []*Group, interpolated []strin
 			MethodName(rat.Method), MethodName(rat.Baseline), MethodName(rat.Baseline), MethodName(rat.Method), MethodName(rat.Method))
 		rows = rows[:0]
 		for _, t := range rat.PerTask {
-			rows = append(rows, []string{t.Setting, TaskName(t.Task), fmtSteps(t.Method), fmtSteps(t.Baseline), fmt.Sprintf("%.2f×", t.Ratio)})
+			rows = append(rows, lead(t.Backbone, t.Setting, TaskName(t.Task), fmtSteps(t.Method), fmtSteps(t.Baseline), fmt.Sprintf("%.2f×", t.Ratio)))
 		}
-		rows = append(rows, []string{"all", fmt.Sprintf("overall (%d)", rat.N), "", "", fmt.Sprintf("%.2f×", rat.Overall)})
-		if err := renderMarkdown(w, []string{"Setting", "Task", MethodName(rat.Method) + " steps", MethodName(rat.Baseline) + " steps", "Ratio"}, rows); err != nil {
+		rows = append(rows, lead("all", "all", fmt.Sprintf("overall (%d)", rat.N), "", "", fmt.Sprintf("%.2f×", rat.Overall)))
+		if err := renderMarkdown(w, lead("Backbone", "Setting", "Task", MethodName(rat.Method)+" steps", MethodName(rat.Baseline)+" steps", "Ratio"), rows); err != nil {
 			return err
 		}
 	}

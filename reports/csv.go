@@ -14,9 +14,15 @@ var csvHeader = []string{"setting", "split", "regime", "task", "method", "seed",
 
 // WriteCSV writes results.csv in long format: one row per ok cell and metric, so that any
 // tool can regroup it. Failed cells have no metrics and are listed in tables.md instead.
+// Results of several backbones have a first column, backbone; those of one have none.
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
+	multi := severalBackbones(r.Groups)
+	header := csvHeader
+	if multi {
+		header = append([]string{"backbone"}, csvHeader...)
+	}
+	if err := cw.Write(header); err != nil {
 		return err
 	}
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
@@ -33,6 +39,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 					f(math.Round(1e6*c.Params.Ratio) / 1e4), // % to 4 decimals: 100·ratio carries float noise
 					strconv.Itoa(c.Steps), strconv.Itoa(conv.BestStep),
 					f(c.Time.TrainS), f(c.Time.WallS), strings.Join(c.Flags, ";")}
+				if multi {
+					row = append([]string{g.Backbone}, row...)
+				}
 				if err := cw.Write(row); err != nil {
 					return fmt.Errorf("%s: %w", c.Cell.Key(), err)
 				}

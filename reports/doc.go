@@ -3,12 +3,16 @@
 // The pipeline reads only result files (results.Store), never the runner's state:
 //
 //   - Load splits the cells by status. Failed cells are counted and listed, never averaged.
-//   - Aggregate groups ok cells by (setting, task, method); a Group's Summary is the mean,
-//     sample std and count over seeds of a metric's best dev value.
+//   - Aggregate groups ok cells by (setting, task, method), and by backbone where the matrix
+//     named several; a Group's Summary is the mean, sample std and count over seeds of a
+//     metric's best dev value.
 //   - Blocks lays the groups out as the paper does: a table per regime (full data, few-shot;
 //     a split "few:…" or "kshot:…" is few-shot), methods as rows with their trainable share,
 //     tasks as columns (headline metric), an Avg over the tasks every method ran, and the best
-//     mean per column in bold by the metric's own direction (higher_is_better).
+//     mean per column in bold by the metric's own direction (higher_is_better). Results of
+//     several backbones get a table per backbone and regime, as the paper has, a backbone
+//     column in results.csv, the convergence tables and the gate's table, and plots per
+//     backbone; results of one backbone read exactly as before.
 //   - Convergence and ConvergenceRatios measure steps to the best dev score per cell
 //     (CellConvergence, one definition used by the tables, the plots' report and the claims);
 //     a ratio is the baseline's steps over the method's, so > 1 means the method is faster, and
@@ -16,10 +20,11 @@
 //   - A Reference (reference.yaml) adds published numbers as "paper" rows and typed Claims,
 //     which CheckClaims marks as holding, not holding or not run.
 //   - Report.Write writes index.md, tables.md, results.csv, tables.tex,
-//     plots/<setting>_<task>.{png,svg} and, with a Reference, claims.json.
+//     plots/[<backbone>_]<setting>_<task>.{png,svg} and, with a Reference, claims.json.
 //
 // Baseline and Compare form a regression gate in the style of benchstat: a change counts only
 // when it exceeds both an absolute floor and z pooled seed standard deviations, "~" marks
 // changes within that noise, and too few seeds produce a warning rather than a verdict from
-// a spread that was never measured.
+// a spread that was never measured. Entries are keyed by backbone too, so the same cell on
+// two backbones is two entries.
 package reports

@@ -55,14 +55,37 @@ func NewSet(dir string, rs []*results.Result) (*Set, error) {
 	return s, nil
 }
 
-// Key identifies a group of cells that differ only by seed.
+// Key identifies a group of cells that differ only by seed. Backbone is the backbone's name
+// for cells of a config with several backbones, and empty otherwise (omitempty: baselines of
+// one backbone read and write as before).
 type Key struct {
-	Setting string `json:"setting"`
-	Task    string `json:"task"`
-	Method  string `json:"method"`
+	Backbone string `json:"backbone,omitempty"`
+	Setting  string `json:"setting"`
+	Task     string `json:"task"`
+	Method   string `json:"method"`
 }
 
-func (k Key) String() string { return k.Task + "/" + k.Method + "/" + k.Setting }
+func (k Key) String() string { return withBackbone(k.Backbone, k.Task+"/"+k.Method+"/"+k.Setting) }
+
+// withBackbone puts a backbone's name in front of a slash-separated label, as cell names
+// have it; the label of a cell that names no backbone is left as it is.
+func withBackbone(backbone, label string) string {
+	if backbone == "" {
+		return label
+	}
+	return backbone + "/" + label
+}
+
+// severalBackbones reports whether groups come from a matrix of several backbones, whose
+// tables and listings then name each group's backbone.
+func severalBackbones(groups []*Group) bool {
+	for _, g := range groups {
+		if g.Backbone != "" {
+			return true
+		}
+	}
+	return false
+}
 
 // Group is the ok cells of one (setting, task, method), ordered by seed.
 type Group struct {
@@ -113,13 +136,14 @@ func (g *Group) Flags() map[string]int {
 	return m
 }
 
-// Aggregate groups ok results by (setting, task, method), ordered by regime (full data
-// first), setting name, task and method in the paper's order.
+// Aggregate groups ok results by (backbone, setting, task, method), ordered by backbone (in
+// the paper's order), regime (full data first), setting name, task and method in the paper's
+// order.
 func Aggregate(ok []*results.Result) []*Group {
 	byKey := map[Key]*Group{}
 	var groups []*Group
 	for _, r := range ok {
-		k := Key{Setting: r.Cell.Setting, Task: r.Cell.Task, Method: r.Cell.Method}
+		k := Key{Backbone: r.Cell.BackboneName, Setting: r.Cell.Setting, Task: r.Cell.Task, Method: r.Cell.Method}
 		g := byKey[k]
 		if g == nil {
 			g = &Group{Key: k, Split: r.Cell.Split, Metrics: r.Metrics}
@@ -132,8 +156,10 @@ func Aggregate(ok []*results.Result) []*Group {
 		sort.SliceStable(g.Cells, func(i, j int) bool { return g.Cells[i].Cell.Seed < g.Cells[j].Cell.Seed })
 	}
 	tasks, methods := names(groups, func(g *Group) string { return g.Task }), names(groups, func(g *Group) string { return g.Method })
+	backbones := names(groups, func(g *Group) string { return g.Backbone })
 	sortByOrder(tasks, taskOrder)
 	sortByOrder(methods, methodOrder)
+	sortByOrder(backbones, backboneOrder)
 	rank := func(xs []string, x string) int {
 		for i, y := range xs {
 			if y == x {
@@ -144,6 +170,9 @@ func Aggregate(ok []*results.Result) []*Group {
 	}
 	sort.SliceStable(groups, func(i, j int) bool {
 		a, b := groups[i], groups[j]
+		if a.Backbone != b.Backbone {
+			return rank(backbones, a.Backbone) < rank(backbones, b.Backbone)
+		}
 		if ra, rb := Regime(a.Split), Regime(b.Split); ra != rb {
 			return ra == RegimeFull
 		}

@@ -26,6 +26,10 @@ var (
 	// FewCLUE-only ones.
 	taskOrder = []string{"afqmc", "tnews", "iflytek", "ocnli", "cmnli", "csl", "wsc", "wsc10",
 		"cmrc2018", "chid", "c3", "cluener", "eprstmt", "csldcp", "bustm"}
+
+	// The paper's backbones in its order, under the names a config would likely give them;
+	// backbone names are the config's own, so others sort after these, alphabetically.
+	backboneOrder = []string{"roberta", "roberta-wwm", "roberta-wwm-ext", "nezha", "roformer"}
 )
 
 // MethodName is a method's display name.

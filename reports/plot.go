@@ -103,12 +103,16 @@ func interp(xs, ys []float64, x float64) float64 {
 }
 
 // plotCurves draws one (setting, task)'s mean curves with ±std bands and saves
-// <dir>/<setting>_<task>.png and .svg. It returns the file names (relative to dir) and whether
-// any curve was interpolated.
+// <dir>/<setting>_<task>.png and .svg (<dir>/<backbone>_<setting>_<task>.* for a backbone of
+// several). It returns the file names (relative to dir) and whether any curve was
+// interpolated.
 func plotCurves(dir string, gs []*Group) (files []string, interpolated bool, err error) {
 	g0 := gs[0]
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s, setting %s", TaskName(g0.Task), settingLabel(g0.Setting, g0.Split))
+	if g0.Backbone != "" {
+		p.Title.Text += ", backbone " + g0.Backbone
+	}
 	p.X.Label.Text = "optimiser step"
 	p.Y.Label.Text = "dev " + g0.Headline().Name + " (%)"
 	// Dev curves mostly rise (fall, for lower-is-better metrics) towards the right, so the
@@ -162,6 +166,9 @@ func plotCurves(dir string, gs []*Group) (files []string, interpolated bool, err
 		return nil, false, nil
 	}
 	base := fileSafe(g0.Setting) + "_" + fileSafe(g0.Task)
+	if g0.Backbone != "" {
+		base = fileSafe(g0.Backbone) + "_" + base
+	}
 	for _, ext := range []string{".png", ".svg"} {
 		if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(dir, base+ext)); err != nil {
 			return nil, false, fmt.Errorf("plot %s: %w", base+ext, err)
@@ -171,7 +178,7 @@ func plotCurves(dir string, gs []*Group) (files []string, interpolated bool, err
 	return files, interpolated, nil
 }
 
-// writePlots draws every (setting, task) of groups into dir (created if needed).
+// writePlots draws every ((backbone,) setting, task) of groups into dir (created if needed).
 func writePlots(dir string, groups []*Group) (files, interpolated []string, err error) {
 	var cur []*Group
 	flush := func() error {
@@ -184,7 +191,7 @@ func writePlots(dir string, groups []*Group) (files, interpolated []string, err 
 		}
 		files = append(files, fs...)
 		if interp {
-			interpolated = append(interpolated, cur[0].Setting+"/"+cur[0].Task)
+			interpolated = append(interpolated, withBackbone(cur[0].Backbone, cur[0].Setting+"/"+cur[0].Task))
 		}
 		cur = nil
 		return nil
@@ -193,7 +200,7 @@ func writePlots(dir string, groups []*Group) (files, interpolated []string, err 
 		return nil, nil, fmt.Errorf("plots: %w", err)
 	}
 	for _, g := range groups {
-		if len(cur) > 0 && (cur[0].Setting != g.Setting || cur[0].Task != g.Task) {
+		if len(cur) > 0 && (cur[0].Backbone != g.Backbone || cur[0].Setting != g.Setting || cur[0].Task != g.Task) {
 			if err := flush(); err != nil {
 				return nil, nil, err
 			}

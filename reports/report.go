@@ -34,7 +34,7 @@ type Report struct {
 	Ref          *Reference // nil: no reference file
 	Claims       []ClaimResult
 	Flags        []string // every flag seen, in first-seen order; a flag's index picks its marker
-	Interpolated []string // setting/task whose plotted curves were interpolated
+	Interpolated []string // [backbone/]setting/task whose plotted curves were interpolated
 }
 
 // New aggregates a results set; ref may be nil.
@@ -51,7 +51,7 @@ func New(set *Set, ref *Reference) *Report {
 			}
 		}
 		if meanCurve(g).Interpolated {
-			if k := g.Setting + "/" + g.Task; !contains(r.Interpolated, k) {
+			if k := withBackbone(g.Backbone, g.Setting+"/"+g.Task); !contains(r.Interpolated, k) {
 				r.Interpolated = append(r.Interpolated, k)
 			}
 		}
@@ -114,7 +114,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(w, "No ok cells.\n\n")
 	}
 	for _, b := range r.Blocks {
-		fmt.Fprintf(w, "## %s\n\n", regimeTitle(b.Regime))
+		fmt.Fprintf(w, "## %s\n\n", b.title())
 		header := []string{"Setting", "Method"}
 		for _, t := range b.Tasks {
 			header = append(header, fmt.Sprintf("%s (%s)", TaskName(t), metricAbbrev(b.headline(t))))
@@ -133,7 +133,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			}
 		}
 		if err := renderMarkdown(w, header, rows); err != nil {
-			return fmt.Errorf("%s table: %w", b.Regime, err)
+			return fmt.Errorf("%s table: %w", withBackbone(b.Backbone, b.Regime), err)
 		}
 		fmt.Fprintln(w)
 		if notes := r.notes(b, markdownStyle, paper); len(notes) > 0 {
@@ -161,6 +161,14 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// title names the block's table: its regime, and its backbone where there are several.
+func (b *Block) title() string {
+	if b.Backbone == "" {
+		return regimeTitle(b.Regime)
+	}
+	return regimeTitle(b.Regime) + ", backbone " + b.Backbone
 }
 
 // headline is a task's headline metric in the block.

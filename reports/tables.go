@@ -7,8 +7,9 @@ import (
 )
 
 // Block is one regime's table: a row per (setting, method), a column per task (headline
-// metric) and an Avg column.
+// metric) and an Avg column. With several backbones there is one per backbone and regime.
 type Block struct {
+	Backbone string // the backbone's name; empty for results of a config with one backbone
 	Regime   string
 	Tasks    []string
 	Settings []*SettingTable
@@ -24,13 +25,14 @@ type SettingTable struct {
 	AvgTasks []string
 }
 
-// Blocks arranges groups (in Aggregate's order) into one block per regime, full data first.
+// Blocks arranges groups (in Aggregate's order) into one block per (backbone,) regime, full
+// data first.
 func Blocks(groups []*Group) []*Block {
 	var blocks []*Block
 	for _, g := range groups {
 		reg := Regime(g.Split)
-		if len(blocks) == 0 || blocks[len(blocks)-1].Regime != reg {
-			blocks = append(blocks, &Block{Regime: reg})
+		if n := len(blocks); n == 0 || blocks[n-1].Regime != reg || blocks[n-1].Backbone != g.Backbone {
+			blocks = append(blocks, &Block{Backbone: g.Backbone, Regime: reg})
 		}
 		b := blocks[len(blocks)-1]
 		if n := len(b.Settings); n == 0 || b.Settings[n-1].Setting != g.Setting {

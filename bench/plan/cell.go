@@ -10,7 +10,8 @@ import (
 	"strings"
 )
 
-// Cell is one training run: a task, a method, a setting and a seed, with everything resolved.
+// Cell is one training run: a task, a method, a setting and a seed (and a backbone, where the
+// config names several), with everything resolved.
 // Its ID hashes all of it, so that any change to what the cell would compute changes the ID.
 type Cell struct {
 	ID            string          `json:"id"`
@@ -25,18 +26,35 @@ type Cell struct {
 	// relative (see Config.resolvePaths), or "builtin (what it stands for)".
 	Backbone string `json:"backbone"`
 	DataDir  string `json:"data_dir"`
+	// BackboneName is the cell's backbone in a config that names several (backbones), and
+	// empty for one that names one (backbone). omitempty: cells of a single backbone keep
+	// the ids, keys and names they had before there could be several.
+	BackboneName string `json:"backbone_name,omitempty"`
 }
 
 // Key names the cell's files: stable across config changes of the same (task, method,
-// setting, seed), so a changed config finds the old result and calls it stale.
+// setting, seed), so a changed config finds the old result and calls it stale. A cell of a
+// config with several backbones has its backbone's name in front (BACKBONE__task__...).
 func (c Cell) Key() string {
-	return fmt.Sprintf("%s__%s__%s__s%d", c.Task, c.Method, c.Setting, c.Seed)
+	k := fmt.Sprintf("%s__%s__%s__s%d", c.Task, c.Method, c.Setting, c.Seed)
+	if c.BackboneName != "" {
+		return c.BackboneName + "__" + k
+	}
+	return k
 }
 
-// Name is the cell's human label: task/method/setting.
-func (c Cell) Name() string { return c.Task + "/" + c.Method + "/" + c.Setting }
+// Name is the cell's human label: task/method/setting, or backbone/task/method/setting
+// where the config names several backbones.
+func (c Cell) Name() string {
+	n := c.Task + "/" + c.Method + "/" + c.Setting
+	if c.BackboneName != "" {
+		return c.BackboneName + "/" + n
+	}
+	return n
+}
 
-// globName is what --only, include and exclude globs match: task/method/setting/sSEED.
+// globName is what --only, include and exclude globs match: task/method/setting/sSEED, or
+// backbone/task/method/setting/sSEED where the config names several backbones.
 func (c Cell) globName() string { return c.Name() + "/s" + itoa(c.Seed) }
 
 // ComputeID is the ID a cell with these contents has: a hash of every field but ID. A cell
@@ -76,11 +94,22 @@ func builtinAs(p, what string) string {
 	return p
 }
 
-// Expand lists the cells of the matrix in a fixed order (task, method, setting, seed), after
-// the config's include/exclude rules. It is a pure function of the config.
+// Expand lists the cells of the matrix in a fixed order ((backbone,) task, method, setting,
+// seed), after the config's include/exclude rules. It is a pure function of the config.
 func (c *Config) Expand() ([]Cell, error) {
 	var cells []Cell
-	backbone := builtinAs(orPath(c.backboneID, c.Backbone), c.builtinBackbone)
+	for _, b := range c.BackboneNames() {
+		var err error
+		if cells, err = c.expandBackbone(cells, b); err != nil {
+			return nil, err
+		}
+	}
+	return cells, nil
+}
+
+// expandBackbone appends the cells of one backbone (name "" for a config's single one).
+func (c *Config) expandBackbone(cells []Cell, name string) ([]Cell, error) {
+	backbone := c.backboneRecorded(name)
 	data := builtinAs(orPath(c.dataID, c.DataDir), c.builtinData)
 	for _, t := range sortedKeys(c.Tasks) {
 		for _, m := range sortedKeys(c.Methods) {
@@ -94,7 +123,7 @@ func (c *Config) Expand() ([]Cell, error) {
 			for _, s := range sortedKeys(c.Settings) {
 				for _, seed := range c.Seeds {
 					cell := Cell{Task: t, Method: m, Setting: s, Seed: seed, Split: c.Settings[s].Split,
-						Hyper: c.Hyper(t, m, s), MethodOptions: opts, Backbone: backbone, DataDir: data}
+						Hyper: c.Hyper(t, m, s), MethodOptions: opts, Backbone: backbone, DataDir: data, BackboneName: name}
 					if !selected(cell, c.Include, c.Exclude) {
 						continue
 					}
@@ -135,10 +164,12 @@ func selected(c Cell, include, exclude []string) bool {
 	return ok
 }
 
-// matchGlob reports whether the glob matches the cell's task/method/setting/sSEED, part by
-// part (path.Match within each part, where * stops at a slash). A glob of fewer parts
-// matches on the leading ones, so "*" is every cell, "c3" or "c3/*" every C3 cell and
-// "c3/fl-tuning/full" that combination's seeds. The glob must be valid (checkGlob).
+// matchGlob reports whether the glob matches the cell's task/method/setting/sSEED (with the
+// backbone's name in front where the config names several), part by part (path.Match within
+// each part, where * stops at a slash). A glob of fewer parts matches on the leading ones,
+// so "*" is every cell, "c3" or "c3/*" every C3 cell and "c3/fl-tuning/full" that
+// combination's seeds; with several backbones, "nezha" is every cell of that backbone and
+// "*/c3" every C3 cell. The glob must be valid (checkGlob).
 func matchGlob(glob string, c Cell) bool {
 	gs, ns := strings.Split(glob, "/"), strings.Split(c.globName(), "/")
 	if len(gs) > len(ns) {
@@ -152,14 +183,15 @@ func matchGlob(glob string, c Cell) bool {
 	return true
 }
 
-// checkGlob rejects a glob that is malformed or that no cell name can match.
-func checkGlob(glob string) error {
+// checkGlob rejects a glob that is malformed or that no cell name can match; multi says
+// that cell names start with a backbone's name.
+func checkGlob(glob string, multi bool) error {
 	if glob == "" {
 		return errors.New("empty glob")
 	}
 	parts := strings.Split(glob, "/")
-	if len(parts) > 4 {
-		return fmt.Errorf("%d parts; cells are named task/method/setting/sSEED", len(parts))
+	if len(parts) > globParts(multi) {
+		return fmt.Errorf("%d parts; cells are named %s", len(parts), globForm(multi))
 	}
 	for _, p := range parts {
 		if _, err := path.Match(p, ""); err != nil {
@@ -174,8 +206,12 @@ func Filter(cells []Cell, globs []string) ([]Cell, error) {
 	if len(globs) == 0 {
 		return cells, nil
 	}
+	multi := false
+	for _, c := range cells {
+		multi = multi || c.BackboneName != ""
+	}
 	for _, g := range globs {
-		if err := checkGlob(g); err != nil {
+		if err := checkGlob(g, multi); err != nil {
 			return nil, fmt.Errorf("--only %q: %w", g, err)
 		}
 	}
@@ -198,9 +234,9 @@ func Filter(cells []Cell, globs []string) ([]Cell, error) {
 		if !hit[i] {
 			example := "tnews/fl-tuning/full/s1"
 			if len(cells) > 0 {
-				example = cells[0].Name() + "/s" + itoa(cells[0].Seed)
+				example = cells[0].globName()
 			}
-			return nil, fmt.Errorf("--only %q matches no cell (cells are named task/method/setting/sSEED, e.g. %s; a shorter glob matches the leading parts)", g, example)
+			return nil, fmt.Errorf("--only %q matches no cell (cells are named %s, e.g. %s; a shorter glob matches the leading parts)", g, globForm(multi), example)
 		}
 	}
 	return out, nil

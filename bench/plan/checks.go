@@ -114,7 +114,7 @@ func (f *configFile) checkPatterns(cfg *Config) error {
 	}{{"include", cfg.Include}, {"exclude", cfg.Exclude}} {
 		v := mapValue(f.top, sec.key)
 		for i, g := range sec.globs {
-			if err := checkGlob(g); err != nil {
+			if err := checkGlob(g, len(cfg.Backbones) > 0); err != nil {
 				line := f.line(sec.key)
 				if v != nil && v.Kind == yaml.SequenceNode && i < len(v.Content) {
 					line = v.Content[i].Line
@@ -129,12 +129,14 @@ func (f *configFile) checkPatterns(cfg *Config) error {
 // checkSelection requires include and exclude to leave at least one cell: a matrix of none
 // would run nothing and report success.
 func (f *configFile) checkSelection(cfg *Config) error {
-	for _, t := range sortedKeys(cfg.Tasks) {
-		for _, m := range sortedKeys(cfg.Methods) {
-			for _, s := range sortedKeys(cfg.Settings) {
-				for _, seed := range cfg.Seeds {
-					if selected(Cell{Task: t, Method: m, Setting: s, Seed: seed}, cfg.Include, cfg.Exclude) {
-						return nil
+	for _, b := range cfg.BackboneNames() {
+		for _, t := range sortedKeys(cfg.Tasks) {
+			for _, m := range sortedKeys(cfg.Methods) {
+				for _, s := range sortedKeys(cfg.Settings) {
+					for _, seed := range cfg.Seeds {
+						if selected(Cell{Task: t, Method: m, Setting: s, Seed: seed, BackboneName: b}, cfg.Include, cfg.Exclude) {
+							return nil
+						}
 					}
 				}
 			}

@@ -40,26 +40,32 @@ type SettingSpec struct {
 	line    int
 }
 
-// Config is experiments.yaml.
+// Config is experiments.yaml. It names one backbone (Backbone) or several (Backbones, an axis
+// of the matrix: every cell is run once per backbone), never both.
 type Config struct {
-	Path     string                  `yaml:"-"`
-	Backbone string                  `yaml:"backbone"` // HF model directory, or "builtin"
-	DataDir  string                  `yaml:"data_dir"` // CLUE data directory, or "builtin"
-	Out      string                  `yaml:"out"`      // results directory
-	Device   string                  `yaml:"device"`   // auto | cpu | cuda | cuda:N
-	Threads  int                     `yaml:"threads"`  // libtorch intra-op threads; 0 = all cores
-	Seeds    []int64                 `yaml:"seeds"`
-	Defaults Overlay                 `yaml:"defaults"`
-	Methods  map[string]*MethodSpec  `yaml:"methods"`
-	Tasks    map[string]*TaskSpec    `yaml:"tasks"`
-	Settings map[string]*SettingSpec `yaml:"settings"`
-	Include  []string                `yaml:"include"` // globs on task/method/setting/sSEED; empty = all
-	Exclude  []string                `yaml:"exclude"`
+	Path      string                  `yaml:"-"`
+	Backbone  string                  `yaml:"backbone"`  // HF model directory, or "builtin"; "" when Backbones is set
+	Backbones map[string]string       `yaml:"backbones"` // name → HF model directory or "builtin"; nil when Backbone is set
+	DataDir   string                  `yaml:"data_dir"`  // CLUE data directory, or "builtin"
+	Out       string                  `yaml:"out"`       // results directory
+	Device    string                  `yaml:"device"`    // auto | cpu | cuda | cuda:N
+	Threads   int                     `yaml:"threads"`   // libtorch intra-op threads; 0 = all cores
+	Seeds     []int64                 `yaml:"seeds"`
+	Defaults  Overlay                 `yaml:"defaults"`
+	Methods   map[string]*MethodSpec  `yaml:"methods"`
+	Tasks     map[string]*TaskSpec    `yaml:"tasks"`
+	Settings  map[string]*SettingSpec `yaml:"settings"`
+	Include   []string                `yaml:"include"` // globs on [backbone/]task/method/setting/sSEED; empty = all
+	Exclude   []string                `yaml:"exclude"`
 
 	builtinBackbone, builtinData string // from the Registry; see there
 	// backboneID and dataID are the backbone and data paths as cells record them: see
 	// resolvePaths.
 	backboneID, dataID string
+	// backboneIDs are the Backbones paths as cells record them, by name.
+	backboneIDs map[string]string
+	// backboneLines are the lines of the Backbones entries, for errors about them.
+	backboneLines map[string]int
 	// top is the file's top-level mapping, for Pos.
 	top *yaml.Node
 }
@@ -145,6 +151,7 @@ func ParseConfig(path string, b []byte, reg Registry) (*Config, error) {
 	f.recordLines(cfg)
 	for _, step := range []func(*Config) error{
 		f.resolvePaths,
+		f.resolveBackbones,
 		f.fillDefaults,
 		f.checkSeeds,
 		f.checkTasks,
@@ -279,7 +286,7 @@ func (f *configFile) resolvePaths(cfg *Config) error {
 		}
 		*p.p = v
 	}
-	if cfg.Backbone == "" {
+	if cfg.Backbone == "" && mapKey(f.top, "backbones") == nil {
 		cfg.Backbone = "builtin"
 	}
 	if cfg.DataDir == "" {
@@ -288,10 +295,13 @@ func (f *configFile) resolvePaths(cfg *Config) error {
 	if cfg.Out == "" {
 		cfg.Out = "results"
 	}
-	cfg.backboneID, cfg.dataID = cleanPath(cfg.Backbone), cleanPath(cfg.DataDir)
+	if cfg.Backbone != "" {
+		cfg.backboneID = cleanPath(cfg.Backbone)
+	}
+	cfg.dataID = cleanPath(cfg.DataDir)
 	base := filepath.Dir(f.path)
 	for _, p := range []*string{&cfg.Backbone, &cfg.DataDir, &cfg.Out} {
-		if *p != "builtin" && !filepath.IsAbs(*p) {
+		if *p != "builtin" && *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
 	}

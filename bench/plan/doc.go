@@ -5,7 +5,8 @@
 //
 // # From config to cells
 //
-// An experiments.yaml file describes a matrix of tasks × methods × settings × seeds.
+// An experiments.yaml file describes a matrix of tasks × methods × settings × seeds, on one
+// backbone (backbone) or on each of several named ones (backbones, a further axis).
 // LoadConfig reads it into a Config and validates it. Unknown keys, wrong types, unknown
 // tasks or methods, bad method options, non-finite numbers, fractions where an integer
 // belongs, an empty or repeated seed and bad globs are errors that name the file and line. The
@@ -16,7 +17,7 @@
 // task, the setting, the method, and finally the task's own per-setting and per-method
 // entries.
 //
-// Expand lists the matrix as Cells in a fixed order (task, method, setting, seed) and
+// Expand lists the matrix as Cells in a fixed order ((backbone,) task, method, setting, seed) and
 // applies the config's include and exclude globs. It is a pure function of the config. Each
 // cell carries everything resolved: the split, the hyper-parameters, the method's options
 // as JSON, and the backbone and data paths as the config writes them (relative to the config
@@ -29,6 +30,11 @@
 //     when the config does. A stored result whose ID differs from the cell's ID is stale,
 //     and the cell is run again.
 //
+// A cell of a config with several backbones also records its backbone's name
+// (BackboneName), which is hashed into its ID and put in front of its Key
+// (backbone__task__...) and Name (backbone/task/...). Cells of a config with one backbone
+// leave it empty and keep the IDs, keys and names they had before backbones existed.
+//
 // Schedule turns a cell's hyper-parameters and training-set size into its optimiser steps
 // and evaluation points; the runner trains by it and EstimateSteps reports it.
 //
@@ -36,7 +42,9 @@
 //
 // Filter keeps the cells whose task/method/setting/sSEED matches one of the --only globs,
 // part by part; a glob of fewer parts matches the leading ones ("*" is every cell, "c3/*"
-// every C3 cell). Include and exclude globs match the same way. A --only glob that matches
+// every C3 cell). With several backbones the name has the backbone first
+// (backbone/task/method/setting/sSEED: "nezha" is every cell of that backbone, "*/c3" every
+// C3 cell). Include and exclude globs match the same way. A --only glob that matches
 // nothing is an error. Shard takes the
 // i-th of n disjoint parts. Freeze turns the selected cells into a Frozen plan that
 // WriteFrozen writes to a file once, so that array jobs, pods and per-device workers agree

@@ -20,14 +20,19 @@ const FrozenSchema = 1
 // a worker given index i runs Cells[i]. Paths are absolute so that the file means the same
 // from any working directory; "builtin" stays as is and is resolved by each worker.
 type Frozen struct {
-	Schema   int    `json:"schema"`
-	Config   string `json:"config"`   // the config it was frozen from, for reference only
-	Backbone string `json:"backbone"` // HF model directory, or "builtin"
-	DataDir  string `json:"data_dir"` // CLUE data directory, or "builtin"
-	Out      string `json:"out"`      // results directory
-	Device   string `json:"device"`
-	Threads  int    `json:"threads"`
-	Cells    []Cell `json:"cells"` // in the config's fixed order; a cell's index is its position
+	Schema int    `json:"schema"`
+	Config string `json:"config"` // the config it was frozen from, for reference only
+	// Backbone is the HF model directory, or "builtin"; empty when Backbones is set.
+	// omitempty: plans of one backbone read as before.
+	Backbone string `json:"backbone,omitempty"`
+	// Backbones are a config's several backbones, name → directory or "builtin"; each cell
+	// names its own (Cell.BackboneName).
+	Backbones map[string]string `json:"backbones,omitempty"`
+	DataDir   string            `json:"data_dir"` // CLUE data directory, or "builtin"
+	Out       string            `json:"out"`      // results directory
+	Device    string            `json:"device"`
+	Threads   int               `json:"threads"`
+	Cells     []Cell            `json:"cells"` // in the config's fixed order; a cell's index is its position
 }
 
 // Freeze captures a config's resolved settings and its (already filtered) cells.
@@ -41,16 +46,54 @@ func Freeze(cfg *Config, cells []Cell, out string) (*Frozen, error) {
 	f := &Frozen{Schema: FrozenSchema, Config: cfg.Path, Backbone: cfg.Backbone, DataDir: cfg.DataDir,
 		Out: out, Device: cfg.Device, Threads: cfg.Threads, Cells: cells}
 	for _, p := range []*string{&f.Config, &f.Backbone, &f.DataDir, &f.Out} {
-		if *p == "builtin" || *p == "" {
+		if err := absPath(p); err != nil {
+			return nil, err
+		}
+	}
+	if len(cfg.Backbones) == 0 {
+		return f, nil
+	}
+	// Only the backbones the cells use: a worker checks and resolves every one listed.
+	f.Backbones = map[string]string{}
+	for _, c := range cells {
+		if _, ok := f.Backbones[c.BackboneName]; ok || c.BackboneName == "" {
 			continue
 		}
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return nil, fmt.Errorf("freeze: %w", err)
+		dir, ok := cfg.Backbones[c.BackboneName]
+		if !ok {
+			return nil, fmt.Errorf("freeze: cell %s: backbone %q is not in the config", c.Key(), c.BackboneName)
 		}
-		*p = abs
+		if err := absPath(&dir); err != nil {
+			return nil, err
+		}
+		f.Backbones[c.BackboneName] = dir
 	}
 	return f, nil
+}
+
+// absPath makes *p absolute unless it is "builtin" or empty.
+func absPath(p *string) error {
+	if *p == "builtin" || *p == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(*p)
+	if err != nil {
+		return fmt.Errorf("freeze: %w", err)
+	}
+	*p = abs
+	return nil
+}
+
+// BackboneDir is the directory (or "builtin") of a cell's backbone: the plan's backbone, or
+// the one of its backbones the cell names.
+func (f *Frozen) BackboneDir(c Cell) (string, error) {
+	if c.BackboneName == "" && f.Backbones == nil {
+		return f.Backbone, nil
+	}
+	if dir, ok := f.Backbones[c.BackboneName]; ok {
+		return dir, nil
+	}
+	return "", fmt.Errorf("cell %s: the plan has no directory for backbone %q", c.Key(), c.BackboneName)
 }
 
 // WriteFrozen writes the plan atomically, so that a worker starting meanwhile reads either
@@ -104,7 +147,25 @@ func parseFrozen(b []byte) (*Frozen, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, jsonerr.WithLine(b, err)
 	}
-	for _, c := range []struct{ name, v string }{{"backbone", f.Backbone}, {"data_dir", f.DataDir}, {"out", f.Out}, {"device", f.Device}} {
+	if f.Backbone != "" && f.Backbones != nil {
+		return nil, errors.New("fields backbone and backbones are both set; a plan has one or the other")
+	}
+	if f.Backbones != nil && len(f.Backbones) == 0 {
+		return nil, errors.New("field backbones is empty")
+	}
+	for _, name := range sortedKeys(f.Backbones) {
+		// Names become part of result file names, as in a config.
+		if !backboneName.MatchString(name) {
+			return nil, fmt.Errorf("field backbones: name %q: want lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", name)
+		}
+		if f.Backbones[name] == "" {
+			return nil, fmt.Errorf("field backbones: %s is empty", name)
+		}
+	}
+	if f.Backbones == nil && f.Backbone == "" {
+		return nil, errors.New("field backbone is empty")
+	}
+	for _, c := range []struct{ name, v string }{{"data_dir", f.DataDir}, {"out", f.Out}, {"device", f.Device}} {
 		if c.v == "" {
 			return nil, fmt.Errorf("field %s is empty", c.name)
 		}
@@ -119,6 +180,14 @@ func parseFrozen(b []byte) (*Frozen, error) {
 	for i, c := range f.Cells {
 		if c.Task == "" || c.Method == "" || c.Setting == "" {
 			return nil, fmt.Errorf("cells[%d]: task, method and setting must be set", i)
+		}
+		// Each cell runs on the backbone it names, which the plan must give a directory;
+		// a plan of one backbone has cells that name none.
+		switch _, ok := f.Backbones[c.BackboneName]; {
+		case f.Backbones == nil && c.BackboneName != "":
+			return nil, fmt.Errorf("cells[%d] (%s s%d): names backbone %q but the plan has no field backbones", i, c.Name(), c.Seed, c.BackboneName)
+		case f.Backbones != nil && !ok:
+			return nil, fmt.Errorf("cells[%d] (%s s%d): backbone %q is not in field backbones", i, c.Name(), c.Seed, c.BackboneName)
 		}
 		// The id hashes everything the cell computes; a mismatch means the cell was edited
 		// after freezing and its results would be filed under a config that never existed.

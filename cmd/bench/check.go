@@ -18,18 +18,58 @@ import (
 // as failed. where names the source of a path for the message ("experiments.yaml:3").
 func checkInputs(backbone, dataDir string, where func(key string) string) error {
 	for _, in := range []struct{ key, path string }{{"backbone", backbone}, {"data_dir", dataDir}} {
-		if in.path == "builtin" {
-			continue
-		}
-		st, err := os.Stat(in.path)
-		switch {
-		case err != nil:
-			return fmt.Errorf("%s: %s: %w", where(in.key), in.key, err)
-		case !st.IsDir():
-			return fmt.Errorf("%s: %s %s: not a directory", where(in.key), in.key, in.path)
+		if err := checkInputDir(where(in.key), in.key, in.path); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// checkConfigInputs is checkInputs for a config: its backbone, or those of its backbones
+// that cells run on (each named by its line), and its data directory.
+func checkConfigInputs(cfg *plan.Config, cells []plan.Cell) error {
+	if len(cfg.Backbones) == 0 {
+		return checkInputs(cfg.Backbone, cfg.DataDir, cfg.Pos)
+	}
+	for _, name := range backboneNames(cells) {
+		dir, ok := cfg.BackboneDir(name)
+		if !ok {
+			return fmt.Errorf("%s: backbone %q is not in backbones", cfg.Pos("backbones"), name)
+		}
+		if err := checkInputDir(cfg.BackbonePos(name), "backbones."+name, dir); err != nil {
+			return err
+		}
+	}
+	return checkInputDir(cfg.Pos("data_dir"), "data_dir", cfg.DataDir)
+}
+
+// checkInputDir requires path, the value of key at where, to be "builtin" or a directory.
+func checkInputDir(where, key, path string) error {
+	if path == "builtin" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %s: %w", where, key, err)
+	case !st.IsDir():
+		return fmt.Errorf("%s: %s %s: not a directory", where, key, path)
+	}
+	return nil
+}
+
+// backboneNames lists the backbone names of cells, in the order they first appear ("" for
+// cells of a config with one backbone).
+func backboneNames(cells []plan.Cell) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, c := range cells {
+		if !seen[c.BackboneName] {
+			seen[c.BackboneName] = true
+			names = append(names, c.BackboneName)
+		}
+	}
+	return names
 }
 
 // checkDeviceName checks the form of a device name as torchrt.ParseDevice reads it, without

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/scale"
@@ -55,8 +57,12 @@ func k8sFlags(fs *flag.FlagSet) action {
 		if err != nil {
 			return usageErrorf("%v", err)
 		}
-		for _, p := range []string{f.Backbone, f.DataDir} {
-			if p != "builtin" {
+		paths := []string{f.Backbone, f.DataDir}
+		for _, name := range slices.Sorted(maps.Keys(f.Backbones)) {
+			paths = append(paths, f.Backbones[name])
+		}
+		for _, p := range paths {
+			if p != "builtin" && p != "" {
 				fmt.Fprintf(stderr, "bench k8s: pods read %s at that path: it must exist in the image or a mounted volume\n", p)
 			}
 		}

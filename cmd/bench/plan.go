@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/clue-bench/clue-bench/bench/plan"
@@ -98,7 +99,11 @@ func planFlags(fs *flag.FlagSet) action {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%d cells: %s (results: %s)\n", len(cells), results.Counts(statuses), dir)
+		on := ""
+		if names := backboneNames(cells); len(cfg.Backbones) > 0 {
+			on = fmt.Sprintf(" on %d backbone(s) (%s)", len(names), strings.Join(names, ", "))
+		}
+		fmt.Fprintf(stdout, "%d cells%s: %s (results: %s)\n", len(cells), on, results.Counts(statuses), dir)
 		return nil
 	}
 }

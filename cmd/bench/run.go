@@ -21,9 +21,10 @@ func init() {
 		name: "run",
 		summary: `train and evaluate every pending cell of the matrix, recording one result file per cell
 Done cells with the same config are skipped, stale ones rerun (config changed, or another
-version's built-in data or backbone). --only globs name task/method/setting[/sSEED]; one that
-matches no cell is an error. A cell that fails is recorded as failed and the matrix goes on;
-the exit status is 1 if any cell failed.
+version's built-in data or backbone). --only globs name task/method/setting[/sSEED], with the
+backbone's name in front where the config names several (backbones); one that matches no cell
+is an error. A cell that fails is recorded as failed and the matrix goes on; the exit status is
+1 if any cell failed.
 Ctrl-C stops after the current step, keeping every finished result. --devices runs one worker
 process per GPU, each on its own shard of the cells; the exit status is the worst of theirs.`,
 		flags: runFlags,
@@ -58,7 +59,7 @@ func runFlags(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		if err := checkInputs(cfg.Backbone, cfg.DataDir, cfg.Pos); err != nil {
+		if err := checkConfigInputs(cfg, cells); err != nil {
 			return err
 		}
 		resultsDir := cfg.Out
@@ -98,7 +99,11 @@ func runFlags(fs *flag.FlagSet) action {
 		}
 		ctx, stop := interruptContext()
 		defer stop()
-		if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, *pretrainSteps, stderr); err != nil {
+		if len(cfg.Backbones) == 0 {
+			if o.ModelDir, o.DataDir, err = resolveInputs(ctx, cfg, *pretrainSteps, stderr); err != nil {
+				return err
+			}
+		} else if o.ModelDirs, o.DataDir, err = resolveBackbones(ctx, cfg, backboneNames(cells), *pretrainSteps, stderr); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "bench run: %d cells, results in %s\n", len(cells), o.Out)
@@ -142,4 +147,36 @@ func resolveInputs(ctx context.Context, cfg *plan.Config, pretrainSteps int, std
 		}
 	}
 	return modelDir, dataDir, nil
+}
+
+// resolveBackbones is resolveInputs for a config with several backbones: the directories of
+// the named ones, by name, and the data directory. The built-in backbone is prepared once,
+// however many names stand for it.
+func resolveBackbones(ctx context.Context, cfg *plan.Config, names []string, pretrainSteps int, stderr io.Writer) (map[string]string, string, error) {
+	dirs := map[string]string{}
+	var dataDir, builtinDir string
+	for _, name := range names {
+		dir, ok := cfg.BackboneDir(name)
+		if !ok {
+			return nil, "", fmt.Errorf("%s: backbone %q is not in backbones", cfg.Path, name)
+		}
+		if dir == "builtin" && builtinDir != "" {
+			dirs[name] = builtinDir
+			continue
+		}
+		one := *cfg
+		one.Backbone, one.Backbones = dir, nil
+		if dataDir != "" {
+			one.DataDir = dataDir // resolved with the first backbone
+		}
+		resolved, data, err := resolveInputs(ctx, &one, pretrainSteps, stderr)
+		if err != nil {
+			return nil, "", err
+		}
+		if dir == "builtin" {
+			builtinDir = resolved
+		}
+		dirs[name], dataDir = resolved, data
+	}
+	return dirs, dataDir, nil
 }

@@ -78,10 +78,21 @@ func runCellFlags(fs *flag.FlagSet) action {
 		}
 		outcome, r, err := bench.RunCell(ctx, bench.CellOptions{Cell: cell, Run: o, Wait: *wait, Poll: waitPoll,
 			Resolve: func(ctx context.Context) (string, string, error) {
-				if err := checkInputs(frozen.Backbone, frozen.DataDir, func(string) string { return "plan " + *planPath }); err != nil {
-					return "", "", err
+				// A plan of several backbones gives each cell its own; this cell needs only that.
+				backbone, err := frozen.BackboneDir(cell)
+				if err != nil {
+					return "", "", fmt.Errorf("plan %s: %w", *planPath, err)
 				}
-				cfg := &plan.Config{Backbone: frozen.Backbone, DataDir: frozen.DataDir, Device: o.Device, Threads: o.Threads}
+				key := "backbone"
+				if cell.BackboneName != "" {
+					key = "backbones." + cell.BackboneName
+				}
+				for _, in := range []struct{ key, path string }{{key, backbone}, {"data_dir", frozen.DataDir}} {
+					if err := checkInputDir("plan "+*planPath, in.key, in.path); err != nil {
+						return "", "", err
+					}
+				}
+				cfg := &plan.Config{Backbone: backbone, DataDir: frozen.DataDir, Device: o.Device, Threads: o.Threads}
 				return resolveInputs(ctx, cfg, 0, stderr)
 			},
 			Waiting: func() { say("held by another worker; waiting for it to finish or its claim to go stale") },
