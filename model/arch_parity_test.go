@@ -1,0 +1,121 @@
+//go:build cgo
+
+package model
+
+import (
+	"fmt"
+	"math/rand"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// archFixture is the committed NEZHA and RoFormer models written by
+// testdata/gen_arch_reference.py --seed 1.
+var archFixture = filepath.Join("testdata", "arch")
+
+// archModels are the model directories gen_arch_reference.py writes, with the checkpoint
+// tensors each must leave unused (buffers the encoder computes itself).
+var archModels = []struct {
+	name, arch string
+	unused     []string
+}{
+	{"nezha", ArchNEZHA, []string{
+		"nezha.encoder.layer.0.attention.self.relative_positions_encoding.positions_encoding",
+		"nezha.encoder.layer.1.attention.self.relative_positions_encoding.positions_encoding"}},
+	{"nezha-legacy", ArchNEZHA, nil},
+	{"roformer", ArchRoFormer, []string{"encoder.embed_positions.weight"}},
+	{"roformer-project", ArchRoFormer, nil},
+}
+
+// archParityTol bounds |Go − reference| for the NEZHA and RoFormer references (float64).
+const archParityTol = 1e-4
+
+// checkArchParity loads every model under dir and compares eval-mode outputs with its
+// references: plain runs with and without padding, prefix runs and an FFN branch run.
+func checkArchParity(t *testing.T, dir string) {
+	for _, m := range archModels {
+		t.Run(m.name, func(t *testing.T) {
+			lock(t)
+			path := filepath.Join(dir, m.name)
+			ref := readRef(t, filepath.Join(path, "reference.safetensors"))
+			enc, vs, rep := loadModel(t, path)
+			if enc.Cfg.Arch() != m.arch {
+				t.Fatalf("architecture %q, want %q", enc.Cfg.Arch(), m.arch)
+			}
+			if len(rep.Initialised) != 0 {
+				t.Errorf("Initialised = %v, want none", rep.Initialised)
+			}
+			if !slices.Equal(rep.Unused, m.unused) {
+				t.Errorf("Unused = %v, want %v", rep.Unused, m.unused)
+			}
+			for name := range vs.Variables() {
+				if !strings.HasPrefix(name, m.arch+".") {
+					t.Errorf("variable %s is outside the %s namespace", name, m.arch)
+				}
+			}
+			compare := func(tag string, out Output, mask func(row, pos int) bool) {
+				t.Helper()
+				dh := maxDiff(t, out.Hidden, ref[tag+".hidden"], mask)
+				dp := 0.0
+				if want, ok := ref[tag+".pooled"]; ok {
+					if out.Pooled == nil {
+						t.Fatalf("%s: no pooled output, want one", tag)
+					}
+					dp = maxDiff(t, out.Pooled, want, nil)
+				} else if out.Pooled != nil {
+					t.Errorf("%s: pooled output from a model without a pooler", tag)
+				}
+				t.Logf("%s/%s: max abs error hidden %.2e, pooled %.2e", m.name, tag, dh, dp)
+				if dh > archParityTol || dp > archParityTol {
+					t.Errorf("%s: max abs error hidden %.2e, pooled %.2e > %g", tag, dh, dp, archParityTol)
+				}
+			}
+			for _, tag := range []string{"nopad", "pad"} {
+				b := batchFrom(ref, tag)
+				compare(tag, forwardEval(t, enc, b), realTokens(t, b.Mask))
+			}
+			b := batchFrom(ref, "pad")
+			real := realTokens(t, b.Mask)
+			for _, shift := range []bool{false, true} {
+				tag := map[bool]string{true: "pad.prefix_shift", false: "pad.prefix_noshift"}[shift]
+				p := &refPrefix{keys: ref["prefix.keys"], values: ref["prefix.values"], shift: shift}
+				enc.SetPrefix(p)
+				if _, ok := ref[tag+".hidden"]; !ok {
+					// NEZHA: relative positions cannot shift.
+					if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), "shifted positions") {
+						t.Errorf("%s: shifted prefix gave error %v, want a refusal", tag, err)
+					}
+					continue
+				}
+				compare(tag, forwardEval(t, enc, b), real)
+			}
+			enc.SetPrefix(nil)
+			enc.SetFFNBranch(&refBranch{ref: ref})
+			compare("pad.branch", forwardEval(t, enc, b), real)
+		})
+	}
+}
+
+func TestArchParityFixture(t *testing.T) { checkArchParity(t, archFixture) }
+
+// TestArchParityFresh regenerates the models with a random seed, so parity is checked on
+// weights and inputs the code has never seen.
+func TestArchParityFresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs python3 with torch; skipped in -short mode")
+	}
+	if err := exec.Command(refPython, "-c", "import torch").Run(); err != nil {
+		t.Skipf("%s cannot import torch (%v): fresh-weight parity not checked", refPython, err)
+	}
+	seed := rand.Int63n(1 << 31)
+	dir := t.TempDir()
+	cmd := exec.Command(refPython, filepath.Join("testdata", "gen_arch_reference.py"), "--out", dir, "--seed", fmt.Sprint(seed))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen_arch_reference.py --seed %d: %v\n%s", seed, err, out)
+	}
+	t.Logf("seed %d", seed)
+	checkArchParity(t, dir)
+}
