@@ -25,7 +25,8 @@ with reference.safetensors beside them:
 reference.safetensors holds "nopad.*" (2x6) and "pad.*" (3x8, rows of 8, 5 and 3 real tokens,
 sentence pairs) inputs and outputs; "pad.prefix_shift.*"/"pad.prefix_noshift.*" with per-layer
 prefixes "prefix.keys"/"prefix.values" (L, B, heads, P, d) (NEZHA: unshifted only); "pad.branch.*"
-with an extra FFN branch per layer "branch.N.{w1,b1,w2,b2}"; "*.pooled" only where there is a pooler.
+with an extra FFN branch per layer "branch.N.{w1,b1,w2,b2}"; "embed_single.*" and "embed_pair.*" for
+the token ids of "你好世界" and of the pair ("你好", "世界"); "*.pooled" only where there is a pooler.
 """
 import argparse
 import collections
@@ -264,6 +265,16 @@ def references(r, arch, cfg, w):
     ref["pad.branch.hidden"] = hidden
     if pooled is not None:
         ref["pad.branch.pooled"] = pooled
+    # Fixed token sequences for the `bench embed` test.
+    chars = [VOCAB_WORDS.index(c) for c in "你好世界"]
+    for tag, ids, types in (("embed_single", [CLS] + chars + [SEP], [0] * 6),
+                            ("embed_pair", [CLS] + chars[:2] + [SEP] + chars[2:] + [SEP], [0, 0, 0, 0, 1, 1, 1])):
+        ids, types = torch.tensor([ids]), torch.tensor([types])
+        ref[tag + ".input_ids"], ref[tag + ".token_type_ids"] = ids, types
+        hidden, pooled = forward(arch, cfg, w, ids, types, torch.ones_like(ids))
+        ref[tag + ".hidden"] = hidden
+        if pooled is not None:
+            ref[tag + ".pooled"] = pooled
     return ref
 
 
