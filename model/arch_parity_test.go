@@ -5,11 +5,17 @@ package model
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+
+	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // archFixture is the committed NEZHA and RoFormer models written by
@@ -118,4 +124,97 @@ func TestArchParityFresh(t *testing.T) {
 	}
 	t.Logf("seed %d", seed)
 	checkArchParity(t, dir)
+}
+
+// TestArchLoadErrors checks that a NEZHA or RoFormer checkpoint that does not fit its config
+// fails with every problem named: the file, the tensor and the config.json field.
+func TestArchLoadErrors(t *testing.T) {
+	lock(t)
+	cases := []struct {
+		model, config string // model fixture, replacement of its config.json's first line
+		drop              []string
+		want              []string
+	}{
+		{"nezha", "", []string{"nezha.pooler.dense.weight", "nezha.encoder.layer.1.output.LayerNorm.bias"},
+			[]string{"2 problems", "missing nezha.pooler.dense.weight", "missing nezha.encoder.layer.1.output.LayerNorm.bias"}},
+		{"roformer-project", `"embedding_size": 16,`, nil,
+			[]string{"wrong shape roformer.embeddings.word_embeddings.weight", "vocab_size × embedding_size", "roformer.embeddings_project.weight", "hidden_size × embedding_size"}},
+		{"nezha-legacy", `"model_type": "roformer",`, nil, []string{"missing roformer.embeddings.word_embeddings.weight"}},
+	}
+	for _, c := range cases {
+		t.Run(c.model, func(t *testing.T) {
+			src := filepath.Join(archFixture, c.model)
+			dir := t.TempDir()
+			raw, err := os.ReadFile(filepath.Join(src, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := string(raw)
+			if c.config != "" {
+				key := c.config[:strings.Index(c.config, ":")]
+				lines := strings.Split(cfg, "\n")
+				for i, l := range lines {
+					if strings.HasPrefix(strings.TrimSpace(l), key) {
+						lines[i] = "  " + c.config
+					}
+				}
+				cfg = strings.Join(lines, "\n")
+			}
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d0, err := OpenDir(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tensors, err := ReadCheckpoint(d0.WeightsFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer dropMap(tensors)
+			for _, n := range c.drop {
+				tsx.Drop(tensors[n])
+				delete(tensors, n)
+			}
+			if err := WriteSafetensors(filepath.Join(dir, "model.safetensors"), tensors); err != nil {
+				t.Fatal(err)
+			}
+			d, err := OpenDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs := nn.NewVarStore(gotch.CPU)
+			defer vs.Destroy()
+			if _, err := NewEncoder(vs.Root().Sub(d.Config.Namespace()), d.Config); err != nil {
+				t.Fatal(err)
+			}
+			_, err = LoadWeights(d, vs)
+			checkError(t, err, append([]string{filepath.Join(dir, "model.safetensors"), filepath.Join(dir, "config.json")}, c.want...)...)
+		})
+	}
+}
+
+// TestArchFrozenBF16 runs the NEZHA and RoFormer fixtures with the frozen backbone's products
+// in bfloat16: the outputs stay within bf16 rounding of the float32 references.
+func TestArchFrozenBF16(t *testing.T) {
+	for _, name := range []string{"nezha", "roformer-project"} {
+		t.Run(name, func(t *testing.T) {
+			lock(t)
+			path := filepath.Join(archFixture, name)
+			ref := readRef(t, filepath.Join(path, "reference.safetensors"))
+			enc, vs, _ := loadModel(t, path)
+			for _, v := range vs.Variables() {
+				if err := setRequiresGrad(&v, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			enc.SetFrozenBF16(true)
+			defer enc.SetFrozenBF16(false)
+			b := batchFrom(ref, "pad")
+			out := forwardEval(t, enc, b)
+			if d := maxDiff(t, out.Hidden, ref["pad.hidden"], realTokens(t, b.Mask)); d > 0.1 || d == 0 {
+				t.Errorf("bf16 hidden differs from the float32 reference by %.2e, want bf16 rounding (0 < d ≤ 0.1)", d)
+			}
+		})
+	}
 }
