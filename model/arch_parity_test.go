@@ -132,8 +132,8 @@ func TestArchLoadErrors(t *testing.T) {
 	lock(t)
 	cases := []struct {
 		model, config string // model fixture, replacement of its config.json's first line
-		drop              []string
-		want              []string
+		drop          []string
+		want          []string
 	}{
 		{"nezha", "", []string{"nezha.pooler.dense.weight", "nezha.encoder.layer.1.output.LayerNorm.bias"},
 			[]string{"2 problems", "missing nezha.pooler.dense.weight", "missing nezha.encoder.layer.1.output.LayerNorm.bias"}},

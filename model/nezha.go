@@ -98,14 +98,20 @@ func (n *nezhaPositions) begin(s *hscope, seq, _, plen int64) (positionTerms, er
 			return nil, err
 		}
 	}
-	s.held = append(s.held, t.keep(rel))
-	return &nezhaTerms{rel: rel, seq: seq}, nil
+	// The score term multiplies by aᵀ in every layer: transpose it once per forward.
+	relT, err := t.permute(rel, []int64{0, 2, 1}) // (T, d, P+T)
+	if err != nil {
+		return nil, err
+	}
+	s.held = append(s.held, t.keep(rel), t.keep(relT))
+	return &nezhaTerms{rel: rel, relT: relT, seq: seq}, nil
 }
 
-// nezhaTerms implements positionTerms with the relative tensor a (T, P+T, d).
+// nezhaTerms implements positionTerms with the relative tensor a (T, P+T, d) and its
+// transpose (T, d, P+T).
 type nezhaTerms struct {
-	rel raw
-	seq int64
+	rel, relT raw
+	seq       int64
 }
 
 // rotate implements positionTerms: NEZHA leaves queries, keys and values as they are.
@@ -113,11 +119,7 @@ func (*nezhaTerms) rotate(_ *hscope, q, k, v raw) (raw, raw, raw, error) { retur
 
 // scoreTerm implements positionTerms: q_i·a_ij for every head, (B, heads, T, P+T).
 func (n *nezhaTerms) scoreTerm(t *hscope, q raw) (raw, error) {
-	relT, err := t.permute(n.rel, []int64{0, 2, 1}) // (T, d, P+T)
-	if err != nil {
-		return nil, err
-	}
-	return n.perQuery(t, q, relT)
+	return n.perQuery(t, q, n.relT)
 }
 
 // contextTerm implements positionTerms: Σ_j p_ij·a_ij for every head, (B, heads, T, d).
