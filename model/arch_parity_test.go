@@ -131,7 +131,7 @@ func TestArchParityFresh(t *testing.T) {
 func TestArchLoadErrors(t *testing.T) {
 	lock(t)
 	cases := []struct {
-		model, config string // model fixture, replacement of its config.json's first line
+		model, config string // model fixture; a config.json line replacing the one with its key
 		drop          []string
 		want          []string
 	}{
