@@ -309,10 +309,10 @@ func predictTest(s *session, in *cellInputs, path string) error {
 }
 
 // backboneTrains reports whether any of the encoder's own weights (not a method's additions,
-// which live outside "bert.") is trained.
+// which live outside the encoder's namespace) is trained.
 func backboneTrains(trainable []string) bool {
 	for _, name := range trainable {
-		if strings.HasPrefix(name, "bert.") {
+		if model.IsEncoderVar(name) {
 			return true
 		}
 	}

@@ -64,7 +64,7 @@ func newMLMHead(vs *nn.VarStore, cfg model.Config) (*mlmHead, error) {
 			return nil, fmt.Errorf("mlm head %s: %w", v.name, err)
 		}
 	}
-	word, ok := vs.Variables()["bert.embeddings.word_embeddings.weight"]
+	word, ok := vs.Variables()[cfg.Namespace()+".embeddings.word_embeddings.weight"]
 	if !ok {
 		return nil, fmt.Errorf("mlm head: encoder has no word embeddings")
 	}
@@ -142,7 +142,7 @@ func Pretrain(ctx context.Context, spec Spec, vocab []string, corpus []string, o
 	}
 	vs := nn.NewVarStore(dev)
 	defer vs.Destroy()
-	enc, err := model.NewEncoder(vs.Root().Sub("bert"), cfg)
+	enc, err := model.NewEncoder(vs.Root().Sub(cfg.Namespace()), cfg)
 	if err != nil {
 		return err
 	}

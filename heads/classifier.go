@@ -164,6 +164,10 @@ func (c *Classifier) Forward(out model.Output, train bool) (*ts.Tensor, error) {
 	var x *ts.Tensor
 	var err error
 	if c.Pooler {
+		if out.Pooled == nil {
+			// RoFormer has no pooler: transformers' RoFormer heads read [CLS].
+			return nil, fmt.Errorf("classifier: the encoder has no pooler output (RoFormer has none); read [CLS] instead (pooler: false)")
+		}
 		x, err = out.Pooled.ShallowClone()
 	} else {
 		x, err = out.Hidden.Select(1, 0, false) // (B, H) at [CLS]

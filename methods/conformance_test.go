@@ -69,72 +69,95 @@ func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for a few steps; skipped in -short mode")
 	}
-	for _, c := range conformanceCases() {
-		t.Run(c.method+"/"+strings.Join(c.set, ","), func(t *testing.T) {
-			tensortest.Lock(t)
-			cfg := methods.TinyConfig()
-			m, err := methods.FromSettings(c.method, c.set)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tm := newConformanceModel(t, cfg, m)
-			// Random weights stand in for a trained checkpoint and a trained head.
-			methods.Randomize(t, tm.VS, 0.3, func(n string) bool {
-				return strings.HasPrefix(n, "bert.") || strings.HasPrefix(n, "classifier.")
-			})
-			before := snapshot(t, tm.VS)
-			for step := 0; step < 3; step++ {
-				if _, err := tm.Step(1, 1, conformanceBatch, 1e-2, 0, nil); err != nil {
-					t.Fatalf("step %d: %v", step+1, err)
-				}
-			}
-			after := snapshot(t, tm.VS)
+	for _, arch := range model.Architectures {
+		for _, c := range conformanceCases() {
+			t.Run(arch+"/"+c.method+"/"+strings.Join(c.set, ","), func(t *testing.T) { checkConformance(t, arch, c) })
+		}
+	}
+}
 
-			vars := tm.VS.Variables()
-			var count, encoder int64
-			for _, name := range tm.Trainable {
-				if slices.Equal(before[name], after[name]) {
-					t.Errorf("trainable %s did not change", name)
-				}
-				if v := vars[name]; !hasGrad(t, &v) { // zeroed after the step, but there
-					t.Errorf("trainable %s has no gradient", name)
-				}
-				if !strings.HasPrefix(name, "classifier.") {
-					count += int64(len(after[name]))
-				}
-				if strings.HasPrefix(name, "bert.") {
-					encoder += int64(len(after[name]))
-				}
-			}
-			for _, name := range tm.Frozen {
-				if !bitsEqual(before[name], after[name]) {
-					t.Errorf("frozen %s changed", name)
-				}
-				if v := vars[name]; hasGrad(t, &v) {
-					t.Errorf("frozen %s has a gradient", name)
-				}
-			}
-			if got, want := tm.Opt.StateTensors(), 2*len(tm.Trainable); got != want {
-				t.Errorf("optimiser holds %d state tensors, want %d (2 × %d trainable)", got, want, len(tm.Trainable))
-			}
-			added, backbone := m.Count(cfg)
-			if count != backbone {
-				t.Errorf("%d trainable encoder-side elements, Count says %d", count, backbone)
-			}
-			// Count's trainable backbone includes the method's additions; the rest is the
-			// encoder's own weights that train.
-			if encoder != backbone-added {
-				t.Errorf("%d trainable elements of the encoder's own weights, Count says %d (%d trainable less %d added)", encoder, backbone-added, backbone, added)
-			}
-			if len(tm.Trainable) < 3 {
-				t.Errorf("only %d trainable variables: %v", len(tm.Trainable), tm.Trainable)
-			}
-		})
+// checkConformance is TestConformance for one backbone and method.
+func checkConformance(t *testing.T, arch string, c conformanceCase) {
+	tensortest.Lock(t)
+	cfg := methods.TinyConfigFor(arch)
+	m, err := methods.FromSettings(c.method, c.set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// P-tuning v2 refuses shifted positions on NEZHA, whose positions are relative.
+	refused := arch == model.ArchNEZHA && slices.Contains(c.set, "positions=shifted")
+	if err := methods.Check(m, cfg); refused != (err != nil) {
+		t.Fatalf("Check on %s: %v, want refused %v", arch, err, refused)
+	} else if refused {
+		return
+	}
+	tm := newConformanceModel(t, cfg, m)
+	// Random weights stand in for a trained checkpoint and a trained head.
+	methods.Randomize(t, tm.VS, 0.3, func(n string) bool {
+		return model.IsEncoderVar(n) || strings.HasPrefix(n, "classifier.")
+	})
+	before := snapshot(t, tm.VS)
+	for step := 0; step < 3; step++ {
+		if _, err := tm.Step(1, 1, conformanceBatch, 1e-2, 0, nil); err != nil {
+			t.Fatalf("step %d: %v", step+1, err)
+		}
+	}
+	after := snapshot(t, tm.VS)
+
+	vars := tm.VS.Variables()
+	var count, encoder int64
+	for _, name := range tm.Trainable {
+		if slices.Equal(before[name], after[name]) {
+			t.Errorf("trainable %s did not change", name)
+		}
+		if v := vars[name]; !hasGrad(t, &v) { // zeroed after the step, but there
+			t.Errorf("trainable %s has no gradient", name)
+		}
+		if !strings.HasPrefix(name, "classifier.") {
+			count += int64(len(after[name]))
+		}
+		if model.IsEncoderVar(name) {
+			encoder += int64(len(after[name]))
+		}
+	}
+	for _, name := range tm.Frozen {
+		if !bitsEqual(before[name], after[name]) {
+			t.Errorf("frozen %s changed", name)
+		}
+		if v := vars[name]; hasGrad(t, &v) {
+			t.Errorf("frozen %s has a gradient", name)
+		}
+	}
+	if got, want := tm.Opt.StateTensors(), 2*len(tm.Trainable); got != want {
+		t.Errorf("optimiser holds %d state tensors, want %d (2 × %d trainable)", got, want, len(tm.Trainable))
+	}
+	added, backbone := m.Count(cfg)
+	if count != backbone {
+		t.Errorf("%d trainable encoder-side elements, Count says %d", count, backbone)
+	}
+	// Count's trainable backbone includes the method's additions; the rest is the
+	// encoder's own weights that train.
+	if encoder != backbone-added {
+		t.Errorf("%d trainable elements of the encoder's own weights, Count says %d (%d trainable less %d added)", encoder, backbone-added, backbone, added)
+	}
+	if len(tm.Trainable) < 3 {
+		t.Errorf("only %d trainable variables: %v", len(tm.Trainable), tm.Trainable)
+	}
+	// The encoder's own variables are exactly what EncoderParams counts.
+	var own int64
+	for name := range vars {
+		if model.IsEncoderVar(name) {
+			own += int64(len(after[name]))
+		}
+	}
+	if total, _ := methods.EncoderParams(cfg); own != total {
+		t.Errorf("the encoder has %d elements, EncoderParams says %d", own, total)
 	}
 }
 
 // newConformanceModel builds cfg's encoder with m attached and a three-label classification
-// head on the pooler output (so that fine-tuning's pooler trains too), through package trainer.
+// head on the pooler output (so that fine-tuning's pooler trains too; on [CLS] for RoFormer,
+// which has no pooler), through package trainer.
 func newConformanceModel(t *testing.T, cfg model.Config, m methods.Method) *trainer.Model {
 	t.Helper()
 	kind, err := heads.Lookup(clue.Classification)
@@ -144,7 +167,7 @@ func newConformanceModel(t *testing.T, cfg model.Config, m methods.Method) *trai
 	tm, err := trainer.New(trainer.Spec{
 		Config: cfg, Method: m, Kind: kind,
 		Task:   &clue.Task{Name: "conformance", Kind: clue.Classification, Labels: []string{"a", "b", "c"}},
-		Head:   heads.Options{MaxLen: int(cfg.MaxPositionEmbeddings), Pooler: true, Dropout: 0.1},
+		Head:   heads.Options{MaxLen: int(cfg.MaxPositionEmbeddings), Pooler: cfg.Arch() != model.ArchRoFormer, Dropout: 0.1},
 		Device: gotch.CPU, Seed: 11, WeightDecay: 0.01,
 	})
 	if err != nil {

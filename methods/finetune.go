@@ -2,7 +2,6 @@ package methods
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/clue-bench/clue-bench/model"
 )
@@ -32,7 +31,7 @@ func (*FineTuning) Name() string { return "fine-tuning" }
 func (*FineTuning) Options() any { return FineTuningOptions{} }
 
 // Trains implements Spec: every encoder variable trains.
-func (*FineTuning) Trains(name string) bool { return strings.HasPrefix(name, "bert.") }
+func (*FineTuning) Trains(name string) bool { return model.IsEncoderVar(name) }
 
 // Count implements Spec.
 func (*FineTuning) Count(cfg model.Config) (added, trainableBackbone int64) {

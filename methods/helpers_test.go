@@ -35,6 +35,19 @@ func tinyConfig() model.Config {
 	}
 }
 
+// tinyConfigFor is tinyConfig as the given architecture: NEZHA clipping relative distances at
+// 4, RoFormer with 12-wide embeddings projected to H and rotary values.
+func tinyConfigFor(arch string) model.Config {
+	c := tinyConfig()
+	switch arch {
+	case model.ArchNEZHA:
+		c.ModelType, c.MaxRelativePosition = arch, 4
+	case model.ArchRoFormer:
+		c.ModelType, c.EmbeddingSize, c.RotaryValue = arch, 12, true
+	}
+	return c
+}
+
 // mustMethod builds a method from --set style options.
 func mustMethod(t *testing.T, name string, kv ...string) Method {
 	t.Helper()
@@ -52,7 +65,7 @@ func build(t *testing.T, cfg model.Config, m Method, seed int64) (*nn.VarStore, 
 	torchrt.ManualSeed(seed)
 	vs := nn.NewVarStore(gotch.CPU)
 	t.Cleanup(vs.Destroy)
-	enc, err := model.NewEncoder(vs.Root().Sub("bert"), cfg)
+	enc, err := model.NewEncoder(vs.Root().Sub(cfg.Namespace()), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +230,9 @@ func forwardEval(t *testing.T, enc *model.Encoder, b model.Batch) model.Output {
 // Exported for the conformance test, which trains through package trainer and so lives in
 // package methods_test: trainer imports methods.
 var (
-	TinyConfig  = tinyConfig
-	Randomize   = randomize
-	PaddedBatch = paddedBatch
-	SampleRows  = sampleRows
+	TinyConfig    = tinyConfig
+	TinyConfigFor = tinyConfigFor
+	Randomize     = randomize
+	PaddedBatch   = paddedBatch
+	SampleRows    = sampleRows
 )

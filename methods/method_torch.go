@@ -15,7 +15,8 @@ import (
 type Method interface {
 	Spec
 	// Attach creates the method's variables under p and hooks them into enc. It is called after
-	// the encoder is built and before weights are loaded; p is outside the "bert." namespace.
+	// the encoder is built and before weights are loaded; p is outside the encoder's namespace
+	// ("bert.", "nezha.", "roformer.").
 	Attach(p *nn.Path, enc *model.Encoder) error
 }
 

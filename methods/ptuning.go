@@ -40,6 +40,22 @@ const defaultProjectionHidden = 512
 // The prefix table is (P, 2·L·H): columns [2lH, 2lH+H) are layer l's keys and [2lH+H, 2lH+2H)
 // its values, each read as (heads, headDim) per position — the layout of THUDM's P-tuning v2.
 // The whole encoder, pooler included, is frozen.
+//
+// Positions of the prefix on each backbone, following the FL-tuning authors' code for NEZHA and
+// RoFormer and transformers' handling of past_key_values:
+//
+//   - BERT: the prefix has no position of its own (it enters after the K/V projections). Real
+//     tokens take absolute positions 0…T−1 (PositionsUnshifted, the authors' choice) or
+//     P…P+T−1 (PositionsShifted, transformers').
+//   - NEZHA: prefix keys and values get a zero relative-position term, in the scores and in the
+//     context, as the authors' NEZHA code pads its relative tensor with zeros over the prefix.
+//     Relative positions between real tokens do not depend on a shift, so PositionsShifted has
+//     no meaning and is refused.
+//   - RoFormer: prefix keys (and, with rotary_value, values) are not rotated: the authors' code
+//     scores the rotated queries against the prefix keys as they are, and transformers rotates
+//     new keys before joining them to past_key_values. Real tokens are rotated at positions
+//     0…T−1 (PositionsUnshifted) or P…P+T−1 (PositionsShifted); the shift changes the
+//     prefix scores, since only the queries turn.
 type PTuningV2 struct {
 	opts PTuningV2Options
 
@@ -83,9 +99,13 @@ func (m *PTuningV2) positionsUsed() int64 {
 	return 0
 }
 
-// check implements the optional check behind Check: shifted positions must leave room for
-// at least one token.
+// check implements the optional check behind Check: shifted positions must mean something
+// for the backbone and leave room for at least one token.
 func (m *PTuningV2) check(cfg model.Config) error {
+	if m.opts.Positions == PositionsShifted && cfg.Arch() == model.ArchNEZHA {
+		return fmt.Errorf("positions %q has no meaning for nezha: its positions are relative, and the prefix gets a zero relative term; use %q",
+			PositionsShifted, PositionsUnshifted)
+	}
 	if used := m.positionsUsed(); used >= cfg.MaxPositionEmbeddings {
 		return fmt.Errorf("shifted positions with prefix_len %d leave no room for tokens: max_position_embeddings is %d (prefix_len + max_len must not exceed it)",
 			used, cfg.MaxPositionEmbeddings)

@@ -110,7 +110,7 @@ func checkPath(p *nn.Path) error {
 	if len(paths) == 0 {
 		return errors.New("method path is the VarStore root; want a sub-path such as vs.Root().Sub(name)")
 	}
-	if paths[0] == "bert" {
+	if model.IsNamespace(paths[0]) {
 		return fmt.Errorf("method path %q is inside the encoder's namespace", strings.Join(paths, nn.SEP))
 	}
 	return nil

@@ -32,6 +32,49 @@ func TestReadConfigDefaults(t *testing.T) {
 	}
 }
 
+// TestReadConfigArchitectures checks each architecture's defaults and keys: a key of another
+// architecture is ignored, and BERT keeps an empty ModelType so that it marshals as before.
+func TestReadConfigArchitectures(t *testing.T) {
+	base := Config{
+		HiddenSize: 32, NumHiddenLayers: 2, NumAttentionHeads: 4, IntermediateSize: 64, VocabSize: 64,
+		MaxPositionEmbeddings: 512, TypeVocabSize: 2, LayerNormEps: 1e-12, HiddenDropoutProb: 0.1,
+		AttentionProbsDropoutProb: 0.1, HiddenAct: "gelu", InitializerRange: 0.02,
+	}
+	cases := []struct {
+		extra, ns string
+		edit      func(c *Config)
+		embedding int64
+	}{
+		{`, "model_type": "bert", "embedding_size": 16, "max_relative_position": 3}`, "bert", func(c *Config) {}, 32},
+		{`, "model_type": "nezha", "embedding_size": 128}`, "nezha", func(c *Config) { c.ModelType, c.MaxRelativePosition = "nezha", 64 }, 32},
+		{`, "model_type": "nezha", "max_relative_position": 3}`, "nezha", func(c *Config) { c.ModelType, c.MaxRelativePosition = "nezha", 3 }, 32},
+		{`, "model_type": "roformer"}`, "roformer", func(c *Config) { c.ModelType, c.MaxPositionEmbeddings = "roformer", 1536 }, 32},
+		{`, "model_type": "roformer", "embedding_size": 16, "rotary_value": true, "max_relative_position": 3}`, "roformer", func(c *Config) {
+			c.ModelType, c.MaxPositionEmbeddings, c.EmbeddingSize, c.RotaryValue = "roformer", 1536, 16, true
+		}, 16},
+	}
+	for _, c := range cases {
+		got, err := ParseConfig([]byte(minimalConfig + c.extra))
+		if err != nil {
+			t.Fatalf("%s: %v", c.extra, err)
+		}
+		want := base
+		c.edit(&want)
+		if got != want {
+			t.Errorf("%s:\n got %+v\nwant %+v", c.extra, got, want)
+		}
+		if got.Namespace() != c.ns || got.EmbeddingDim() != c.embedding {
+			t.Errorf("%s: namespace %q, embedding width %d; want %q, %d", c.extra, got.Namespace(), got.EmbeddingDim(), c.ns, c.embedding)
+		}
+	}
+	for name, want := range map[string]bool{"bert.pooler.dense.weight": true, "nezha.embeddings.LayerNorm.bias": true,
+		"roformer.encoder.layer.0.attention.self.key.bias": true, "classifier.weight": false, "bertx.y": false, "fl-tuning.layer.0.output.bias": false} {
+		if IsEncoderVar(name) != want {
+			t.Errorf("IsEncoderVar(%q) = %v, want %v", name, !want, want)
+		}
+	}
+}
+
 func TestReadConfigErrors(t *testing.T) {
 	cases := []struct {
 		name, body string
@@ -52,6 +95,12 @@ func TestReadConfigErrors(t *testing.T) {
 		{"pad id", minimalConfig + `, "pad_token_id": 64}`, []string{`"pad_token_id"`}},
 		{"roberta", minimalConfig + `, "model_type": "roberta"}`, []string{`"model_type"`, "roberta"}},
 		{"relative", minimalConfig + `, "position_embedding_type": "relative_key"}`, []string{`"position_embedding_type"`}},
+		{"model_type number", minimalConfig + `, "model_type": 1}`, []string{`"model_type"`, "number 1"}},
+		{"nezha relative", minimalConfig + `, "model_type": "nezha", "max_relative_position": 0}`, []string{`"max_relative_position"`, "positive"}},
+		{"nezha odd head", strings.Replace(minimalConfig, `"hidden_size": 32`, `"hidden_size": 36`, 1) + `, "model_type": "nezha"}`, []string{`"num_attention_heads"`, "even head size"}},
+		{"roformer odd head", strings.Replace(minimalConfig, `"hidden_size": 32`, `"hidden_size": 36`, 1) + `, "model_type": "roformer"}`, []string{`"num_attention_heads"`, "even head size"}},
+		{"roformer rotary", minimalConfig + `, "model_type": "roformer", "rotary_value": "yes"}`, []string{`"rotary_value"`, "true or false"}},
+		{"roformer embedding", minimalConfig + `, "model_type": "roformer", "embedding_size": -1}`, []string{`"embedding_size"`}},
 		{"not json", `hidden_size = 32`, []string{"JSON"}},
 		{"array", `[1, 2]`, []string{"JSON object"}},
 	}

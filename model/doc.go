@@ -1,19 +1,21 @@
 // Package model is a BERT-family encoder on gotch (libtorch) that loads Hugging Face checkpoints
-// the way transformers' BertModel does, with hooks for parameter-efficient tuning methods.
+// the way transformers' BertModel, NezhaModel and RoFormerModel do (config.json's model_type
+// "bert", "nezha" or "roformer"), with hooks for parameter-efficient tuning methods.
 //
 // # Building and loading
 //
 //	d, err := model.OpenDir(dir)                          // config.json + model.safetensors or pytorch_model.bin
 //	vs := nn.NewVarStore(device)
-//	enc, err := model.NewEncoder(vs.Root().Sub("bert"), d.Config)
+//	enc, err := model.NewEncoder(vs.Root().Sub(d.Config.Namespace()), d.Config) // "bert", "nezha", "roformer"
 //	// task heads and method parameters go elsewhere in vs, e.g. vs.Root().Sub("classifier")
 //	rep, err := model.LoadWeights(d, vs)                  // warn about rep.Unused, note rep.Initialised
 //
 // Variables carry transformers' names ("bert.embeddings.word_embeddings.weight",
-// "bert.encoder.layer.0.attention.self.query.weight", …, "bert.pooler.dense.weight"), so loading is
-// by name: checkpoints with or without the "bert." prefix and with TF-era LayerNorm gamma/beta
-// names load alike; every encoder tensor must be present with its shape, and all violations are
-// reported in one error.
+// "bert.encoder.layer.0.attention.self.query.weight", …, "bert.pooler.dense.weight"; "nezha.…"
+// and "roformer.…" for the other architectures), so loading is by name: checkpoints with or
+// without the namespace prefix and with TF-era LayerNorm gamma/beta names load alike, NEZHA
+// checkpoints also with "bert." names; every encoder tensor must be present with its shape, and
+// all violations are reported in one error.
 //
 // # Building without libtorch
 //
@@ -27,7 +29,15 @@
 // (self-attention with an additive padding mask, FFN with the config's activation) and the tanh
 // pooler over [CLS]. train=false is eval mode: no dropout at all. Outputs belong to the caller.
 // On the tiny fixture model the float32 outputs agree with an independent float64 PyTorch
-// implementation to about 1e-6 (testdata/gen_reference.py). SetFrozenBF16 optionally runs the
+// implementation to about 1e-6 (testdata/gen_reference.py).
+//
+// NEZHA (nezha.go) has no absolute position embeddings; functional sinusoid relative positions
+// enter every layer's scores and context. RoFormer (roformer.go) has no absolute position
+// embeddings either, an optional embeddings_project (embedding_size ≠ hidden_size), rotary
+// positions on queries and keys (and values with rotary_value), and no pooler: Output.Pooled is
+// nil. Both plug into the shared attention through the positionScheme seam (encoder.go); their
+// outputs agree with independent float64 references to about 1e-6
+// (testdata/gen_arch_reference.py). SetFrozenBF16 optionally runs the
 // frozen backbone's matrix products in bfloat16 (bf16.go); it is off by default.
 //
 // # Tuning hooks

@@ -46,7 +46,9 @@ type Batch struct {
 // Output is the encoder's result. The caller owns (and drops) both tensors.
 type Output struct {
 	Hidden *ts.Tensor // (B, T, H) last hidden state
-	Pooled *ts.Tensor // (B, H) tanh(dense(hidden[:, 0]))
+	// Pooled is (B, H) tanh(dense(hidden[:, 0])), or nil for an architecture without a
+	// pooler (RoFormer: transformers' RoFormerModel has none, and its heads read [CLS]).
+	Pooled *ts.Tensor
 }
 
 // layer holds one post-LN transformer layer's weights.
@@ -57,15 +59,20 @@ type layer struct {
 	outLN                      layerNorm
 }
 
-// Encoder is a BERT encoder (embeddings, post-LN layers, pooler) whose variables carry the
-// transformers names, so that checkpoints load by name.
+// Encoder is a BERT-family encoder (embeddings, post-LN layers, pooler) whose variables carry
+// the transformers names, so that checkpoints load by name. BERT, NEZHA and RoFormer share
+// this code and differ in where positions enter: BERT adds absolute position embeddings to
+// the token embeddings; NEZHA (nezha.go) and RoFormer (roformer.go) act inside attention
+// through the positionScheme seam.
 type Encoder struct {
 	Cfg Config
 
-	word, pos, typ *ts.Tensor // (V, H), (MaxPos, H), (TypeVocab, H)
+	word, pos, typ *ts.Tensor // (V, E), (MaxPos, H) or nil without absolute positions, (TypeVocab, E)
 	embLN          layerNorm
+	project        linear // E → H after the embeddings, or none (w nil); RoFormer only
 	layers         []layer
-	pooler         linear
+	pooler         linear // none (w nil) for RoFormer
+	positions      positionScheme
 	act            func(*hscope, raw) (raw, error)
 	device         gotch.Device
 
@@ -76,16 +83,38 @@ type Encoder struct {
 	bf16Copies map[*ts.Tensor]raw // bf16 copies of frozen weights, by weight
 }
 
+// positionScheme is the seam through which an architecture's positions enter attention:
+// NEZHA's relative positions (nezha.go) and RoFormer's rotary ones (roformer.go). BERT needs
+// none (nil): its positions are in the embeddings.
+type positionScheme interface {
+	// begin prepares one forward pass's position terms for seq real tokens at positions
+	// start…start+seq−1 behind plen prefix keys; what it makes is tracked by s.
+	begin(s *hscope, seq, start, plen int64) (positionTerms, error)
+}
+
+// positionTerms are one forward pass's position terms. Results are tracked by t; a nil result
+// with a nil error means no term.
+type positionTerms interface {
+	// rotate transforms the real tokens' queries, keys and values, each (B, heads, T, d),
+	// before the prefix keys and values join them.
+	rotate(t *hscope, q, k, v raw) (raw, raw, raw, error)
+	// scoreTerm is added to q·kᵀ (B, heads, T, P+T) before the 1/√d scaling.
+	scoreTerm(t *hscope, q raw) (raw, error)
+	// contextTerm is added to probs·v (B, heads, T, d); probs are after dropout.
+	contextTerm(t *hscope, probs raw) (raw, error)
+}
+
 // NewEncoder creates the encoder's variables under p, initialised as transformers initialises a
-// fresh BertModel: N(0, initializer_range) weights, zero biases, LayerNorm 1/0, zero padding row.
-// p must be vs.Root().Sub("bert"), so that variables are named "bert.embeddings.…",
-// "bert.encoder.layer.N.…" and "bert.pooler.…" exactly as in transformers checkpoints.
+// fresh model: N(0, initializer_range) weights, zero biases, LayerNorm 1/0, zero padding row.
+// p must be vs.Root().Sub(cfg.Namespace()), so that variables are named as in transformers
+// checkpoints: "bert.embeddings.…", "bert.encoder.layer.N.…" and "bert.pooler.…" for BERT,
+// "nezha.…" for NEZHA, "roformer.…" for RoFormer.
 func NewEncoder(p *nn.Path, cfg Config) (*Encoder, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
-	if path := p.Paths(); len(path) != 1 || path[0] != "bert" {
-		return nil, fmt.Errorf("new encoder: path must be vs.Root().Sub(\"bert\"), got %q", fullName(p, ""))
+	if ns, path := cfg.Namespace(), p.Paths(); len(path) != 1 || path[0] != ns {
+		return nil, fmt.Errorf("new encoder: path must be vs.Root().Sub(%q), got %q", ns, fullName(p, ""))
 	}
 	act, err := rawActivation(cfg.HiddenAct)
 	if err != nil {
@@ -103,7 +132,7 @@ func NewEncoder(p *nn.Path, cfg Config) (*Encoder, error) {
 // share a backing array and end up naming the same variable.
 func (e *Encoder) build(p *nn.Path) error {
 	c := e.Cfg
-	h, std := c.HiddenSize, c.InitializerRange
+	h, emb, std := c.HiddenSize, c.EmbeddingDim(), c.InitializerRange
 	at := func(names ...string) *nn.Path {
 		q := p
 		for _, n := range names {
@@ -112,20 +141,32 @@ func (e *Encoder) build(p *nn.Path) error {
 		return q
 	}
 	var err error
-	if e.word, err = newVar(at("embeddings", "word_embeddings"), "weight", []int64{c.VocabSize, h}, initNormal, std); err != nil {
+	if e.word, err = newVar(at("embeddings", "word_embeddings"), "weight", []int64{c.VocabSize, emb}, initNormal, std); err != nil {
 		return err
 	}
 	if err := zeroRow(e.word, c.PadTokenID); err != nil {
 		return fmt.Errorf("zero padding row: %w", err)
 	}
-	if e.pos, err = newVar(at("embeddings", "position_embeddings"), "weight", []int64{c.MaxPositionEmbeddings, h}, initNormal, std); err != nil {
+	if c.Arch() == ArchBERT {
+		if e.pos, err = newVar(at("embeddings", "position_embeddings"), "weight", []int64{c.MaxPositionEmbeddings, h}, initNormal, std); err != nil {
+			return err
+		}
+	}
+	if e.typ, err = newVar(at("embeddings", "token_type_embeddings"), "weight", []int64{c.TypeVocabSize, emb}, initNormal, std); err != nil {
 		return err
 	}
-	if e.typ, err = newVar(at("embeddings", "token_type_embeddings"), "weight", []int64{c.TypeVocabSize, h}, initNormal, std); err != nil {
+	if e.embLN, err = newLayerNorm(at("embeddings", "LayerNorm"), emb, c.LayerNormEps); err != nil {
 		return err
 	}
-	if e.embLN, err = newLayerNorm(at("embeddings", "LayerNorm"), h, c.LayerNormEps); err != nil {
-		return err
+	switch c.Arch() {
+	case ArchNEZHA:
+		if e.positions, err = newNEZHAPositions(c, e.device); err != nil {
+			return err
+		}
+	case ArchRoFormer:
+		if e.project, e.positions, err = newRoFormerParts(at, c, e.device); err != nil {
+			return err
+		}
 	}
 	e.layers = make([]layer, c.NumHiddenLayers)
 	for i := range e.layers {
@@ -154,6 +195,9 @@ func (e *Encoder) build(p *nn.Path) error {
 		if l.outLN, err = newLayerNorm(at("encoder", "layer", n, "output", "LayerNorm"), h, c.LayerNormEps); err != nil {
 			return err
 		}
+	}
+	if c.Arch() == ArchRoFormer {
+		return nil // no pooler, as transformers' RoFormerModel
 	}
 	e.pooler, err = newLinear(at("pooler", "dense"), h, h, std)
 	return err
@@ -194,6 +238,10 @@ func (e *Encoder) Forward(b Batch, train bool) (Output, error) {
 			return Output{}, fmt.Errorf("forward: prefix length %d is negative", plen)
 		}
 		if e.prefix.ShiftPositions() {
+			if e.Cfg.Arch() == ArchNEZHA {
+				// Relative positions between real tokens do not move; the prefix has none.
+				return Output{}, fmt.Errorf("forward: shifted positions under a prefix have no meaning for nezha's relative positions")
+			}
 			start = plen
 		}
 	}
@@ -213,13 +261,22 @@ func (e *Encoder) Forward(b Batch, train bool) (Output, error) {
 	if err != nil {
 		return Output{}, fmt.Errorf("forward: embeddings: %w", err)
 	}
+	var terms positionTerms
+	if e.positions != nil {
+		if terms, err = e.positions.begin(&s, seq, start, plen); err != nil {
+			return Output{}, fmt.Errorf("forward: positions: %w", err)
+		}
+	}
 	for i := range e.layers {
-		next, err := e.layerForward(&s, i, hidden, mask, bsz, seq, plen, train)
+		next, err := e.layerForward(&s, i, hidden, mask, terms, bsz, seq, plen, train)
 		if err != nil {
 			return Output{}, fmt.Errorf("forward: layer %d: %w", i, err)
 		}
 		tsx.FreeHandles(s.keep(hidden)) // activations saved for backward keep their own references
 		hidden = next
+	}
+	if e.pooler.w == nil {
+		return Output{Hidden: wrap(s.keep(hidden))}, nil
 	}
 	pooled, err := e.pool(&s, hidden)
 	if err != nil {
@@ -262,7 +319,8 @@ func (e *Encoder) checkBatch(b Batch) (int64, int64, error) {
 }
 
 // embed returns LayerNorm(word + type + position), with dropout in training: (B, T, H),
-// tracked by s.
+// tracked by s. Without absolute positions (NEZHA, RoFormer) it is LayerNorm(word + type);
+// RoFormer's embeddings_project then maps E to H when they differ.
 func (e *Encoder) embed(s *hscope, b Batch, bsz, seq, start int64, train bool) (raw, error) {
 	var t hscope
 	defer t.free()
@@ -282,26 +340,28 @@ func (e *Encoder) embed(s *hscope, b Batch, bsz, seq, start int64, train bool) (
 	if err != nil {
 		return nil, fmt.Errorf("token type embeddings: type ids must be below type_vocab_size %d: %w", e.Cfg.TypeVocabSize, err)
 	}
-	from, to := libtch.AtsInt(start), libtch.AtsInt(start+seq)
-	posIDs, err := t.op(func(out *libtch.Ctensor) {
-		libtch.AtgArangeStart(out, from, to, gotch.Int64.CInt(), e.device.CInt())
-	})
-	libtch.AtsFree(from)
-	libtch.AtsFree(to)
-	if err != nil {
-		return nil, err
-	}
-	pos, err := t.embedding(e.pos, posIDs, -1) // (T, H), broadcast over B
-	if err != nil {
-		return nil, err
-	}
 	// Same summation order as transformers: (word + type) + position.
 	sum, err := t.add(words, types)
 	if err != nil {
 		return nil, err
 	}
-	if sum, err = t.add(sum, pos); err != nil {
-		return nil, err
+	if e.pos != nil {
+		from, to := libtch.AtsInt(start), libtch.AtsInt(start+seq)
+		posIDs, err := t.op(func(out *libtch.Ctensor) {
+			libtch.AtgArangeStart(out, from, to, gotch.Int64.CInt(), e.device.CInt())
+		})
+		libtch.AtsFree(from)
+		libtch.AtsFree(to)
+		if err != nil {
+			return nil, err
+		}
+		pos, err := t.embedding(e.pos, posIDs, -1) // (T, H), broadcast over B
+		if err != nil {
+			return nil, err
+		}
+		if sum, err = t.add(sum, pos); err != nil {
+			return nil, err
+		}
 	}
 	normed, err := t.layerNorm(e.embLN, sum)
 	if err != nil {
@@ -310,6 +370,11 @@ func (e *Encoder) embed(s *hscope, b Batch, bsz, seq, start int64, train bool) (
 	out, err := t.dropout(normed, e.Cfg.HiddenDropoutProb, train)
 	if err != nil {
 		return nil, err
+	}
+	if e.project.w != nil {
+		if out, err = e.linear(&t, e.project, out); err != nil {
+			return nil, fmt.Errorf("embeddings_project: %w", err)
+		}
 	}
 	s.held = append(s.held, t.keep(out))
 	return out, nil

@@ -159,6 +159,15 @@ func (s *hscope) embedding(table *ts.Tensor, ids raw, padding int64) (raw, error
 	return s.op(func(out *libtch.Ctensor) { libtch.AtgEmbedding(out, handle(table), ids, padding, 0, 0) })
 }
 
+// arange is the int64 vector from…to−1 on dev.
+func (s *hscope) arange(from, to int64, dev gotch.Device) (raw, error) {
+	a, b := libtch.AtsInt(from), libtch.AtsInt(to)
+	defer func() { libtch.AtsFree(a); libtch.AtsFree(b) }()
+	return s.op(func(out *libtch.Ctensor) {
+		libtch.AtgArangeStart(out, a, b, gotch.Int64.CInt(), dev.CInt())
+	})
+}
+
 // filled makes a tensor of the given shape and dtype filled with zeros or ones.
 func (s *hscope) filled(one bool, shape []int64, dtype gotch.DType, dev gotch.Device) (raw, error) {
 	return s.op(func(out *libtch.Ctensor) {

@@ -65,7 +65,7 @@ func loadModel(t *testing.T, dir string) (*Encoder, *nn.VarStore, *LoadReport) {
 		t.Fatal(err)
 	}
 	vs := nn.NewVarStore(gotch.CPU)
-	enc, err := NewEncoder(vs.Root().Sub("bert"), d.Config)
+	enc, err := NewEncoder(vs.Root().Sub(d.Config.Namespace()), d.Config)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,10 +17,10 @@ import (
 
 // layerForward runs layer i on x (B, T, H) and returns a new (B, T, H) tensor tracked by s;
 // x is left alone. mask is the additive (B, 1, 1, P+T) mask or nil.
-func (e *Encoder) layerForward(s *hscope, i int, x, mask raw, bsz, seq, plen int64, train bool) (raw, error) {
+func (e *Encoder) layerForward(s *hscope, i int, x, mask raw, terms positionTerms, bsz, seq, plen int64, train bool) (raw, error) {
 	var t hscope
 	defer t.free()
-	a, err := e.attention(&t, i, x, mask, bsz, seq, plen, train)
+	a, err := e.attention(&t, i, x, mask, terms, bsz, seq, plen, train)
 	if err != nil {
 		return nil, fmt.Errorf("attention: %w", err)
 	}
@@ -33,8 +33,10 @@ func (e *Encoder) layerForward(s *hscope, i int, x, mask raw, bsz, seq, plen int
 }
 
 // attention is the self-attention block: LayerNorm(x + dropout(dense(softmax(QKᵀ/√d + mask)·V))),
-// with attention-prob dropout, and prefix keys/values concatenated in front of K and V.
-func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64, train bool) (raw, error) {
+// with attention-prob dropout, and prefix keys/values concatenated in front of K and V. terms,
+// when set, are the architecture's position terms (rotations of Q, K, V before the prefix
+// joins; additions to QKᵀ and to the context).
+func (e *Encoder) attention(s *hscope, i int, x, mask raw, terms positionTerms, bsz, seq, plen int64, train bool) (raw, error) {
 	l := &e.layers[i]
 	c := e.Cfg
 	nh, d := c.NumAttentionHeads, c.HeadDim()
@@ -65,6 +67,11 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64,
 	if err != nil {
 		return nil, err
 	}
+	if terms != nil {
+		if q, k, v, err = terms.rotate(&t, q, k, v); err != nil {
+			return nil, err
+		}
+	}
 	if e.prefix != nil && plen > 0 {
 		if k, v, err = e.withPrefix(&t, i, k, v, bsz, plen, train); err != nil {
 			return nil, err
@@ -77,6 +84,17 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64,
 	scores, err := e.matmul(&t, q, kt) // (B, heads, T, P+T)
 	if err != nil {
 		return nil, err
+	}
+	if terms != nil {
+		extra, err := terms.scoreTerm(&t, q)
+		if err != nil {
+			return nil, err
+		}
+		if extra != nil {
+			if scores, err = t.add(scores, extra); err != nil {
+				return nil, err
+			}
+		}
 	}
 	scores, err = t.scalarOp(math.Sqrt(float64(d)), func(out *libtch.Ctensor, sc libtch.Cscalar) {
 		libtch.AtgDivScalar(out, scores, sc)
@@ -100,6 +118,17 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, bsz, seq, plen int64,
 	ctx, err := e.matmul(&t, probs, v) // (B, heads, T, d)
 	if err != nil {
 		return nil, err
+	}
+	if terms != nil {
+		extra, err := terms.contextTerm(&t, probs)
+		if err != nil {
+			return nil, err
+		}
+		if extra != nil {
+			if ctx, err = t.add(ctx, extra); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if ctx, err = t.permute(ctx, []int64{0, 2, 1, 3}); err != nil {
 		return nil, err

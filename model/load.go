@@ -75,22 +75,27 @@ func ReadCheckpoint(path string) (map[string]*ts.Tensor, error) {
 type LoadReport struct {
 	Loaded      []string // model variables filled from the checkpoint
 	Unused      []string // checkpoint tensors no variable takes (e.g. cls.predictions.*): worth a warning
-	Initialised []string // variables outside "bert." absent from the checkpoint, left as initialised
+	Initialised []string // variables outside the encoder's namespace absent from the checkpoint, left as initialised
 }
 
-// LoadWeights copies d's checkpoint into vs's variables by transformers name. A checkpoint name
-// matches a variable as is or with "bert." put in front (base-model checkpoints have no prefix),
-// after the legacy renames LayerNorm.gamma → weight and beta → bias. Every "bert." variable must be
-// filled with a tensor of its shape; all violations are reported together in one error, and then
-// nothing is copied. Variables outside "bert." (task heads, method parameters) are loaded when the
-// checkpoint has them and otherwise listed in Initialised. dtypes are converted to the variable's.
+// LoadWeights copies d's checkpoint into vs's variables by transformers name. The encoder's
+// variables lie in the namespace of d's architecture (d.Config.Namespace(): "bert.", "nezha.",
+// "roformer."). A checkpoint name matches a variable as is or with the namespace put in front
+// (base-model checkpoints have no prefix), after the legacy renames LayerNorm.gamma → weight and
+// beta → bias; a NEZHA checkpoint may also use "bert." for its namespace, as checkpoints
+// converted from the original NEZHA code do. Every encoder variable must be filled with a tensor
+// of its shape; all violations are reported together in one error, and then nothing is copied.
+// Variables outside the namespace (task heads, method parameters) are loaded when the checkpoint
+// has them and otherwise listed in Initialised. dtypes are converted to the variable's. Buffers
+// the encoder computes instead (BERT's position_ids, NEZHA's relative position table,
+// RoFormer's embed_positions) are listed in Unused.
 func LoadWeights(d *Dir, vs *nn.VarStore) (*LoadReport, error) {
 	file, err := ReadCheckpoint(d.WeightsFile)
 	if err != nil {
 		return nil, fmt.Errorf("load weights: %w", err)
 	}
 	defer dropMap(file)
-	rep, err := loadNamed(file, vs)
+	rep, err := loadNamed(file, vs, d.Config)
 	if err != nil {
 		// The model's shapes come from config.json: a mismatch is between the two files.
 		return nil, fmt.Errorf("load weights %s into the model %s describes: %w", d.WeightsFile, filepath.Join(d.Path, "config.json"), err)
@@ -109,19 +114,24 @@ func legacyName(name string) string {
 	return name
 }
 
-// loadNamed matches checkpoint tensors to variables, checks them all, then copies.
-func loadNamed(file map[string]*ts.Tensor, vs *nn.VarStore) (*LoadReport, error) {
+// loadNamed matches checkpoint tensors to the variables of an encoder built from cfg (and of
+// anything beside it), checks them all, then copies.
+func loadNamed(file map[string]*ts.Tensor, vs *nn.VarStore, cfg Config) (*LoadReport, error) {
 	vars := vs.Variables()
 	rep := &LoadReport{}
 	source := map[string]string{} // variable name → checkpoint name
 	var problems []string
+	ns := cfg.Namespace() + "."
 	for _, fname := range sortedKeys(file) {
 		key := legacyName(fname)
+		if cfg.Arch() == ArchNEZHA && strings.HasPrefix(key, "bert.") {
+			key = ns + strings.TrimPrefix(key, "bert.")
+		}
 		vname := ""
 		if _, ok := vars[key]; ok {
 			vname = key
-		} else if _, ok := vars["bert."+key]; ok {
-			vname = "bert." + key
+		} else if _, ok := vars[ns+key]; ok {
+			vname = ns + key
 		}
 		if vname == "" {
 			rep.Unused = append(rep.Unused, fname)
@@ -136,7 +146,7 @@ func loadNamed(file map[string]*ts.Tensor, vs *nn.VarStore) (*LoadReport, error)
 	for _, vname := range sortedKeys(vars) {
 		fname, ok := source[vname]
 		if !ok {
-			if strings.HasPrefix(vname, "bert.") {
+			if strings.HasPrefix(vname, ns) {
 				problems = append(problems, "missing "+vname)
 			} else {
 				rep.Initialised = append(rep.Initialised, vname)

@@ -2,11 +2,20 @@ package model
 
 import "strings"
 
-// shapeFields names the config.json fields that give a BERT variable its shape, for the error
-// about a checkpoint tensor of another shape ("" for variables outside the encoder).
+// shapeFields names the config.json fields that give an encoder variable its shape, for the
+// error about a checkpoint tensor of another shape ("" for variables outside the encoder).
 func shapeFields(name string) string {
 	var dims string
+	roformer := strings.HasPrefix(name, ArchRoFormer+".")
 	switch {
+	case roformer && strings.HasSuffix(name, "embeddings.word_embeddings.weight"):
+		dims = "vocab_size × embedding_size (default hidden_size)"
+	case roformer && strings.HasSuffix(name, "embeddings.token_type_embeddings.weight"):
+		dims = "type_vocab_size × embedding_size (default hidden_size)"
+	case roformer && strings.Contains(name, ".embeddings.LayerNorm."):
+		dims = "embedding_size (default hidden_size)"
+	case strings.HasSuffix(name, "embeddings_project.weight"):
+		dims = "hidden_size × embedding_size"
 	case strings.HasSuffix(name, "embeddings.word_embeddings.weight"):
 		dims = "vocab_size × hidden_size"
 	case strings.HasSuffix(name, "embeddings.position_embeddings.weight"):
@@ -19,7 +28,7 @@ func shapeFields(name string) string {
 		dims = "intermediate_size"
 	case strings.HasSuffix(name, ".output.dense.weight") && strings.Contains(name, ".layer.") && !strings.Contains(name, ".attention."):
 		dims = "hidden_size × intermediate_size"
-	case !strings.HasPrefix(name, "bert."):
+	case !IsEncoderVar(name):
 		return ""
 	default:
 		dims = "hidden_size"

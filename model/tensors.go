@@ -98,3 +98,29 @@ func sameShape(a, b []int64) bool {
 	}
 	return true
 }
+
+// deviceTable makes a (rows, cols) tensor of gotch's default dtype on dev from float32 values.
+func deviceTable(vals []float32, rows, cols int64, dev gotch.Device) (*ts.Tensor, error) {
+	t, err := ts.OfSlice(vals)
+	if err != nil {
+		return nil, torchErr(err)
+	}
+	defer tsx.Drop(t)
+	shaped, err := t.Reshape([]int64{rows, cols}, false)
+	if err != nil {
+		return nil, torchErr(err)
+	}
+	defer tsx.Drop(shaped)
+	return onDevice(shaped, dev)
+}
+
+// onDevice copies t to dev in gotch's default dtype, the dtype of the model's variables.
+func onDevice(t *ts.Tensor, dev gotch.Device) (*ts.Tensor, error) {
+	typed, err := t.Totype(gotch.DefaultDType, false)
+	if err != nil {
+		return nil, torchErr(err)
+	}
+	defer tsx.Drop(typed)
+	out, err := typed.To(dev, false)
+	return out, torchErr(err)
+}

@@ -64,8 +64,12 @@ func New(s Spec) (*Model, error) {
 }
 
 func (m *Model) build(s Spec) error {
+	if s.Head.Pooler && s.Config.Arch() == model.ArchRoFormer {
+		// transformers' RoFormerModel has no pooler; its heads read [CLS].
+		return fmt.Errorf("%s head: pooler is set, but a roformer encoder has no pooler output; read [CLS] (pooler: false)", s.Kind.Name())
+	}
 	root := m.VS.Root()
-	enc, err := model.NewEncoder(root.Sub("bert"), s.Config)
+	enc, err := model.NewEncoder(root.Sub(s.Config.Namespace()), s.Config)
 	if err != nil {
 		return fmt.Errorf("encoder: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 	"github.com/clue-bench/clue-bench/tokenizer"
 )
@@ -38,7 +39,7 @@ type embedOutput struct {
 	Tokens       []string  `json:"tokens"`
 	Offsets      [][2]int  `json:"offsets"`
 	CLS          []float32 `json:"cls"`
-	Pooled       []float32 `json:"pooled"`
+	Pooled       []float32 `json:"pooled,omitempty"` // none for RoFormer, which has no pooler
 }
 
 func embedFlags(fs *flag.FlagSet) action {
@@ -82,7 +83,7 @@ func embed(dir string, texts []string, maxLen int, device string, stderr io.Writ
 	}
 	vs := nn.NewVarStore(dev)
 	defer vs.Destroy()
-	enc, err := model.NewEncoder(vs.Root().Sub("bert"), d.Config)
+	enc, err := model.NewEncoder(vs.Root().Sub(d.Config.Namespace()), d.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +121,8 @@ func embed(dir string, texts []string, maxLen int, device string, stderr io.Writ
 		return nil, err
 	}
 	defer res.Hidden.Drop()
-	defer res.Pooled.Drop()
+	// Pooled is nil for an architecture without a pooler (RoFormer).
+	defer tsx.Drop(res.Pooled)
 	cls, err := res.Hidden.Select(1, 0, false) // (1, H)
 	if err != nil {
 		return nil, fmt.Errorf("embed: %w", err)
@@ -130,8 +132,10 @@ func embed(dir string, texts []string, maxLen int, device string, stderr io.Writ
 	if out.CLS, err = float32s(cls); err != nil {
 		return nil, err
 	}
-	if out.Pooled, err = float32s(res.Pooled); err != nil {
-		return nil, err
+	if res.Pooled != nil {
+		if out.Pooled, err = float32s(res.Pooled); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

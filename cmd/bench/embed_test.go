@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sugarme/gotch/ts"
+
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -112,4 +114,94 @@ func TestEmbedErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// archModels is the model package's NEZHA and RoFormer fixture (model/testdata/gen_arch_reference.py).
+var archModels = filepath.Join("..", "..", "model", "testdata", "arch")
+
+// TestEmbedArchitectures runs `bench embed` on the NEZHA and RoFormer fixtures and compares
+// [CLS] and the pooled output with the references; RoFormer has no pooler, so its output has
+// no "pooled" key.
+func TestEmbedArchitectures(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, c := range []struct {
+		dir    string
+		pooled bool
+		unused string
+	}{
+		{"nezha", true, "relative_positions_encoding.positions_encoding"},
+		{"nezha-legacy", true, ""},
+		{"roformer", false, "encoder.embed_positions.weight"},
+		{"roformer-project", false, ""},
+	} {
+		t.Run(c.dir, func(t *testing.T) {
+			dir := filepath.Join(archModels, c.dir)
+			ref, err := model.ReadSafetensors(filepath.Join(dir, "reference.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				for _, x := range ref {
+					x.MustDrop()
+				}
+			}()
+			values := func(name string) []float32 {
+				x := ref[name]
+				v := make([]float32, x.Numel())
+				if err := x.CopyData(v, x.Numel()); err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			for tag, args := range map[string][]string{"embed_single": {"你好世界"}, "embed_pair": {"--pair", "你好", "世界"}} {
+				code, stdout, stderr := runBench(t, append([]string{"embed", "--model", dir, "--device", "cpu"}, args...)...)
+				if code != 0 {
+					t.Fatalf("%s: exit %d: %s", tag, code, stderr)
+				}
+				if c.unused != "" && !strings.Contains(stderr, c.unused) {
+					t.Errorf("%s: stderr lacks the unused %s: %q", tag, c.unused, stderr)
+				}
+				var got embedOutput
+				if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+					t.Fatal(err)
+				}
+				if want := ints(t, ref[tag+".input_ids"]); !slices.Equal(got.InputIDs, want) {
+					t.Fatalf("%s: ids %v, reference %v", tag, got.InputIDs, want)
+				}
+				cmps := []struct {
+					name      string
+					got, want []float32
+				}{{"cls", got.CLS, values(tag + ".hidden")[:32]}}
+				if c.pooled {
+					cmps = append(cmps, struct {
+						name      string
+						got, want []float32
+					}{"pooled", got.Pooled, values(tag + ".pooled")})
+				} else if strings.Contains(stdout, `"pooled"`) {
+					t.Errorf("%s: output has a pooled key for a model without a pooler: %s", tag, stdout)
+				}
+				for _, cmp := range cmps {
+					if len(cmp.got) != 32 {
+						t.Fatalf("%s: %s has %d values, want 32", tag, cmp.name, len(cmp.got))
+					}
+					for i := range cmp.got {
+						if d := math.Abs(float64(cmp.got[i] - cmp.want[i])); d > 1e-4 {
+							t.Fatalf("%s: %s[%d] = %v, reference %v", tag, cmp.name, i, cmp.got[i], cmp.want[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// ints reads an int64 tensor's values.
+func ints(t *testing.T, x *ts.Tensor) []int64 {
+	t.Helper()
+	v := make([]int64, x.Numel())
+	if err := x.CopyData(v, x.Numel()); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Reference outputs for the tuning methods: a tiny random BERT with P-tuning v2 prefixes or
-FL-tuning branches, evaluated in float64 with plain torch.
+"""Reference outputs for the tuning methods: a tiny random BERT, NEZHA or RoFormer with P-tuning
+v2 prefixes or FL-tuning branches, evaluated in float64 with plain torch.
 
-Usage: /usr/bin/python3 ref_methods.py --out DIR [--seed N]
+Usage: /usr/bin/python3 ref_methods.py --out DIR [--seed N] [--arch bert|nezha|roformer]
 
 The model is written out from its description, not from transformers or the Go code:
 post-LN layers, exact (erf) GELU, tanh pooler, and
@@ -12,11 +12,20 @@ post-LN layers, exact (erf) GELU, tanh pooler, and
                every query may attend to them; "shifted" moves real tokens to positions P..P+T-1.
   FL-tuning:   per selected layer, act(x W1'^T + b1') W2'^T + b2' added to the FFN output
                before the residual add and LayerNorm.
+Backbones:
+  bert:        absolute position embeddings, tanh pooler.
+  nezha:       no position embeddings; in every layer the row clip(j - i, -M, M) + M of a fixed
+               sinusoid table (row r: sin(r w_c) at 2c, cos(r w_c) at 2c+1, w_c = 10000^(-2c/d),
+               float32 as NEZHA builds it) is added to key j inside query i's score and to value
+               j inside its context; prefix keys/values get none. Shifted positions do not apply.
+  roformer:    embeddings of width E = 24 projected to H, no position embeddings; each pair
+               (2c, 2c+1) of the real tokens' queries, keys and (rotary_value) values turned by
+               p w_c at their position p; prefix keys/values are not turned; no pooler.
 
-DIR gets config.json, encoder.safetensors (the "bert." weights, F32), cases.json (name, method,
+DIR gets config.json, encoder.safetensors (the encoder's weights, F32), cases.json (name, method,
 --set options) and one <name>.safetensors per case holding the method's variables (named as the
 Go code names them), the inputs (input_ids, token_type_ids, attention_mask) and the expected
-float32 outputs (hidden, pooled).
+float32 outputs (hidden, and pooled where the backbone has a pooler).
 """
 import argparse
 import json
@@ -36,6 +45,19 @@ H, L, NH = CFG["hidden_size"], CFG["num_hidden_layers"], CFG["num_attention_head
 I, V, POS, TV = CFG["intermediate_size"], CFG["vocab_size"], CFG["max_position_embeddings"], CFG["type_vocab_size"]
 D = H // NH
 EPS = CFG["layer_norm_eps"]
+MAX_REL, EMB = 4, 24  # NEZHA's max_relative_position, RoFormer's embedding_size
+
+
+def arch_config(arch):
+    if arch == "bert":
+        return CFG
+    c = {k: v for k, v in CFG.items() if k != "position_embedding_type"}
+    c["model_type"] = arch
+    if arch == "nezha":
+        c["max_relative_position"] = MAX_REL
+    else:
+        c.update(embedding_size=EMB, rotary_value=True)
+    return c
 
 # name, method, options; the variables each case needs are made in make_case.
 CASES = [
@@ -61,16 +83,22 @@ class Rand:
         return self.normal(rows, cols, std=1.0 / math.sqrt(cols))
 
 
-def encoder_weights(r):
+def encoder_weights(r, arch="bert"):
     w = {}
-    e = "bert.embeddings."
-    w[e + "word_embeddings.weight"] = r.normal(V, H, std=0.5)
-    w[e + "position_embeddings.weight"] = r.normal(POS, H, std=0.5)
-    w[e + "token_type_embeddings.weight"] = r.normal(TV, H, std=0.5)
-    w[e + "LayerNorm.weight"] = r.normal(H, std=0.1, mean=1.0)
-    w[e + "LayerNorm.bias"] = r.normal(H, std=0.1)
+    ns = arch + "."
+    e = ns + "embeddings."
+    emb = EMB if arch == "roformer" else H
+    w[e + "word_embeddings.weight"] = r.normal(V, emb, std=0.5)
+    if arch == "bert":
+        w[e + "position_embeddings.weight"] = r.normal(POS, H, std=0.5)
+    w[e + "token_type_embeddings.weight"] = r.normal(TV, emb, std=0.5)
+    w[e + "LayerNorm.weight"] = r.normal(emb, std=0.1, mean=1.0)
+    w[e + "LayerNorm.bias"] = r.normal(emb, std=0.1)
+    if emb != H:
+        w[ns + "embeddings_project.weight"] = r.matrix(H, emb)
+        w[ns + "embeddings_project.bias"] = r.normal(H, std=0.1)
     for l in range(L):
-        p = "bert.encoder.layer.%d." % l
+        p = ns + "encoder.layer.%d." % l
         linears = [("attention.self.query", H, H), ("attention.self.key", H, H),
                    ("attention.self.value", H, H), ("attention.output.dense", H, H),
                    ("intermediate.dense", I, H), ("output.dense", H, I)]
@@ -80,8 +108,9 @@ def encoder_weights(r):
         for ln in ("attention.output.LayerNorm", "output.LayerNorm"):
             w[p + ln + ".weight"] = r.normal(H, std=0.1, mean=1.0)
             w[p + ln + ".bias"] = r.normal(H, std=0.1)
-    w["bert.pooler.dense.weight"] = r.matrix(H, H)
-    w["bert.pooler.dense.bias"] = r.normal(H, std=0.1)
+    if arch != "roformer":
+        w[ns + "pooler.dense.weight"] = r.matrix(H, H)
+        w[ns + "pooler.dense.bias"] = r.normal(H, std=0.1)
     return w
 
 
@@ -150,15 +179,48 @@ def layer_norm(x, g, b):
     return (x - mu) / torch.sqrt(var + EPS) * g + b
 
 
-def forward(w, ids, types, mask, prefix, shifted):
+def nezha_relative(t, plen):
+    """(T, P+T, d) float64: zero for prefix keys, sinusoid row clip(j - i) + M for real key j."""
+    rows = 2 * MAX_REL + 1
+    pos = torch.arange(rows, dtype=torch.float32)[:, None]
+    omega = torch.exp(torch.arange(0, D, 2, dtype=torch.float32) * (-math.log(10000.0) / D))
+    table = torch.zeros(rows, D)
+    table[:, 0::2], table[:, 1::2] = torch.sin(pos * omega), torch.cos(pos * omega)
+    rel = torch.zeros(t, plen + t, D, dtype=torch.float64)
+    for i in range(t):
+        for j in range(t):
+            rel[i, plen + j] = table[max(-MAX_REL, min(MAX_REL, j - i)) + MAX_REL].double()
+    return rel
+
+
+def turn(x, start):
+    """Turn each pair (2c, 2c+1) of x (B, heads, T, d) by p w_c, p = start..start+T-1; the
+    angles' sines and cosines are rounded to float32 as RoFormer stores them."""
+    t = x.shape[2]
+    ang = torch.tensor([[p / 10000.0 ** (2.0 * c / D) for c in range(D // 2)]
+                        for p in range(start, start + t)], dtype=torch.float64)
+    sin, cos = torch.sin(ang).float().double(), torch.cos(ang).float().double()
+    a, b = x[..., 0::2], x[..., 1::2]
+    out = torch.empty_like(x)
+    out[..., 0::2] = a * cos - b * sin
+    out[..., 1::2] = b * cos + a * sin
+    return out
+
+
+def forward(w, ids, types, mask, prefix, shifted, arch="bert"):
     w = {k: v.double() for k, v in w.items()}
     b, t = ids.shape
     plen = prefix[0][0].shape[2] if prefix else 0
     start = plen if shifted else 0
-    emb = "bert.embeddings."
-    x = (w[emb + "word_embeddings.weight"][ids] + w[emb + "token_type_embeddings.weight"][types]
-         + w[emb + "position_embeddings.weight"][start:start + t].unsqueeze(0))
+    ns = arch + "."
+    emb = ns + "embeddings."
+    x = w[emb + "word_embeddings.weight"][ids] + w[emb + "token_type_embeddings.weight"][types]
+    if arch == "bert":
+        x = x + w[emb + "position_embeddings.weight"][start:start + t].unsqueeze(0)
     x = layer_norm(x, w[emb + "LayerNorm.weight"], w[emb + "LayerNorm.bias"])
+    if ns + "embeddings_project.weight" in w:
+        x = x @ w[ns + "embeddings_project.weight"].T + w[ns + "embeddings_project.bias"]
+    rel = nezha_relative(t, plen) if arch == "nezha" else None
     # Keys a query may see: the whole prefix, then the real tokens.
     seen = torch.cat([torch.ones(b, plen, dtype=torch.bool), mask.bool()], 1)  # (B, P+T)
     bias = torch.zeros(b, plen + t, dtype=torch.float64).masked_fill(~seen, float("-inf"))
@@ -167,14 +229,25 @@ def forward(w, ids, types, mask, prefix, shifted):
         return y @ w[name + ".weight"].T + w[name + ".bias"]
 
     for l in range(L):
-        p = "bert.encoder.layer.%d." % l
+        p = ns + "encoder.layer.%d." % l
         q, k, v = (lin(x, p + "attention.self." + n).reshape(b, t, NH, D) for n in ("query", "key", "value"))
         k, v = k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3)                  # (B, heads, T, d)
+        if arch == "roformer":
+            q = turn(q.permute(0, 2, 1, 3), start).permute(0, 2, 1, 3)
+            k = turn(k, start)
+            if arch_config(arch).get("rotary_value"):
+                v = turn(v, start)
         if prefix:
             k = torch.cat([prefix[l][0], k], 2)
             v = torch.cat([prefix[l][1], v], 2)
-        scores = torch.einsum("bqhd,bhkd->bhqk", q, k) / math.sqrt(D) + bias[:, None, None, :]
-        ctx = torch.einsum("bhqk,bhkd->bqhd", torch.softmax(scores, -1), v).reshape(b, t, H)
+        scores = torch.einsum("bqhd,bhkd->bhqk", q, k)
+        if rel is not None:
+            scores = scores + torch.einsum("bqhd,qkd->bhqk", q, rel)
+        probs = torch.softmax(scores / math.sqrt(D) + bias[:, None, None, :], -1)
+        ctx = torch.einsum("bhqk,bhkd->bqhd", probs, v)
+        if rel is not None:
+            ctx = ctx + torch.einsum("bhqk,qkd->bqhd", probs, rel)
+        ctx = ctx.reshape(b, t, H)
         x = layer_norm(x + lin(ctx, p + "attention.output.dense"),
                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
         ffn = lin(gelu(lin(x, p + "intermediate.dense")), p + "output.dense")
@@ -182,7 +255,9 @@ def forward(w, ids, types, mask, prefix, shifted):
         if fl + "output.bias" in w:
             ffn = ffn + lin(gelu(lin(x, fl + "intermediate")), fl + "output")
         x = layer_norm(x + ffn, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
-    pooled = torch.tanh(lin(x[:, 0], "bert.pooler.dense"))
+    if ns + "pooler.dense.weight" not in w:
+        return x.float(), None
+    pooled = torch.tanh(lin(x[:, 0], ns + "pooler.dense"))
     return x.float(), pooled.float()
 
 
@@ -222,24 +297,31 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--arch", default="bert", choices=["bert", "nezha", "roformer"])
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     r = Rand(args.seed)
-    enc = encoder_weights(r)
+    enc = encoder_weights(r, args.arch)
     with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(CFG, f, indent=2, sort_keys=True)
+        json.dump(arch_config(args.arch), f, indent=2, sort_keys=True)
         f.write("\n")
     save_safetensors(os.path.join(args.out, "encoder.safetensors"), enc)
     ids, types, mask = inputs(r, [9, 6, 3])
-    for name, method, opts in CASES:
+    cases = CASES
+    if args.arch == "nezha":
+        # Shifted positions have no meaning for relative positions.
+        cases = [(n, m, [o for o in opts if o != "positions=shifted"]) for n, m, opts in CASES if n != "pt_shifted"]
+    for name, method, opts in cases:
         mv = method_vars(r, method, opts)
         w = dict(enc, **mv)
         shifted = "positions=shifted" in opts
-        hidden, pooled = forward(w, ids, types, mask, prefix_kv(w, opts, len(ids)), shifted)
-        out = dict(mv, input_ids=ids, token_type_ids=types, attention_mask=mask, hidden=hidden, pooled=pooled)
+        hidden, pooled = forward(w, ids, types, mask, prefix_kv(w, opts, len(ids)), shifted, args.arch)
+        out = dict(mv, input_ids=ids, token_type_ids=types, attention_mask=mask, hidden=hidden)
+        if pooled is not None:
+            out["pooled"] = pooled
         save_safetensors(os.path.join(args.out, name + ".safetensors"), out)
     with open(os.path.join(args.out, "cases.json"), "w") as f:
-        json.dump([{"name": n, "method": m, "set": o} for n, m, o in CASES], f, indent=1)
+        json.dump([{"name": n, "method": m, "set": o} for n, m, o in cases], f, indent=1)
         f.write("\n")
 
 
