@@ -21,6 +21,12 @@
 // used. The runner then loads that directory like any checkpoint (model.OpenDir,
 // tokenizer.FromDir).
 //
+// Pre-training the default spec takes minutes on two cores, so the package carries its
+// result (shipped.go, embedded from shipped/<cache key>/ with a SHA256SUMS file): ModelDir
+// installs that copy into an empty cache instead of pre-training, and Backbone with
+// Options.Pretrain or Rebuild (bench pretrain) pre-trains regardless. A test checks that the
+// shipped key is still the default spec's.
+//
 // DataID and Spec.ID name the data and the backbone without building them. Cells record
 // these names in place of the bare word "builtin", so results made from another generator
 // version or pre-training spec are stale. Bump PretrainProcedure whenever a change to the

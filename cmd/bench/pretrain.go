@@ -20,7 +20,9 @@ func init() {
 		name: "pretrain",
 		summary: `pre-train the built-in backbone (a small BERT, masked-LM on the mini-CLUE corpus)
 The result is an HF model directory (config.json, vocab.txt, model.safetensors) in the cache,
-keyed by a hash of its spec and vocabulary; an existing one is reused. Prints its path.`,
+keyed by a hash of its spec and vocabulary; an existing one is reused unless --rebuild. Prints
+its path. (bench run, on an empty cache, installs the pre-trained copy of the default backbone
+that bench carries; this command pre-trains instead.)`,
 		flags: pretrainFlags,
 	})
 }
@@ -33,6 +35,7 @@ func pretrainFlags(fs *flag.FlagSet) action {
 	fs.Float64Var(&spec.LR, "lr", spec.LR, "peak learning rate `LR` (linear warm-up over 5% of the steps, then linear decay)")
 	fs.StringVar(&spec.Device, "device", spec.Device, "`DEVICE`: auto, cpu, cuda or cuda:N")
 	fs.IntVar(&spec.Threads, "threads", 0, "`N` libtorch threads (0 = all cores)")
+	rebuild := fs.Bool("rebuild", false, "pre-train even when the cache has this backbone, replacing it")
 	return func(_ []string, stdout, stderr io.Writer) error {
 		if err := firstError(
 			intAtLeast("steps", spec.Steps, 1, ""),
@@ -46,7 +49,7 @@ func pretrainFlags(fs *flag.FlagSet) action {
 		}
 		ctx, stop := interruptContext()
 		defer stop()
-		dir, err := builtinModel(ctx, *cache, spec, stderr)
+		dir, err := builtinModel(ctx, *cache, spec, builtin.Options{Pretrain: true, Rebuild: *rebuild}, stderr)
 		if err != nil {
 			return err
 		}
@@ -55,8 +58,9 @@ func pretrainFlags(fs *flag.FlagSet) action {
 	}
 }
 
-// builtinModel returns the built-in backbone, pre-training it with a progress display if needed.
-func builtinModel(ctx context.Context, cache string, spec builtin.Spec, stderr io.Writer) (string, error) {
+// builtinModel returns the built-in backbone, pre-training it with a progress display if
+// needed (o.Progress is set here), and says so when it installed the shipped copy.
+func builtinModel(ctx context.Context, cache string, spec builtin.Spec, o builtin.Options, stderr io.Writer) (string, error) {
 	tty := false
 	if f, ok := stderr.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
@@ -79,9 +83,13 @@ func builtinModel(ctx context.Context, cache string, spec builtin.Spec, stderr i
 			fmt.Fprintf(stderr, "  pretrain step %d/%d loss %.3f\n", step, total, loss)
 		}
 	}
-	dir, err := builtin.ModelDir(ctx, cache, spec, progress)
+	o.Progress = progress
+	dir, src, err := builtin.Backbone(ctx, cache, spec, o)
 	if bar != nil {
 		fmt.Fprintln(stderr)
+	}
+	if err == nil && src == builtin.Shipped {
+		fmt.Fprintf(stderr, "built-in backbone: installed the pre-trained copy bench carries (%d layers, hidden %d, %d steps); bench pretrain --rebuild re-trains it\n", spec.Layers, spec.Hidden, spec.Steps)
 	}
 	return dir, err
 }

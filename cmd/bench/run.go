@@ -142,7 +142,7 @@ func resolveInputs(ctx context.Context, cfg *plan.Config, pretrainSteps int, std
 	if modelDir == "builtin" {
 		spec.Device = cfg.Device
 		spec.Threads = cfg.Threads
-		if modelDir, err = builtinModel(ctx, cache, spec, stderr); err != nil {
+		if modelDir, err = builtinModel(ctx, cache, spec, builtin.Options{}, stderr); err != nil {
 			return "", "", err
 		}
 	}
