@@ -15,7 +15,7 @@ import (
 )
 
 // toolVersion changes whenever the way the copy is prepared changes, so that old copies are redone.
-const toolVersion = "gotchprep/1"
+const toolVersion = "gotchprep/2"
 
 // Stamp records what a prepared copy was made from.
 type Stamp struct {
