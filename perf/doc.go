@@ -29,7 +29,8 @@
 //     incomparable pair.
 //
 //  2. Overhead (overhead.go): real cells through `bench run`; the share of wall time outside
-//     the training steps, 1 − train_s/wall_s, from the result files.
+//     the training steps, 1 − train_s/wall_s, from the result files, and the runner's own
+//     share, which also leaves out the evaluations the config asks for (the 3% target).
 //
 //  3. Memory (memory.go): RSS of a `bench run` process sampled at every evaluation over 5,000
 //     steps of tiny cells, after a warm-up; it must stay within ±5%.

@@ -39,6 +39,10 @@ type CellOverhead struct {
 	OtherS     float64 `json:"other_s"` // wall − train − eval − setup: saving, logging, the rest
 	MeanStepMS float64 `json:"mean_step_ms"`
 	Share      float64 `json:"share"` // 1 − train_s / wall_s
+	// RunnerShare is (wall_s − train_s − eval_s) / wall_s: set-up, saving and logging, the
+	// runner's own cost. Evaluation is left out: how often a cell evaluates is the config's
+	// choice (eval_every), and dev curves are what the convergence tables are made of.
+	RunnerShare float64 `json:"runner_share"`
 }
 
 // Overhead is the share of `bench run` wall time outside the training steps, over all cells.
@@ -128,6 +132,7 @@ func splitTime(name string, steps int, t results.Timing) CellOverhead {
 	c.OtherS = t.WallS - t.TrainS - t.EvalS - t.SetupS
 	if t.WallS > 0 {
 		c.Share = 1 - t.TrainS/t.WallS
+		c.RunnerShare = (t.WallS - t.TrainS - t.EvalS) / t.WallS
 	}
 	return c
 }
