@@ -104,6 +104,7 @@ func planFlags(fs *flag.FlagSet) action {
 			on = fmt.Sprintf(" on %d backbone(s) (%s)", len(names), strings.Join(names, ", "))
 		}
 		fmt.Fprintf(stdout, "%d cells%s: %s (results: %s)\n", len(cells), on, results.Counts(statuses), dir)
+		planGridSummary(stdout, cfg, rows)
 		return nil
 	}
 }
