@@ -133,9 +133,11 @@ func (f *configFile) checkSelection(cfg *Config) error {
 		for _, t := range sortedKeys(cfg.Tasks) {
 			for _, m := range sortedKeys(cfg.Methods) {
 				for _, s := range sortedKeys(cfg.Settings) {
-					for _, seed := range cfg.Seeds {
-						if selected(Cell{Task: t, Method: m, Setting: s, Seed: seed, BackboneName: b}, cfg.Include, cfg.Exclude) {
-							return nil
+					for _, p := range cfg.points(t, m, s) {
+						for _, seed := range cfg.Seeds {
+							if selected(Cell{Task: t, Method: m, Setting: s, Seed: seed, BackboneName: b, Grid: p.String()}, cfg.Include, cfg.Exclude) {
+								return nil
+							}
 						}
 					}
 				}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -199,5 +200,48 @@ func TestNoGridUnchanged(t *testing.T) {
 	}
 	if pts, combos := cfg.GridSize(); pts != combos || cfg.GridAxes() != nil {
 		t.Errorf("GridSize %d/%d, axes %v", pts, combos, cfg.GridAxes())
+	}
+}
+
+// Include and exclude globs may name grid points, and a frozen plan keeps the points.
+func TestGridGlobsAndFreeze(t *testing.T) {
+	y := gridYAML + "include: [\"afqmc/fl-tuning/full/*/batch_size=16,*\", \"tnews/fine-tuning/full/s1/lr=0.0001\"]\n"
+	cfg, err := ParseConfig("/x/grid.yaml", []byte(y), testReg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := cfg.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cells {
+		got = append(got, c.Key())
+	}
+	want := []string{
+		"afqmc__fl-tuning__full__s1__batch_size=16_lr=0.001", "afqmc__fl-tuning__full__s2__batch_size=16_lr=0.001",
+		"afqmc__fl-tuning__full__s1__batch_size=16_lr=0.01", "afqmc__fl-tuning__full__s2__batch_size=16_lr=0.01",
+		"tnews__fine-tuning__full__s1__lr=0.0001",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("included %q, want %q", got, want)
+	}
+	if _, err := ParseConfig("x.yaml", []byte(gridYAML+"include: [\"afqmc/*/*/*/lr=5\"]\n"), testReg); err == nil || !strings.Contains(err.Error(), "include and exclude leave no cells") {
+		t.Errorf("include of no grid point: %v", err)
+	}
+	f, err := Freeze(cfg, cells, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "plan.json")
+	if err := WriteFrozen(p, f); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadFrozen(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(back.Cells, cells, func(a, b Cell) bool { return a.ID == b.ID && a.Grid == b.Grid && a.Hyper == b.Hyper }) {
+		t.Errorf("frozen cells changed")
 	}
 }
