@@ -61,6 +61,15 @@ func TestGridReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "grid_tables.md", md.Bytes())
+	var csvOut bytes.Buffer
+	if err := r.WriteCSV(&csvOut); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(csvOut.String()), "\n")
+	if len(lines) != 1+12*2 || !strings.HasSuffix(lines[0], ",flags,grid,chosen") ||
+		!strings.HasSuffix(lines[1], ",lr=0.0001,false") || !strings.Contains(csvOut.String(), ",lr=0.01,true") {
+		t.Errorf("results.csv:\n%s", csvOut.String())
+	}
 	golden(t, "grid_comparisons.md", fair.Bytes())
 	dir := os.Getenv("CLUE_BENCH_KEEP_REPORT") // to look at the plots
 	if dir == "" {
