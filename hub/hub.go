@@ -70,23 +70,16 @@ func ParseRef(s string) (Ref, bool) {
 	return Ref{Repo: m[1] + "/" + m[2], Revision: m[3]}, true
 }
 
-// IsRef decides whether a backbone value names a hub model rather than a directory. A value
-// is a path when it starts with "/", "./", "../" or "~", or when it exists (relative to base,
-// the directory relative paths are read from); otherwise it is a hub name when it has the
-// form owner/name[@revision]. So a directory "hfl/chinese-roberta-wwm-ext" next to the
-// config is still used as a directory, and "./hfl/x" always is one.
-func IsRef(value, base string) bool {
-	if value == "" || strings.HasPrefix(value, "/") || strings.HasPrefix(value, "./") || strings.HasPrefix(value, "../") || strings.HasPrefix(value, "~") {
-		return false
-	}
+// IsRef decides whether a backbone value names a hub model rather than a directory: it has
+// the form owner/name[@revision] and path, where the value would be read as a directory
+// (relative to its config file), does not exist. So a value starting with "/", "./", "../"
+// or "~" is always a path, a directory "hfl/chinese-roberta-wwm-ext" beside the config is
+// still used as a directory, and the same value names the hub model where there is none.
+func IsRef(value, path string) bool {
 	if _, ok := ParseRef(value); !ok {
 		return false
 	}
-	p := value
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(base, p)
-	}
-	_, err := os.Lstat(p)
+	_, err := os.Lstat(path)
 	return errors.Is(err, fs.ErrNotExist)
 }
 

@@ -51,8 +51,8 @@ func TestParseRefAndIsRef(t *testing.T) {
 	}
 	base := t.TempDir()
 	os.MkdirAll(filepath.Join(base, "local", "bert"), 0o755)
-	for s, want := range map[string]bool{"hfl/x": true, "local/bert": false, "./hfl/x": false, "~/hfl": false, "/hfl/x": false, "models": false} {
-		if got := IsRef(s, base); got != want {
+	for s, want := range map[string]bool{"hfl/x": true, "hfl/x@v2": true, "local/bert": false, "./hfl/x": false, "~/hfl": false, "/hfl/x": false, "models": false} {
+		if got := IsRef(s, filepath.Join(base, s)); got != want {
 			t.Errorf("IsRef(%q) = %v, want %v", s, got, want)
 		}
 	}
