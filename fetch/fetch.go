@@ -58,6 +58,9 @@ var Tasks = []Task{
 	{"cmnli", "cmnli_public.zip", "cmnli_public", ""},
 	{"csl", "csl_public.zip", "csl_public", "csl"},
 	{"wsc", "cluewsc2020_public.zip", "cluewsc2020_public", "cluewsc"},
+	// WSC 1.0, the first release, was published as wsc_public.zip; it unpacks to the file
+	// names of 1.1, hence a folder of its own.
+	{"wsc10", "wsc_public.zip", "cluewsc10_public", ""},
 	{"cluener", "cluener_public.zip", "cluener_public", ""},
 	{"c3", "c3_public.zip", "c3_public", ""},
 	{"chid", "chid_public.zip", "chid_public", "chid"},
