@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,26 @@ func TestSnapshotFetchesIntoHubLayout(t *testing.T) {
 	n := len(s.Requests())
 	if dir2, err := c.Snapshot(context.Background(), ref); err != nil || dir2 != dir || len(s.Requests()) != n {
 		t.Errorf("second Snapshot: %s %v, %d new requests", dir2, err, len(s.Requests())-n)
+	}
+}
+
+// A weights download broken off half-way resumes from where it stopped.
+func TestSnapshotResumesBrokenDownload(t *testing.T) {
+	repo := tinyRepo()
+	s := hubtest.New(repo)
+	defer s.Close()
+	s.Config.ErrorLog = nil
+	s.BreakLFS = 1
+	dir, err := client(t, s).Snapshot(context.Background(), Ref{Repo: repo.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := len(repo.Files["model.safetensors"]) / 2
+	if got := s.LFSRanges(); len(got) != 2 || got[0] != "" || got[1] != "bytes="+strconv.Itoa(half)+"-" {
+		t.Errorf("LFS requests' ranges %q, want none then bytes=%d-", got, half)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "model.safetensors")); string(b) != string(repo.Files["model.safetensors"]) {
+		t.Error("resumed weights differ")
 	}
 }
 

@@ -22,14 +22,18 @@ type Repo struct {
 	LFS    map[string]bool   // paths stored in LFS (served by redirect, ETag = sha256)
 }
 
-// Server is the stand-in hub. Token, when set, is required as a bearer token.
+// Server is the stand-in hub. Token, when set, is required as a bearer token. BreakLFS is
+// how many LFS downloads (GET) to break off half-way, dropping the connection.
 type Server struct {
 	*httptest.Server
-	Token string
+	Token    string
+	BreakLFS int
 
 	mu    sync.Mutex
 	repos map[string]*Repo
 	log   []string
+	// ranges are the Range headers of the LFS requests, in order.
+	ranges []string
 }
 
 // New starts a server with repos on 127.0.0.1; Close stops it.
@@ -49,6 +53,13 @@ func (s *Server) Requests() []string {
 	return append([]string(nil), s.log...)
 }
 
+// LFSRanges lists the Range headers of the LFS downloads so far ("" for none).
+func (s *Server) LFSRanges() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.ranges...)
+}
+
 // SHA256 and GitBlobID are the two ETag forms of the hub.
 func SHA256(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
 
@@ -62,6 +73,9 @@ func GitBlobID(b []byte) string {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.log = append(s.log, r.Method+" "+r.URL.Path)
+	if strings.HasPrefix(r.URL.Path, "/lfs/") && r.Method == http.MethodGet {
+		s.ranges = append(s.ranges, r.Header.Get("Range"))
+	}
 	s.mu.Unlock()
 	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
 		w.Header().Set("X-Error-Code", "RepoNotFound")
@@ -72,6 +86,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		for _, repo := range s.repos {
 			for f, b := range repo.Files {
 				if repo.LFS[f] && SHA256(b) == sum {
+					s.mu.Lock()
+					cut := r.Method == http.MethodGet && s.BreakLFS > 0
+					if cut {
+						s.BreakLFS--
+					}
+					s.mu.Unlock()
+					if cut {
+						w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+						w.Write(b[:len(b)/2])
+						w.(http.Flusher).Flush()
+						panic(http.ErrAbortHandler) // the connection drops mid-body
+					}
 					http.ServeContent(w, r, f, time.Time{}, bytes.NewReader(b))
 					return
 				}

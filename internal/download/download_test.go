@@ -68,6 +68,22 @@ func TestFetchVerifiesAndRenames(t *testing.T) {
 
 // The first response breaks off half-way; the retry asks for the rest with a Range header
 // and the file ends up whole.
+// On a terminal the transfer draws a progress bar instead of lines.
+func TestFetchProgressBar(t *testing.T) {
+	body := payload(50000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+	defer srv.Close()
+	var out bytes.Buffer
+	c := fast()
+	c.Progress, c.TTY = &out, true
+	if _, err := c.Fetch(context.Background(), Request{URL: srv.URL, Dest: filepath.Join(t.TempDir(), "w.bin"), Want: Want{Size: 50000}}); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "w.bin") || !strings.Contains(s, "100%") || strings.Contains(s, "fetched w.bin") {
+		t.Errorf("progress output %q", s)
+	}
+}
+
 func TestFetchResumesAfterInterruption(t *testing.T) {
 	body := payload(64 << 10)
 	var ranges []string
