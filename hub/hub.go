@@ -287,7 +287,7 @@ func (c *Client) ensure(ctx context.Context, r Ref, commit, file, dir string) er
 	if err != nil {
 		return err
 	}
-	if meta.etag == "" || strings.ContainsAny(meta.etag, "/\\") {
+	if !etagForm.MatchString(meta.etag) {
 		return fmt.Errorf("hub %s: %s: no usable ETag in the response (%q), so the file cannot be verified", r, file, meta.etag)
 	}
 	blob := filepath.Join(c.RepoDir(r), "blobs", meta.etag)
@@ -323,7 +323,9 @@ func (c *Client) ensure(ctx context.Context, r Ref, commit, file, dir string) er
 	if err != nil {
 		return fmt.Errorf("hub %s: %w", r, err)
 	}
-	_ = os.Remove(link) // a dangling link from an earlier, removed blob
+	if _, err := os.Lstat(link); err == nil {
+		_ = os.Remove(link) // a dangling link to a blob deleted since (isFile said so above)
+	}
 	if err := os.Symlink(rel, link); err != nil && !isFile(link) {
 		return fmt.Errorf("hub %s: link %s: %w", r, link, err)
 	}
@@ -331,6 +333,9 @@ func (c *Client) ensure(ctx context.Context, r Ref, commit, file, dir string) er
 }
 
 var sha256Form = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// etagForm is an ETag that can name a blob file: no separators, not "." or "..".
+var etagForm = regexp.MustCompile(`^[0-9A-Za-z_-][0-9A-Za-z._-]*$`)
 
 type fileMeta struct {
 	commit, etag string
@@ -361,7 +366,8 @@ func (c *Client) head(ctx context.Context, r Ref, rev, file string) (fileMeta, e
 		}
 		return nil
 	}}
-	if c.HTTP != nil {
+	httpc.Transport = download.Transport
+	if c.HTTP != nil && c.HTTP.Transport != nil {
 		httpc.Transport = c.HTTP.Transport
 	}
 	resp, err := httpc.Do(req)

@@ -50,7 +50,20 @@ type Result struct {
 	Fetched bool   // false when the file was in place already (another worker fetched it)
 }
 
-// Client fetches files. The zero value works: http.DefaultClient, 5 attempts, no progress.
+// Transport is what requests go through unless a Client says otherwise: the default one
+// (proxies from the environment) with a limit on waiting for a response's headers, so that a
+// server that accepts a connection and never answers is a transient error, not a hang.
+var Transport http.RoundTripper = func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = time.Minute
+	return t
+}()
+
+// stallTimeout is how long a transfer may go without receiving a byte before it is broken
+// off (and retried, resuming where it stopped).
+var stallTimeout = 2 * time.Minute
+
+// Client fetches files. The zero value works: Transport, 5 attempts, no progress.
 type Client struct {
 	HTTP     *http.Client
 	Attempts int           // tries per file for transient errors; 0 means 5
@@ -194,6 +207,8 @@ func (c *Client) transfer(ctx context.Context, req Request) (done bool, err erro
 	if req.Want.Size > 0 && offset > req.Want.Size {
 		return false, truncate(f, req)
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL, nil)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", req.Name, err)
@@ -210,7 +225,7 @@ func (c *Client) transfer(ctx context.Context, req Request) (done bool, err erro
 	}
 	httpc := c.HTTP
 	if httpc == nil {
-		httpc = http.DefaultClient
+		httpc = &http.Client{Transport: Transport}
 	}
 	resp, err := httpc.Do(hr)
 	if err != nil {
@@ -244,9 +259,24 @@ func (c *Client) transfer(ctx context.Context, req Request) (done bool, err erro
 		total = req.Want.Size
 	}
 	w, end := c.progress(req.Name, offset, total)
-	n, err := io.Copy(io.MultiWriter(f, w), resp.Body)
+	// A connection that stays open without sending anything would block the copy forever;
+	// the watchdog cancels the request once nothing has arrived for stallTimeout.
+	stalled := errors.New("no data received for " + stallTimeout.String())
+	watchdog := time.AfterFunc(stallTimeout, func() { cancel(stalled) })
+	defer watchdog.Stop()
+	body := readFunc(func(p []byte) (int, error) {
+		n, err := resp.Body.Read(p)
+		if n > 0 {
+			watchdog.Reset(stallTimeout)
+		}
+		return n, err
+	})
+	n, err := io.Copy(io.MultiWriter(f, w), body)
 	end(err == nil)
 	if err != nil {
+		if cause := context.Cause(ctx); cause == stalled {
+			return false, fmt.Errorf("%s: interrupted after %d bytes: %w", req.Name, offset+n, stalled)
+		}
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
@@ -404,6 +434,10 @@ func (c *Client) progress(name string, offset, total int64) (io.Writer, func(ok 
 		}
 	}
 }
+
+type readFunc func([]byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }
 
 type countWriter struct{ n int64 }
 

@@ -117,6 +117,37 @@ func TestFetchResumesAfterInterruption(t *testing.T) {
 	noLeftovers(t, dest)
 }
 
+// A server that stops sending without closing the connection is given up on after the stall
+// timeout, and the retry resumes.
+func TestFetchStalledTransfer(t *testing.T) {
+	saved := stallTimeout
+	stallTimeout = 200 * time.Millisecond
+	defer func() { stallTimeout = saved }()
+	body := payload(30000)
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			w.Write(body[:10000])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // silent until the client gives up
+			return
+		}
+		http.ServeContent(w, r, "f", time.Time{}, bytes.NewReader(body))
+	}))
+	defer srv.Close()
+	var log bytes.Buffer
+	c := fast()
+	c.Progress = &log
+	dest := filepath.Join(t.TempDir(), "f.bin")
+	if _, err := c.Fetch(context.Background(), Request{URL: srv.URL, Dest: dest, Want: Want{SHA256: sum(body)}}); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 || !strings.Contains(log.String(), "no data received for 200ms") {
+		t.Errorf("%d requests, log %q", calls.Load(), log.String())
+	}
+}
+
 // A partial file from an earlier process is resumed, and a server that ignores the range
 // (200) makes the transfer start over instead of appending the whole file.
 func TestFetchPartialFromBefore(t *testing.T) {
