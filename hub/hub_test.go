@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,6 +121,44 @@ func TestSnapshotResumesBrokenDownload(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "model.safetensors")); string(b) != string(repo.Files["model.safetensors"]) {
 		t.Error("resumed weights differ")
+	}
+}
+
+// Workers resolving one model at once share the cache: each file is downloaded once.
+func TestConcurrentSnapshotsDownloadOnce(t *testing.T) {
+	repo := tinyRepo()
+	s := hubtest.New(repo)
+	defer s.Close()
+	c := client(t, s)
+	var wg sync.WaitGroup
+	dirs, errs := make([]string, 4), make([]error, 4)
+	for i := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := *c // one client each, as separate processes would have
+			dirs[i], errs[i] = w.Snapshot(context.Background(), Ref{Repo: repo.Name})
+		}()
+	}
+	wg.Wait()
+	for i := range dirs {
+		if errs[i] != nil || dirs[i] != dirs[0] {
+			t.Fatalf("worker %d: %s %v", i, dirs[i], errs[i])
+		}
+	}
+	gets := map[string]int{}
+	for _, r := range s.Requests() {
+		if strings.HasPrefix(r, "GET ") {
+			gets[r]++
+		}
+	}
+	for r, n := range gets {
+		if n != 1 {
+			t.Errorf("%s: %d times", r, n)
+		}
+	}
+	if len(gets) != 5 { // config, vocab, tokenizer config, and the weights: resolve, then LFS
+		t.Errorf("downloads %v", gets)
 	}
 }
 
