@@ -44,6 +44,10 @@ func (f *configFile) resolveBackbones(cfg *Config) error {
 			return f.fail(line, "backbones.%s: no directory; give an HF model directory or builtin", name)
 		}
 		cfg.backboneIDs[name] = cleanPath(dir)
+		if cfg.written == nil {
+			cfg.written = map[string]string{}
+		}
+		cfg.written[name] = dir
 		if dir != "builtin" && !filepath.IsAbs(dir) {
 			dir = filepath.Join(base, dir)
 		}

@@ -268,6 +268,11 @@ func TestBackbonesPaths(t *testing.T) {
 // rejects cells whose backbone it has no directory for.
 func TestFreezeBackbones(t *testing.T) {
 	dir := t.TempDir()
+	// models/nezha must exist to be a directory: an owner/name value that is no directory
+	// names a hub model, which a plan carries by name (TestFreezeHubBackbones).
+	if err := os.MkdirAll(filepath.Join(dir, "models", "nezha"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := ParseConfig(filepath.Join(dir, "e.yaml"), []byte(multiYAML), testReg)
 	if err != nil {
 		t.Fatal(err)

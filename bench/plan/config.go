@@ -64,6 +64,9 @@ type Config struct {
 	backboneID, dataID string
 	// backboneIDs are the Backbones paths as cells record them, by name.
 	backboneIDs map[string]string
+	// written are the backbone values as the file writes them, after ${VAR} expansion, by
+	// name ("" for backbone): see BackboneWritten.
+	written map[string]string
 	// backboneLines are the lines of the Backbones entries, for errors about them.
 	backboneLines map[string]int
 	// top is the file's top-level mapping, for Pos.
@@ -300,10 +303,14 @@ func (f *configFile) resolvePaths(cfg *Config) error {
 	}
 	if cfg.Backbone != "" {
 		cfg.backboneID = cleanPath(cfg.Backbone)
+		cfg.written = map[string]string{"": cfg.Backbone}
 	}
 	cfg.dataID = cleanPath(cfg.DataDir)
 	base := filepath.Dir(f.path)
 	for _, p := range []*string{&cfg.Backbone, &cfg.DataDir, &cfg.Out} {
+		if p == &cfg.DataDir && *p == CLUEData {
+			continue // a name, like builtin
+		}
 		if *p != "builtin" && *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}

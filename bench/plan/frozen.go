@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/clue-bench/clue-bench/hub"
 	"github.com/clue-bench/clue-bench/internal/atomicfile"
 	"github.com/clue-bench/clue-bench/internal/jsonerr"
 )
@@ -46,6 +47,13 @@ func Freeze(cfg *Config, cells []Cell, out string) (*Frozen, error) {
 	f := &Frozen{Schema: FrozenSchema, Config: cfg.Path, Backbone: cfg.Backbone, DataDir: cfg.DataDir,
 		Out: out, Device: cfg.Device, Threads: cfg.Threads, Cells: cells}
 	for _, p := range []*string{&f.Config, &f.Backbone, &f.DataDir, &f.Out} {
+		if p == &f.DataDir && *p == CLUEData {
+			continue // a name, like builtin
+		}
+		if p == &f.Backbone && hub.IsRef(cfg.BackboneWritten(""), f.Backbone) {
+			f.Backbone = cfg.BackboneWritten("") // a hub model: its name, for workers anywhere
+			continue
+		}
 		if err := absPath(p); err != nil {
 			return nil, err
 		}
@@ -63,7 +71,9 @@ func Freeze(cfg *Config, cells []Cell, out string) (*Frozen, error) {
 		if !ok {
 			return nil, fmt.Errorf("freeze: cell %s: backbone %q is not in the config", c.Key(), c.BackboneName)
 		}
-		if err := absPath(&dir); err != nil {
+		if w := cfg.BackboneWritten(c.BackboneName); hub.IsRef(w, dir) {
+			dir = w
+		} else if err := absPath(&dir); err != nil {
 			return nil, err
 		}
 		f.Backbones[c.BackboneName] = dir

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/bench/results"
+	"github.com/clue-bench/clue-bench/hub"
 )
 
 // checkInputs requires the backbone and data paths that are not "builtin" to be directories,
@@ -29,23 +30,28 @@ func checkInputs(backbone, dataDir string, where func(key string) string) error 
 // that cells run on (each named by its line), and its data directory.
 func checkConfigInputs(cfg *plan.Config, cells []plan.Cell) error {
 	if len(cfg.Backbones) == 0 {
-		return checkInputs(cfg.Backbone, cfg.DataDir, cfg.Pos)
+		return checkInputs(backboneValue(cfg.BackboneWritten(""), cfg.Backbone), cfg.DataDir, cfg.Pos)
 	}
 	for _, name := range backboneNames(cells) {
 		dir, ok := cfg.BackboneDir(name)
 		if !ok {
 			return fmt.Errorf("%s: backbone %q is not in backbones", cfg.Pos("backbones"), name)
 		}
-		if err := checkInputDir(cfg.BackbonePos(name), "backbones."+name, dir); err != nil {
+		if err := checkInputDir(cfg.BackbonePos(name), "backbones."+name, backboneValue(cfg.BackboneWritten(name), dir)); err != nil {
 			return err
 		}
 	}
 	return checkInputDir(cfg.Pos("data_dir"), "data_dir", cfg.DataDir)
 }
 
-// checkInputDir requires path, the value of key at where, to be "builtin" or a directory.
+// checkInputDir requires path, the value of key at where, to be "builtin" or a directory,
+// or a name resolved when the cells run: data_dir clue (the fetched CLUE data) or a backbone
+// that names a Hugging Face hub model.
 func checkInputDir(where, key, path string) error {
-	if path == "builtin" {
+	if path == "builtin" || (key == "data_dir" && path == plan.CLUEData) {
+		return nil
+	}
+	if key != "data_dir" && hub.IsRef(path, path) {
 		return nil
 	}
 	st, err := os.Stat(path)

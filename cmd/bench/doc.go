@@ -35,6 +35,10 @@
 // Data, models and the machine:
 //
 //   - data check validates a task's files, and data gen writes mini-CLUE.
+//   - fetch model puts a Hugging Face hub model in the hub cache (package hub), and fetch
+//     data downloads the CLUE and FewCLUE data (package fetch). run and run-cell do the same
+//     on first use for a backbone written owner/name that is no directory and for data_dir:
+//     clue (fetch.go).
 //   - score scores a submission file.
 //   - ls lists the registered tasks and methods.
 //   - params prints a method's parameter accounting.

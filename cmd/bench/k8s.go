@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/hub"
 	"github.com/clue-bench/clue-bench/scale"
 )
 
@@ -62,7 +63,13 @@ func k8sFlags(fs *flag.FlagSet) action {
 			paths = append(paths, f.Backbones[name])
 		}
 		for _, p := range paths {
-			if p != "builtin" && p != "" {
+			switch {
+			case p == "builtin" || p == "":
+			case p == f.DataDir && p == plan.CLUEData:
+				fmt.Fprintf(stderr, "bench k8s: pods fetch the CLUE data into their cache on first use (bench fetch data --to the cache beforehand saves each pod the wait)\n")
+			case hub.IsRef(p, p):
+				fmt.Fprintf(stderr, "bench k8s: pods open the hub model %s from their Hugging Face cache (HF_HUB_CACHE), fetching it if missing\n", p)
+			default:
 				fmt.Fprintf(stderr, "bench k8s: pods read %s at that path: it must exist in the image or a mounted volume\n", p)
 			}
 		}

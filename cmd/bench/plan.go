@@ -13,6 +13,7 @@ import (
 	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/builtin"
 	"github.com/clue-bench/clue-bench/clue"
+	"github.com/clue-bench/clue-bench/fetch"
 )
 
 func init() {
@@ -59,6 +60,8 @@ func planFlags(fs *flag.FlagSet) action {
 		dataDir := cfg.DataDir
 		if dataDir == "builtin" {
 			dataDir = builtin.DataPath(builtin.CacheDir(), builtin.DefaultSpec().DataSeed)
+		} else if dataDir == plan.CLUEData {
+			dataDir = fetch.DefaultDir() // counted if fetched before, like the built-in data
 		}
 		sizes := map[string]int{} // task/split → training examples, read once
 		var statuses []results.Status

@@ -146,6 +146,14 @@ func resolveInputs(ctx context.Context, cfg *plan.Config, pretrainSteps int, std
 			return "", "", err
 		}
 	}
+	if dataDir == plan.CLUEData {
+		if dataDir, err = fetchCLUEData(ctx, cfg, stderr); err != nil {
+			return "", "", err
+		}
+	}
+	if modelDir, err = resolveHubBackbone(ctx, backboneValue(cfg.BackboneWritten(""), modelDir), stderr); err != nil {
+		return "", "", err
+	}
 	return modelDir, dataDir, nil
 }
 
@@ -165,7 +173,7 @@ func resolveBackbones(ctx context.Context, cfg *plan.Config, names []string, pre
 			continue
 		}
 		one := *cfg
-		one.Backbone, one.Backbones = dir, nil
+		one.Backbone, one.Backbones = backboneValue(cfg.BackboneWritten(name), dir), nil
 		if dataDir != "" {
 			one.DataDir = dataDir // resolved with the first backbone
 		}

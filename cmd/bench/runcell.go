@@ -92,7 +92,9 @@ func runCellFlags(fs *flag.FlagSet) action {
 						return "", "", err
 					}
 				}
-				cfg := &plan.Config{Backbone: backbone, DataDir: frozen.DataDir, Device: o.Device, Threads: o.Threads}
+				// Tasks and Settings say what data_dir: clue must hold for this cell.
+				cfg := &plan.Config{Backbone: backbone, DataDir: frozen.DataDir, Device: o.Device, Threads: o.Threads,
+					Tasks: map[string]*plan.TaskSpec{cell.Task: {}}, Settings: map[string]*plan.SettingSpec{cell.Setting: {Split: cell.Split}}}
 				return resolveInputs(ctx, cfg, 0, stderr)
 			},
 			Waiting: func() { say("held by another worker; waiting for it to finish or its claim to go stale") },
