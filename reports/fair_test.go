@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -219,5 +220,46 @@ func TestBaselineGridPoints(t *testing.T) {
 	cmp := Compare(b, loadStore(t, now))
 	if cmp.Count(Regressed) != 0 || !strings.Contains(strings.Join(cmp.Warnings, "\n"), "missing: tnews/fl-tuning/few@lr=0.01") {
 		t.Errorf("deltas %+v warnings %q", cmp.Deltas, cmp.Warnings)
+	}
+}
+
+// Baselines record their seeds, and the gate warns when the current results have others.
+func TestBaselineSeeds(t *testing.T) {
+	b, err := NewBaseline(loadStore(t, smallMatrix()), DefaultZ, DefaultFloor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := b.Entries[0].Seeds; !slices.Equal(s, []int64{1, 2, 3}) {
+		t.Fatalf("entry %s seeds %v", b.Entries[0].Key, s)
+	}
+	var now []cell
+	for _, c := range smallMatrix() {
+		if !(c.task == "wsc10" && c.method == "fl-tuning" && c.seed == 3) {
+			now = append(now, c)
+		}
+	}
+	now = append(now, cell{task: "wsc10", method: "fl-tuning", seed: 4, acc: 82})
+	cmp := Compare(b, loadStore(t, now))
+	var seedWarnings []string
+	for _, w := range cmp.Warnings {
+		if strings.HasPrefix(w, "seeds differ") {
+			seedWarnings = append(seedWarnings, w)
+		}
+	}
+	want := []string{
+		"seeds differ: wsc10/fl-tuning/full metric accuracy has seeds [1 2 3] in the baseline and [1 2 4] now",
+		"seeds differ: wsc10/fl-tuning/full metric macro_f1 has seeds [1 2 3] in the baseline and [1 2 4] now",
+	}
+	if !slices.Equal(seedWarnings, want) {
+		t.Errorf("warnings %q, want %q", seedWarnings, want)
+	}
+	// A baseline without recorded seeds (written before they were) gives no such warning.
+	for i := range b.Entries {
+		b.Entries[i].Seeds = nil
+	}
+	for _, w := range Compare(b, loadStore(t, now)).Warnings {
+		if strings.HasPrefix(w, "seeds differ") {
+			t.Errorf("old baseline: %s", w)
+		}
 	}
 }
