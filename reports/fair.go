@@ -34,6 +34,9 @@ func (r *Report) WriteFair(w io.Writer) error {
 	if err := r.writePairs(w); err != nil {
 		return err
 	}
+	if err := r.writeConvergenceIntervals(w); err != nil {
+		return err
+	}
 	if err := r.writeClaimIntervals(w); err != nil {
 		return err
 	}
@@ -153,14 +156,14 @@ func (r *Report) writeClaimIntervals(w io.Writer) error {
 
 func (r *Report) writeCompute(w io.Writer) error {
 	fmt.Fprintf(w, "## Compute per method\n\n")
-	fmt.Fprintf(w, "Optimiser steps and wall time actually spent, summed over every recorded cell of each method (ok and failed, every grid point and seed), so a method with a larger grid shows its larger cost.\n\n")
+	fmt.Fprintf(w, "Optimiser steps and wall time actually spent, summed over every recorded cell of each method (ok and failed, every grid point and seed), so a method with a larger grid shows its larger cost. Points: the (setting, task, grid point) combinations it ran.\n\n")
 	all := append(append([]*results.Result(nil), r.Set.OK...), r.Set.Failed...)
 	cs := ComputeByMethod(all)
 	multi := false
 	for _, c := range cs {
 		multi = multi || c.Backbone != ""
 	}
-	header := []string{"Method", "Cells", "Grid points", "Steps", "Wall time (s)"}
+	header := []string{"Method", "Cells", "Points", "Steps", "Wall time (s)"}
 	if multi {
 		header = append([]string{"Backbone"}, header...)
 	}
@@ -291,4 +294,45 @@ func writeSensitivity(dir string, sels []*Selection) ([]string, error) {
 		}
 	}
 	return files, nil
+}
+
+// writeConvergenceIntervals gives the convergence table's ratios (FL-tuning vs P-tuning v2)
+// their paired intervals.
+func (r *Report) writeConvergenceIntervals(w io.Writer) error {
+	const method, baseline = "fl-tuning", "p-tuning-v2"
+	ris := ConvergenceIntervals(r.Groups, method, baseline)
+	if len(ris) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "## Convergence ratios\n\n%s vs %s: ratio of steps to the best dev score (%s's over %s's, > 1: %s is faster), paired by seed; 95%% interval of the mean log ratio, exponentiated. \"~\" when the interval includes 1.\n\n",
+		MethodName(method), MethodName(baseline), MethodName(baseline), MethodName(method), MethodName(method))
+	multi := false
+	for _, ri := range ris {
+		multi = multi || ri.Backbone != ""
+	}
+	header := []string{"Setting", "Task", "Pairs", "Ratio [95% CI]", "Δ"}
+	if multi {
+		header = append([]string{"Backbone"}, header...)
+	}
+	var rows [][]string
+	for _, ri := range ris {
+		ci, d := fmt.Sprintf("%.2f× (no interval)", ri.Ratio), "?"
+		if ri.N >= MinPairs {
+			ci = fmt.Sprintf("%.2f× [%.2f×, %.2f×]", ri.Ratio, ri.Lo, ri.Hi)
+			d = "~"
+			if ri.Lo > 1 || ri.Hi < 1 {
+				d = fmt.Sprintf("%.2f×", ri.Ratio)
+			}
+		}
+		row := []string{ri.Setting, TaskName(ri.Task), strconv.Itoa(ri.N), ci, d}
+		if multi {
+			row = append([]string{ri.Backbone}, row...)
+		}
+		rows = append(rows, row)
+	}
+	if err := renderMarkdown(w, header, rows); err != nil {
+		return fmt.Errorf("convergence intervals: %w", err)
+	}
+	fmt.Fprintln(w)
+	return nil
 }

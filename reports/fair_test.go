@@ -263,3 +263,27 @@ func TestBaselineSeeds(t *testing.T) {
 		}
 	}
 }
+
+// comparisons.md of the small matrix (no grid): no selection section; every pair of methods
+// with its paired interval, the convergence ratios', the claims' and the compute.
+func TestComparisonsGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := testReport(t).WriteFair(&buf); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "comparisons.md", buf.Bytes())
+	md := buf.String()
+	for _, want := range []string{
+		// WSC1.0, FL-tuning − P-tuning v2: 18 on every seed, an interval of width 0.
+		"| 3     | +18.00 [+18.00, +18.00]  | +18.00 |",
+		// AFQMC, FL-tuning − fine-tuning: −1, −1, −0.5; [−1.55, −0.12] excludes 0.
+		"| FL-tuning   | Fine-tuning | full     | 3     | -0.83 [-1.55, -0.12]     | -0.83  |",
+		// Few-shot AFQMC has one seed per method: no interval, a warning.
+		"Warning: too few seeds: FL-tuning vs P-tuning v2 on AFQMC, Few-shot has 1 paired run(s)",
+		"## Grid selection",
+	} {
+		if strings.Contains(md, want) != (want != "## Grid selection") {
+			t.Errorf("comparisons.md: %q present = %v", want, strings.Contains(md, want))
+		}
+	}
+}

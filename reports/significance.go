@@ -214,3 +214,66 @@ func fewPairsWarnings(ds []PairDiff) []string {
 
 // joinSettings names the settings a difference pooled.
 func joinSettings(ss []string) string { return strings.Join(ss, ", ") }
+
+// RatioInterval is a convergence ratio (baseline's steps-to-best over the method's, > 1: the
+// method is faster) of one (backbone, setting, task) with its paired interval: the t interval
+// of the per-seed log ratios, exponentiated, so that 2× and 0.5× are symmetric as in the
+// geometric means of the convergence table.
+type RatioInterval struct {
+	Backbone, Setting, Task string
+	Ratio, Lo, Hi           float64 // Lo and Hi are NaN without an interval
+	N                       int
+}
+
+// ConvergenceIntervals pairs method's and baseline's cells by seed on each (backbone, setting,
+// task) both ran; seeds whose best step is not positive on either side are left out.
+func ConvergenceIntervals(groups []*Group, method, baseline string) []RatioInterval {
+	type k struct{ b, s, t string }
+	var order []k
+	steps := map[k]map[string]map[int64]float64{}
+	for _, g := range groups {
+		if g.Method != method && g.Method != baseline {
+			continue
+		}
+		key := k{g.Backbone, g.Setting, g.Task}
+		if steps[key] == nil {
+			steps[key] = map[string]map[int64]float64{}
+			order = append(order, key)
+		}
+		if steps[key][g.Method] == nil {
+			steps[key][g.Method] = map[int64]float64{}
+		}
+		for _, r := range g.Cells {
+			if s := CellConvergence(r).BestStep; s > 0 {
+				steps[key][g.Method][r.Cell.Seed] = float64(s)
+			}
+		}
+	}
+	var out []RatioInterval
+	for _, key := range order {
+		m, b := steps[key][method], steps[key][baseline]
+		if m == nil || b == nil {
+			continue
+		}
+		var la, lb []float64
+		for _, g := range groups { // seeds in the groups' order
+			if g.Method != method || g.Backbone != key.b || g.Setting != key.s || g.Task != key.t {
+				continue
+			}
+			for _, r := range g.Cells {
+				x, okm := m[r.Cell.Seed]
+				y, okb := b[r.Cell.Seed]
+				if okm && okb {
+					la, lb = append(la, math.Log(y)), append(lb, math.Log(x))
+				}
+			}
+		}
+		if len(la) == 0 {
+			continue
+		}
+		iv := PairedInterval(la, lb, 1)
+		out = append(out, RatioInterval{Backbone: key.b, Setting: key.s, Task: key.t, N: iv.N,
+			Ratio: math.Exp(iv.Diff), Lo: math.Exp(iv.Lo), Hi: math.Exp(iv.Hi)})
+	}
+	return out
+}
