@@ -29,7 +29,10 @@ type gridList struct {
 }
 
 // gridPoint is one value of each list that wins for a combination (its axes).
-type gridPoint []struct {
+type gridPoint []gridValue
+
+// gridValue is the i-th value of a list.
+type gridValue struct {
 	list *gridList
 	i    int
 }
@@ -142,11 +145,7 @@ func (c *Config) points(task, method, setting string) []gridPoint {
 		var next []gridPoint
 		for _, p := range pts {
 			for i := range l.values {
-				q := append(append(gridPoint{}, p...), struct {
-					list *gridList
-					i    int
-				}{l, i})
-				next = append(next, q)
+				next = append(next, append(append(gridPoint{}, p...), gridValue{l, i}))
 			}
 		}
 		pts = next

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -243,5 +244,20 @@ func TestGridGlobsAndFreeze(t *testing.T) {
 	}
 	if !slices.EqualFunc(back.Cells, cells, func(a, b Cell) bool { return a.ID == b.ID && a.Grid == b.Grid && a.Hyper == b.Hyper }) {
 		t.Errorf("frozen cells changed")
+	}
+}
+
+// Every key a layer may set names a Hyper field of the same type, which a grid value sets.
+func TestGridKeysMapToHyper(t *testing.T) {
+	if len(hyperKeys) != len(hyperField) {
+		t.Fatalf("%d keys, %d fields", len(hyperKeys), len(hyperField))
+	}
+	ht := reflect.TypeOf(Hyper{})
+	ot := reflect.TypeOf(Overlay{})
+	for i, k := range hyperKeys {
+		f := ht.Field(hyperField[k])
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != k || ot.Field(i).Type.Elem() != f.Type {
+			t.Errorf("key %s maps to Hyper.%s (%s, %s)", k, f.Name, name, f.Type)
+		}
 	}
 }
