@@ -90,7 +90,8 @@ var hyperKeys, hyperField = func() ([]string, map[string]int) {
 // hasGrid reports whether any hyper-parameter of the config is a list.
 func (c *Config) hasGrid() bool { return len(c.grids) > 0 }
 
-// layers are the overlays of a combination, least specific first (see Hyper).
+// layers are the overlays of a combination, least specific first (see Hyper); entries may be
+// nil (a task without an entry for the setting or method).
 func (c *Config) layers(task, method, setting string) []*Overlay {
 	ls := []*Overlay{&c.Defaults}
 	if t := c.Tasks[task]; t != nil {

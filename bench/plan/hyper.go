@@ -140,19 +140,10 @@ func (c *Config) Hyper(task, method, setting string) Hyper {
 // defaults to twice the batch size, so that it follows a batch_size axis.
 func (c *Config) hyperAt(task, method, setting string, p gridPoint) Hyper {
 	h := defaultHyper
-	c.Defaults.apply(&h)
-	if t := c.Tasks[task]; t != nil {
-		t.Overlay.apply(&h)
-	}
-	if s := c.Settings[setting]; s != nil {
-		s.Overlay.apply(&h)
-	}
-	if m := c.Methods[method]; m != nil {
-		m.Overlay.apply(&h)
-	}
-	if t := c.Tasks[task]; t != nil {
-		t.Settings[setting].apply(&h)
-		t.Methods[method].apply(&h)
+	// One list of layers serves both the scalars here and the lists (Config.axes), so the
+	// two cannot disagree on precedence.
+	for _, o := range c.layers(task, method, setting) {
+		o.apply(&h)
 	}
 	p.apply(&h)
 	if h.EvalBatchSize == 0 {
