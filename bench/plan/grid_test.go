@@ -86,6 +86,19 @@ func TestGridExpandOrder(t *testing.T) {
 	if len(cells) != 2*len(want) {
 		t.Errorf("%d cells, want %d", len(cells), 2*len(want))
 	}
+	// Ids hash the grid point (pinned: a change to them makes every grid result stale). A
+	// combination no list applies to has no grid point and keeps a plain key.
+	pins := [][2]string{
+		{"afqmc__fine-tuning__few__s1", "54691d99d616"},
+		{"afqmc__fine-tuning__few__s2", "def22bf7dd92"},
+		{"afqmc__fine-tuning__full__s1__batch_size=8", "c4d9a71918b3"},
+		{"afqmc__fine-tuning__full__s2__batch_size=8", "2e326c9a43b1"},
+	}
+	for i, p := range pins {
+		if cells[i].Key() != p[0] || cells[i].ID != p[1] {
+			t.Errorf("cell %d: %s %s, want %s %s", i, cells[i].Key(), cells[i].ID, p[0], p[1])
+		}
+	}
 	// Seeds are innermost; the point's values are in the hyper-parameters, keys and globs.
 	c := cells[2]
 	if c.Seed != 1 || c.Grid != "batch_size=8" || c.Hyper.BatchSize != 8 || c.Hyper.EvalBatchSize != 16 || c.Hyper.LR != 2e-5 {
