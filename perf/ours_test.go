@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -124,6 +125,19 @@ func TestReferenceBuildsTheSameModel(t *testing.T) {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
+	}
+}
+
+// TestReferenceArchitectures checks reference.py's NEZHA and RoFormer arithmetic, not just
+// its parameter count: on model/testdata/arch's tiny models its hidden states must match the
+// independent float64 references there (testdata/check_reference.py).
+func TestReferenceArchitectures(t *testing.T) {
+	referenceRunner(t) // skips without python3-torch
+	out, err := exec.Command("/usr/bin/python3", filepath.Join("testdata", "check_reference.py"),
+		filepath.Join("..", "model", "testdata", "arch")).CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Errorf("check_reference.py: %v", err)
 	}
 }
 

@@ -164,6 +164,14 @@ class Model(nn.Module):
         return F.dropout(kv, c["hidden_dropout_prob"], self.training)
 
     def forward(self, ids, types, mask):
+        x = self.encode(ids, types, mask)
+        if self.pooler is not None:
+            self.pooled = torch.tanh(self.pooler(x[:, 0]))  # computed, as the Go encoder does
+        cls = F.dropout(x[:, 0], self.head_dropout, self.training)
+        return self.classifier(cls)
+
+    def encode(self, ids, types, mask):
+        """The last layer's hidden states (B, T, H)."""
         c = self.c
         b, t = ids.shape
         x = self.word(ids) + self.typ(types)
@@ -190,10 +198,7 @@ class Model(nn.Module):
         add = ((vis - 1) * torch.finfo(x.dtype).max).view(b, 1, 1, -1)
         for i, layer in enumerate(self.layers):
             x = layer(x, add, self.prefix_kv(i, b) if self.plen else None, pos)
-        if self.pooler is not None:
-            self.pooled = torch.tanh(self.pooler(x[:, 0]))  # computed, as the Go encoder does
-        cls = F.dropout(x[:, 0], self.head_dropout, self.training)
-        return self.classifier(cls)
+        return x
 
 
 def trains(method, name):
