@@ -75,6 +75,11 @@ type Size struct {
 // Methods are the methods measured, in report order.
 var Methods = []string{"fine-tuning", "p-tuning-v2", "fl-tuning"}
 
+// DefaultSizes are the sizes `bench perf` measures unless told otherwise: the built-in shapes
+// on every backbone and BERT-base shapes on BERT (base-nezha and base-roformer add about as much
+// time as base each, minutes on 2 cores; name them in --sizes to measure them).
+var DefaultSizes = []string{"builtin", "builtin-nezha", "builtin-roformer", "base"}
+
 // BuiltinVocab approximates the built-in backbone's vocabulary (about 1,300 tokens); the
 // exact size moves with the generator and does not matter for speed.
 const BuiltinVocab = 1300
