@@ -98,7 +98,7 @@ baseline: build ## record $(OUT) as the committed baseline of the built-in suite
 PERF_OUT ?= build/perf
 PERF_FLAGS ?=  # e.g. --bf16, --threads 1, --sizes builtin; bin/bench help perf lists them
 
-perf: build ## training steps/s vs PyTorch eager on the same libtorch, runner overhead, RSS flatness; writes $(PERF_OUT)/results.{json,md} (~15 min on 2 cores)
+perf: build ## training steps/s vs PyTorch eager on the same libtorch, runner overhead, RSS flatness; writes $(PERF_OUT)/results.{json,md} (~20 min on 2 cores)
 	$(BIN) perf --out $(PERF_OUT) $(PERF_FLAGS)
 
 test-slurm: build ## run the tiny plan as Slurm job arrays on a throwaway localhost cluster (root, Debian; ~1 min)

@@ -6,25 +6,33 @@
 //
 //  1. Throughput (compare.go): training steps/s of our loop (ours.go: the encoder, method,
 //     head, AdamW and clipping the runner uses, step for step as bench's training loop) and of
-//     reference.py (a hand-written eager PyTorch BERT with the same three methods), on the same
-//     shapes, thread count, dtype and BLAS, on the CPU or one CUDA device (Workload.Device;
-//     both sides then synchronise it before every clock read). Repetitions alternate the two
+//     reference.py (a hand-written eager PyTorch BERT, NEZHA or RoFormer, by the config's
+//     model_type, with the same three methods), on the same shapes, thread count, dtype and
+//     BLAS, on the CPU or one CUDA device (Workload.Device; both sides then synchronise it
+//     before every clock read). Repetitions alternate the two
 //     sides (ABBA) so that drifting load on a shared machine hits both alike; medians are
 //     compared. The comparison is refused when the two sides report different devices, map
 //     different BLAS libraries, run different thread counts or train different numbers of
 //     parameters.
+//
+//     A size is shapes and an encoder architecture: "builtin" and "base" are BERT, and
+//     "builtin-nezha", "base-roformer" and so on (Size.WithBackbone) the same shapes with a NEZHA
+//     or RoFormer encoder. reference.py's NEZHA and RoFormer arithmetic is checked against the
+//     model package's independent float64 fixtures (testdata/check_reference.py).
 //
 //     Before each size's steps, its roofline (roofline.go): a child process with the sides'
 //     environment, thread count and device times, through libtorch's matmul, every matrix
 //     product of one fine-tuning layer at that size's shapes (H×H projections, H→I and I→H
 //     feed-forward, attention scores and context per head; forward and both gradients,
 //     transposed operands as views) in float32 and bf16. The rate of one fine-tuning layer's
-//     products at those speeds is the size's roofline. A child rather than this process:
+//     products at those speeds is the size's roofline (for a NEZHA size too: its relative-
+//     position products are counted in its FLOPs but not timed here). A child rather than this process:
 //     OpenBLAS sizes its thread pool and OpenMP reads OMP_WAIT_POLICY when libtorch loads, so
 //     only a process started with the sides' environment (ThreadEnv) runs GEMMs as they do.
 //     flops.go counts a step's matrix-product FLOPs from the shapes, per method as autograd
-//     runs them, and the report divides them by each side's median step time: achieved
-//     GFLOP/s and its share of the float32 roofline. A roofline taken under another BLAS,
+//     runs them (NEZHA's relative-position products and RoFormer's embeddings_project too),
+//     and the report divides them by each side's median step time: achieved GFLOP/s and its
+//     share of the float32 roofline. A roofline taken under another BLAS,
 //     OpenBLAS kernel, thread count or device than our side's steps is refused like an
 //     incomparable pair.
 //

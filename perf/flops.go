@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/clue-bench/clue-bench/methods"
+	"github.com/clue-bench/clue-bench/model"
 )
 
 // StepFLOPs is the arithmetic of one training step of a workload, counted from its shapes.
@@ -15,6 +16,15 @@ import (
 // shapes they are a few per cent of the products' FLOPs, though they take a larger share of
 // the time (they are memory-bound). So the achieved rate computed from these counts slightly
 // understates the work done, for both sides alike.
+//
+// The backbones' position schemes (model/nezha.go, model/roformer.go) count where they
+// multiply matrices: NEZHA's relative terms, q·aᵀ in the scores and probs·a in the context,
+// are two products per layer of the attention's own size (per query i, (B·heads × d)·(d × keys)
+// and (B·heads × keys)·(keys × d)), with a gradient for q or the probabilities only (the
+// sinusoid table is a constant); RoFormer's embeddings_project, Linear(E, H) when E ≠ H, counts
+// like any linear layer. RoFormer's rotations of queries and keys are elementwise (x·cos +
+// rot(x)·sin, a few operations per element) and are left out like the other elementwise work;
+// so is gathering NEZHA's relative table. RoFormer has no pooler, so nothing is counted for one.
 type StepFLOPs struct {
 	Forward  int64 `json:"forward"`
 	Backward int64 `json:"backward"`
@@ -63,8 +73,9 @@ func (c *flopCounter) linear(rows, in, out int64, xGrad, trains bool) bool {
 //     gradient, and in that layer only the branch's products have backward work (its first
 //     product's weight gradient only).
 //
-// The pooler is computed in the forward (the encoder always computes it) but the classifier
-// reads the last hidden state at [CLS], so no gradient reaches it.
+// The pooler is computed in the forward (the encoder computes it wherever the architecture has
+// one: not RoFormer) but the classifier reads the last hidden state at [CLS], so no gradient
+// reaches it.
 func CountStepFLOPs(w Workload) (StepFLOPs, error) {
 	opts, err := methods.SettingsNode(w.Options)
 	if err != nil {
@@ -116,13 +127,23 @@ func CountStepFLOPs(w Workload) (StepFLOPs, error) {
 
 	// x requires a gradient when something below it trains: the embeddings under fine-tuning.
 	x := trainsEncoder
+	arch := cfg.Arch()
+	if e := cfg.EmbeddingDim(); arch == model.ArchRoFormer && e != h {
+		x = c.linear(rows, e, h, x, trainsEncoder) // embeddings_project
+	}
 	keys := prefixLen + s
 	for l := int64(0); l < cfg.NumHiddenLayers; l++ {
 		q := c.linear(rows, h, h, x, trainsEncoder)
 		k := c.linear(rows, h, h, x, trainsEncoder) || prefixLen > 0 // concatenated with the prefix
 		v := c.linear(rows, h, h, x, trainsEncoder) || prefixLen > 0
 		scores := c.product(b*nh, s, keys, d, q, k) // per example and head: (T×d)·(d×(P+T))
+		if arch == model.ArchNEZHA {
+			c.product(s, b*nh, keys, d, q, false) // per query: (B·heads×d)·(d×(P+T)) against aᵀ
+		}
 		ctx := c.product(b*nh, s, d, keys, scores, v)
+		if arch == model.ArchNEZHA {
+			c.product(s, b*nh, d, keys, scores, false) // per query: (B·heads×(P+T))·((P+T)×d) against a
+		}
 		a := c.linear(rows, h, h, ctx, trainsEncoder) || x // + residual
 		f := c.linear(rows, h, inter, a, trainsEncoder)
 		f = c.linear(rows, inter, h, f, trainsEncoder)
@@ -132,7 +153,9 @@ func CountStepFLOPs(w Workload) (StepFLOPs, error) {
 		}
 		x = f || a // + residual
 	}
-	c.fwd += 2 * b * h * h            // pooler on [CLS]: forward only
+	if arch != model.ArchRoFormer {
+		c.fwd += 2 * b * h * h // pooler on [CLS]: forward only
+	}
 	c.linear(b, h, w.Labels, x, true) // classifier on [CLS]
 	return StepFLOPs{Forward: c.fwd, Backward: c.bwd, Total: c.fwd + c.bwd}, nil
 }

@@ -58,6 +58,46 @@ func TestCountStepFLOPs(t *testing.T) {
 			t.Errorf("%s: %+v, want forward %d backward %d", c.name, got, c.fwd, c.bwd)
 		}
 	}
+	nezha, roformer, projected := cfg, cfg, cfg
+	nezha.ModelType, nezha.MaxRelativePosition = model.ArchNEZHA, 2
+	roformer.ModelType = model.ArchRoFormer
+	projected.ModelType, projected.EmbeddingSize = model.ArchRoFormer, 3
+	for _, c := range []struct {
+		name     string
+		cfg      model.Config
+		method   string
+		options  []string
+		fwd, bwd int64
+	}{
+		// NEZHA adds q·aᵀ and probs·a per layer, per query (3 of them) a (4×2)·(2×3) and a
+		// (4×3)·(3×2) product: 144 each, with one gradient each (q's, the probabilities').
+		// Forward 2·(1824 + 288) + 64 + 32 = 4320; backward 7296 + 2·288 + 64.
+		{"nezha fine-tuning", nezha, "fine-tuning", nil, 4320, 7296 + 576 + 64},
+		// With 1 prefix position both run over 4 keys: 192 each. Forward 2·(1920 + 384) + 96.
+		// Backward: layer 0 has no query gradient, so only probs·a's (192) joins the 1536;
+		// layer 1 2304 + 2·192; the classifier 64.
+		{"nezha p-tuning-v2", nezha, "p-tuning-v2", []string{"prefix_len=1"}, 4704, 1536 + 192 + 2304 + 384 + 64},
+		// FL-tuning with a branch in layer 1 only: its attention lies below the branch, so
+		// neither relative product has backward work.
+		{"nezha fl-tuning", nezha, "fl-tuning", []string{"units=2", "layers=[1]"}, 2*(1824+288) + 2*96 + 96, 288 + 64},
+		// RoFormer: the rotations are elementwise, and there is no pooler (64 less forward).
+		{"roformer fine-tuning", roformer, "fine-tuning", nil, 3744 - 64, 7296 + 64},
+		{"roformer fl-tuning", roformer, "fl-tuning", []string{"units=2"}, 4128 - 64, 288 + 2112 + 384 + 64},
+		// embeddings_project Linear(3, 4) over 6 rows: 2·6·3·4 = 144 forward, and under
+		// fine-tuning both gradients (the embeddings below it train).
+		{"roformer fine-tuning with embeddings_project", projected, "fine-tuning", nil, 3744 - 64 + 144, 7296 + 64 + 288},
+		// Under FL-tuning nothing below the branches trains: the projection has no backward.
+		{"roformer fl-tuning with embeddings_project", projected, "fl-tuning", []string{"units=2"}, 4128 - 64 + 144, 288 + 2112 + 384 + 64},
+	} {
+		w := Workload{Method: c.method, Options: c.options, Config: c.cfg, Labels: 2, Batch: 2, Seq: 3}
+		got, err := CountStepFLOPs(w)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got.Forward != c.fwd || got.Backward != c.bwd || got.Total != c.fwd+c.bwd {
+			t.Errorf("%s: %+v, want forward %d backward %d", c.name, got, c.fwd, c.bwd)
+		}
+	}
 	if _, err := CountStepFLOPs(Workload{Method: "no-such-method", Config: cfg, Labels: 2, Batch: 2, Seq: 3}); err == nil {
 		t.Error("an unknown method was counted")
 	}
@@ -78,5 +118,40 @@ func TestCountStepFLOPsBase(t *testing.T) {
 	head := 3*int64(2*b*h*2) + 2*b*h*h // classifier forward and both gradients; pooler forward
 	if want := 3*layers + head; got.Total != want {
 		t.Errorf("base fine-tuning: %d FLOPs, want %d", got.Total, want)
+	}
+}
+
+// TestCountStepFLOPsBackbones pins the backbone sizes against their BERT sizes: NEZHA adds two
+// products of the attention's size per layer (4·B·T²·H forward, one gradient each under
+// fine-tuning), RoFormer drops the pooler's forward.
+func TestCountStepFLOPsBackbones(t *testing.T) {
+	sizes := Sizes()
+	for _, shape := range []string{"builtin", "base"} {
+		bert, err := CountStepFLOPs(sizes[shape].Workload("fine-tuning", 1, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sizes[shape]
+		b, seq, h, l := int64(s.Batch), int64(s.Seq), s.Config.HiddenSize, s.Config.NumHiddenLayers
+		for arch, want := range map[string]int64{
+			model.ArchNEZHA:    bert.Total + l*2*(4*b*seq*seq*h),
+			model.ArchRoFormer: bert.Total - 2*b*h*h,
+		} {
+			name := shape + "-" + arch
+			bs, ok := sizes[name]
+			if !ok || bs.Config.Arch() != arch || bs.Backbone() != arch || bs.Shape() != shape || bs.Batch != s.Batch || bs.Seq != s.Seq {
+				t.Fatalf("size %s: %+v", name, bs)
+			}
+			if err := bs.Config.Validate(); err != nil {
+				t.Errorf("size %s: %v", name, err)
+			}
+			got, err := CountStepFLOPs(bs.Workload("fine-tuning", 1, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Total != want {
+				t.Errorf("%s fine-tuning: %d FLOPs, want %d", name, got.Total, want)
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,13 +18,25 @@ import (
 
 // tinyWorkload is a workload of a few milliseconds per step. A method without an entry in the
 // size's tables runs with its default options and a learning rate of 1e-3.
-func tinyWorkload(method string) Workload {
+func tinyWorkload(method string) Workload { return tinyWorkloadOn(model.ArchBERT, method) }
+
+// tinyWorkloadOn is tinyWorkload on another backbone. NEZHA clips relative distances at 3, so
+// that the 8-token rows reach the clipping; RoFormer embeds at width 16 under hidden 32
+// (embeddings_project) and rotates the values too.
+func tinyWorkloadOn(arch, method string) Workload {
 	s := Size{Name: "tiny", Config: model.Config{HiddenSize: 32, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 64,
 		MaxPositionEmbeddings: 64, TypeVocabSize: 2, VocabSize: 50, LayerNormEps: 1e-12, HiddenDropoutProb: 0.1,
 		AttentionProbsDropoutProb: 0.1, HiddenAct: "gelu", InitializerRange: 0.02},
 		Batch: 4, Seq: 8, Warmup: 1, Steps: 2, Reps: 1,
 		Options: map[string][]string{"p-tuning-v2": {"prefix_len=3"}, "fl-tuning": {"units=5"}},
 		LR:      map[string]float64{"fine-tuning": 1e-3, "p-tuning-v2": 1e-2, "fl-tuning": 1e-3}}
+	s = s.WithBackbone(arch)
+	switch arch {
+	case model.ArchNEZHA:
+		s.Config.MaxRelativePosition = 3
+	case model.ArchRoFormer:
+		s.Config.EmbeddingSize, s.Config.RotaryValue = 16, true
+	}
 	w := s.Workload(method, 1, "")
 	if w.LR == 0 {
 		w.LR = 1e-3
@@ -80,26 +93,51 @@ func referenceRunner(t *testing.T) *Runner {
 	return r
 }
 
-// TestReferenceBuildsTheSameModel runs reference.py on the tiny workload: it must train as many
-// parameters as our side for every method, or the comparison would be between two models.
+// TestReferenceBuildsTheSameModel runs reference.py on the tiny workload of every backbone: it
+// must train as many parameters as our side for every method, or the comparison would be
+// between two models. RoFormer's P-tuning v2 also runs with shifted positions.
 func TestReferenceBuildsTheSameModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model in Python")
 	}
 	r := referenceRunner(t)
-	for _, name := range Methods {
-		w := tinyWorkload(name)
-		ref, err := r.Reference(context.Background(), w)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+	for _, arch := range model.Architectures {
+		ws := []Workload{}
+		for _, name := range Methods {
+			ws = append(ws, tinyWorkloadOn(arch, name))
 		}
-		ours, err := RunOurs(w)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+		if arch == model.ArchRoFormer {
+			w := tinyWorkloadOn(arch, "p-tuning-v2")
+			w.Options = append(w.Options, "positions=shifted")
+			ws = append(ws, w)
 		}
-		if err := comparable(ours, ref); err != nil {
-			t.Errorf("%s: %v", name, err)
+		for _, w := range ws {
+			name := arch + " " + w.Method + " " + strings.Join(w.Options, " ")
+			ref, err := r.Reference(context.Background(), w)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			ours, err := RunOurs(w)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if err := comparable(ours, ref); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
 		}
+	}
+}
+
+// TestReferenceArchitectures checks reference.py's NEZHA and RoFormer arithmetic, not just
+// its parameter count: on model/testdata/arch's tiny models its hidden states must match the
+// independent float64 references there (testdata/check_reference.py).
+func TestReferenceArchitectures(t *testing.T) {
+	referenceRunner(t) // skips without python3-torch
+	out, err := exec.Command("/usr/bin/python3", filepath.Join("testdata", "check_reference.py"),
+		filepath.Join("..", "model", "testdata", "arch")).CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Errorf("check_reference.py: %v", err)
 	}
 }
 

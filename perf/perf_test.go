@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/clue-bench/clue-bench/bench/plan"
@@ -139,41 +140,46 @@ func TestOverheadShares(t *testing.T) {
 	}
 }
 
+// fixedPair is a measured pair of a known size at fixed rates, for the report tests.
+func fixedPair(size, method string, ours, ref float64) Pair {
+	w := Sizes()[size].Workload(method, 2, "")
+	flops, err := CountStepFLOPs(w)
+	if err != nil {
+		panic(err)
+	}
+	// Step times around 1/steps per second, the median exactly that.
+	steps := func(perS float64) []float64 { return []float64{1100 / perS, 1000 / perS, 900 / perS} }
+	p := Pair{Size: size, Method: method, Workload: w, StepFLOPs: flops,
+		Ours:      []Measurement{{StepsPerS: ours, StepMS: steps(ours)}},
+		Reference: []Measurement{{StepsPerS: ref, StepMS: steps(ref)}}}
+	p.Summary = summarise(p)
+	p.Summary.OursRSSMiB, p.Summary.RefRSSMiB = 300, 400
+	p.Summary.OursCPUMS, p.Summary.RefCPUMS = 1000/ours, 1000/ref
+	p.Summary.OursPhaseMS = map[string]float64{"forward": 10, "backward": 20, "optimizer": 3}
+	p.Summary.RefPhaseMS = map[string]float64{"forward": 11, "backward": 21, "optimizer": 2}
+	return p
+}
+
+// fixedRoofline is a size's roofline with every product at one float32 rate; bf16 rates differ
+// by kind.
+func fixedRoofline(size string, fp32, bf16 float64) Roofline {
+	bf16Factor := map[string]float64{"projection": 1, "ffn-in": 1.5, "ffn-out": 1.25, "scores": 0.5, "context": 0.25}
+	s := Sizes()[size]
+	c := s.Config
+	rl := Roofline{Size: size, Rows: int64(s.Batch * s.Seq), Hidden: c.HiddenSize, Intermediate: c.IntermediateSize,
+		Heads: c.NumAttentionHeads, Seq: int64(s.Seq), Threads: 2, Device: "cpu"}
+	for _, g := range StepGEMMs(s) {
+		f, b := float64(g.FLOPs()), bf16*bf16Factor[g.Kind]
+		rl.Rates = append(rl.Rates, GEMMRate{GEMM: g, FP32MS: f / fp32 / 1e6, BF16MS: f / b / 1e6,
+			FP32GFLOPS: fp32, BF16GFLOPS: b, FP32Calls: 5, BF16Calls: 5})
+	}
+	rl.FP32GFLOPS, rl.BF16GFLOPS = rl.Rate("", false), rl.Rate("", true)
+	return rl
+}
+
 // fixedReport is a report with every part filled in, for the target and golden tests.
 func fixedReport() *Report {
-	pair := func(size, method string, ours, ref float64) Pair {
-		w := Sizes()[size].Workload(method, 2, "")
-		flops, err := CountStepFLOPs(w)
-		if err != nil {
-			panic(err)
-		}
-		// Step times around 1/steps per second, the median exactly that.
-		steps := func(perS float64) []float64 { return []float64{1100 / perS, 1000 / perS, 900 / perS} }
-		p := Pair{Size: size, Method: method, Workload: w, StepFLOPs: flops,
-			Ours:      []Measurement{{StepsPerS: ours, StepMS: steps(ours)}},
-			Reference: []Measurement{{StepsPerS: ref, StepMS: steps(ref)}}}
-		p.Summary = summarise(p)
-		p.Summary.OursRSSMiB, p.Summary.RefRSSMiB = 300, 400
-		p.Summary.OursCPUMS, p.Summary.RefCPUMS = 1000/ours, 1000/ref
-		p.Summary.OursPhaseMS = map[string]float64{"forward": 10, "backward": 20, "optimizer": 3}
-		p.Summary.RefPhaseMS = map[string]float64{"forward": 11, "backward": 21, "optimizer": 2}
-		return p
-	}
-	// Every product of a size at one float32 rate; bf16 rates differ by kind.
-	bf16Factor := map[string]float64{"projection": 1, "ffn-in": 1.5, "ffn-out": 1.25, "scores": 0.5, "context": 0.25}
-	roofline := func(size string, fp32, bf16 float64) Roofline {
-		s := Sizes()[size]
-		c := s.Config
-		rl := Roofline{Size: size, Rows: int64(s.Batch * s.Seq), Hidden: c.HiddenSize, Intermediate: c.IntermediateSize,
-			Heads: c.NumAttentionHeads, Seq: int64(s.Seq), Threads: 2, Device: "cpu"}
-		for _, g := range StepGEMMs(s) {
-			f, b := float64(g.FLOPs()), bf16*bf16Factor[g.Kind]
-			rl.Rates = append(rl.Rates, GEMMRate{GEMM: g, FP32MS: f / fp32 / 1e6, BF16MS: f / b / 1e6,
-				FP32GFLOPS: fp32, BF16GFLOPS: b, FP32Calls: 5, BF16Calls: 5})
-		}
-		rl.FP32GFLOPS, rl.BF16GFLOPS = rl.Rate("", false), rl.Rate("", true)
-		return rl
-	}
+	pair, roofline := fixedPair, fixedRoofline
 	r := &Report{Machine: Machine{CPU: "Test CPU (2 logical cores)", Cores: 2, Threads: 2, WaitPolicy: "passive", BLAS: "/x/libopenblasp-r0.3.21.so",
 		Libtorch: "1.13.0", Go: "go1.26", Load1: 1.5, Load1End: 2.5, Started: "2026-01-01T00:00:00Z", Finished: "2026-01-01T00:10:00Z"}}
 	r.Throughput = []Pair{pair("builtin", "fine-tuning", 4, 3), pair("builtin", "p-tuning-v2", 5, 5), pair("builtin", "fl-tuning", 6, 4),
@@ -239,5 +245,46 @@ func TestMarkdownGolden(t *testing.T) {
 	}
 	if got != string(want) {
 		t.Errorf("markdown differs from %s (go test ./perf -update rewrites it):\n%s", path, got)
+	}
+}
+
+// TestMarkdownBackbones adds NEZHA and RoFormer rows to the fixed report: they join the
+// throughput and FLOP tables as sizes of their own, with their own targets, and a table sets
+// the backbones' ratios side by side. TestMarkdownGolden's BERT-only report has no such table.
+func TestMarkdownBackbones(t *testing.T) {
+	r := fixedReport()
+	r.Throughput = append(r.Throughput, fixedPair("builtin-nezha", "fine-tuning", 3, 2.5), fixedPair("builtin-nezha", "fl-tuning", 4, 4),
+		fixedPair("builtin-roformer", "fine-tuning", 4.4, 4))
+	r.Roofline = append(r.Roofline, fixedRoofline("builtin-nezha", 100, 50))
+	r.evaluate()
+	got := r.Markdown()
+	for _, want := range []string{
+		"| builtin-nezha | fine-tuning | 32×64 | 1 | 3.00 | 2.50 | 1.20 | pass |",
+		"| builtin-roformer | fine-tuning | 32×64 | 1 | 4.40 | 4.00 | 1.10 | **miss** |",
+		"| size | method | bert | nezha | roformer |\n|---|---|---:|---:|---:|\n" +
+			"| builtin | fine-tuning | 1.33 (4.00 / 3.00) | 1.20 (3.00 / 2.50) | 1.10 (4.40 / 4.00) |\n" +
+			"| builtin | p-tuning-v2 | 1.00 (5.00 / 5.00) | | |\n" +
+			"| builtin | fl-tuning | 1.50 (6.00 / 4.00) | 1.00 (4.00 / 4.00) | |\n" +
+			"| base | fine-tuning | 1.10 (0.22 / 0.20) | | |\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(fixedReport().Markdown(), "Backbones side by side") {
+		t.Error("a BERT-only report has the backbone table")
+	}
+	targets := map[string]bool{}
+	for _, tg := range r.Targets {
+		targets[tg.Name] = tg.Pass
+	}
+	for name, pass := range map[string]bool{
+		"builtin-nezha fine-tuning: ours/reference steps/s ≥ 1.20":    true,
+		"builtin-roformer fine-tuning: ours/reference steps/s ≥ 1.20": false,
+		"builtin-nezha fl-tuning: step time / fine-tuning's ≤ 0.75":   true, // 3/4
+	} {
+		if got, ok := targets[name]; !ok || got != pass {
+			t.Errorf("target %q: present %v pass %v, want pass %v", name, ok, got, pass)
+		}
 	}
 }

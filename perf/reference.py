@@ -1,11 +1,20 @@
 """PyTorch eager reference for `bench perf`.
 
-Trains the same BERT encoder with the same tuning methods as the Go harness, on the same
+Trains the same encoder (BERT, NEZHA or RoFormer, by the config's model_type) with the same
+tuning methods as the Go harness, on the same
 libtorch (Debian's python3-torch), with the same shapes, thread count, dtype, dropout, loss,
 clipping and AdamW, so that the two step rates can be compared. It is a plain eager PyTorch
 program written the way one would write it by hand: nn.Linear/nn.LayerNorm modules,
 torch.optim.AdamW over the trainable parameters (weight decay on weights only), and
 clip_grad_norm_.
+
+NEZHA and RoFormer follow transformers' NezhaModel and RoFormerModel (and
+model/testdata/gen_arch_reference.py): NEZHA has no absolute position embeddings and adds a fixed
+sinusoid row per query and key, clip(j - i, -M, M) + M, to the key in the scores and to the value
+in the context (zero over prefix keys), computed per query by batched matmuls as NezhaSelfAttention
+does; RoFormer has no position embeddings either, projects E to H when embedding_size differs,
+turns each pair of query and key dimensions (values too with rotary_value) by the angle p w_c
+before the prefix is put in front, and has no pooler.
 
 With "device": "cuda[:N]" in the workload it trains on that GPU, uploads each batch inside the
 timed step (as the harness does) and synchronises the device before every clock read.
@@ -34,6 +43,8 @@ class Layer(nn.Module):
         h, i = c["hidden_size"], c["intermediate_size"]
         self.nh = c["num_attention_heads"]
         self.d = h // self.nh
+        self.arch = c.get("model_type") or "bert"
+        self.rotary_value = bool(c.get("rotary_value"))
         self.query, self.key, self.value = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
         self.attn_out = nn.Linear(h, h)
         self.attn_ln = nn.LayerNorm(h, eps=c["layer_norm_eps"])
@@ -49,15 +60,32 @@ class Layer(nn.Module):
         b, t, _ = x.shape
         return x.view(b, t, self.nh, self.d).permute(0, 2, 1, 3)
 
-    def forward(self, x, mask, prefix):
+    def per_query(self, x, m):
+        """x (B, heads, T, n) times a per-query matrix m (T, n, k): (B, heads, T, k)."""
+        b, nh, t, n = x.shape
+        y = x.permute(2, 0, 1, 3).reshape(t, b * nh, n).matmul(m)
+        return y.view(t, b, nh, -1).permute(1, 2, 0, 3)
+
+    def forward(self, x, mask, prefix, pos):
         b, t, h = x.shape
         q, k, v = self.heads(self.query(x)), self.heads(self.key(x)), self.heads(self.value(x))
+        if self.arch == "roformer":
+            sin, cos = pos
+            q, k = rotate(q, sin, cos), rotate(k, sin, cos)
+            if self.rotary_value:
+                v = rotate(v, sin, cos)
         if prefix is not None:
             k = torch.cat([prefix[0], k], dim=2)
             v = torch.cat([prefix[1], v], dim=2)
-        scores = q.matmul(k.transpose(-1, -2)) / math.sqrt(self.d) + mask
+        scores = q.matmul(k.transpose(-1, -2))
+        if self.arch == "nezha":
+            scores = scores + self.per_query(q, pos[1])
+        scores = scores / math.sqrt(self.d) + mask
         probs = F.dropout(scores.softmax(-1), self.p_attn, self.training)
-        ctx = probs.matmul(v).permute(0, 2, 1, 3).reshape(b, t, h)
+        ctx = probs.matmul(v)
+        if self.arch == "nezha":
+            ctx = ctx + self.per_query(probs, pos[0])
+        ctx = ctx.permute(0, 2, 1, 3).reshape(b, t, h)
         a = self.attn_ln(x + F.dropout(self.attn_out(ctx), self.p_hidden, self.training))
         o = self.out(F.gelu(self.inter(a)))
         if self.fl is not None:
@@ -65,25 +93,62 @@ class Layer(nn.Module):
         return self.out_ln(a + F.dropout(o, self.p_hidden, self.training))
 
 
+def rotate(x, sin, cos):
+    """RoFormer's rotary turn of x (B, heads, T, d): pairs (2c, 2c+1) by the angles with sin, cos (T, d)."""
+    rot = torch.stack([-x[..., 1::2], x[..., 0::2]], dim=-1).reshape_as(x)
+    return x * cos + rot * sin
+
+
+def nezha_table(m, d):
+    """NEZHA's (2M+1, d) sinusoid rows, in float32 as NezhaRelativePositionsEncoding builds them."""
+    pos = torch.arange(2 * m + 1, dtype=torch.float32)[:, None]
+    omega = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * (-math.log(10000.0) / d))
+    t = torch.zeros(2 * m + 1, d)
+    t[:, 0::2] = torch.sin(pos * omega)
+    t[:, 1::2] = torch.cos(pos * omega)
+    return t
+
+
+def rotary_tables(n, d):
+    """RoFormer's (n, d) sines and cosines of p w_c, each repeated for both of a pair; float64, stored as float32."""
+    p = torch.arange(n, dtype=torch.float64)[:, None]
+    ang = p / torch.pow(10000.0, torch.arange(0, d, 2, dtype=torch.float64) / d)
+    return (torch.sin(ang).float().repeat_interleave(2, dim=-1),
+            torch.cos(ang).float().repeat_interleave(2, dim=-1))
+
+
 class Model(nn.Module):
-    """BERT encoder + P-tuning v2 prefix table + classifier on [CLS] (no pooler in the loss)."""
+    """Encoder + P-tuning v2 prefix table + classifier on [CLS] (no pooler in the loss)."""
 
     def __init__(self, c, labels, method, opts):
         super().__init__()
         h = c["hidden_size"]
         self.c = c
-        self.word = nn.Embedding(c["vocab_size"], h, padding_idx=c.get("pad_token_id", 0))
-        self.pos = nn.Embedding(c["max_position_embeddings"], h)
-        self.typ = nn.Embedding(c["type_vocab_size"], h)
-        self.emb_ln = nn.LayerNorm(h, eps=c["layer_norm_eps"])
+        self.arch = c.get("model_type") or "bert"
+        e = (c.get("embedding_size") or h) if self.arch == "roformer" else h
+        self.word = nn.Embedding(c["vocab_size"], e, padding_idx=c.get("pad_token_id", 0))
+        if self.arch == "bert":
+            self.pos = nn.Embedding(c["max_position_embeddings"], h)
+        self.typ = nn.Embedding(c["type_vocab_size"], e)
+        self.emb_ln = nn.LayerNorm(e, eps=c["layer_norm_eps"])
+        self.emb_proj = nn.Linear(e, h) if e != h else None
         fl_units = int(opts.get("units", 160)) if method == "fl-tuning" else 0
         self.layers = nn.ModuleList(Layer(c, fl_units) for _ in range(c["num_hidden_layers"]))
-        self.pooler = nn.Linear(h, h)
+        self.pooler = nn.Linear(h, h) if self.arch != "roformer" else None
         self.classifier = nn.Linear(h, labels)
         self.plen = 0
         if method == "p-tuning-v2":
             self.plen = int(opts.get("prefix_len", 160))
             self.prefix = nn.Parameter(torch.randn(self.plen, 2 * c["num_hidden_layers"] * h) * 0.02)
+        # Real tokens' first position: P when P-tuning v2 shifts them (BERT, RoFormer).
+        self.start = self.plen if opts.get("positions") == "shifted" else 0
+        d = h // c["num_attention_heads"]
+        if self.arch == "nezha":
+            self.register_buffer("rel_table", nezha_table(c["max_relative_position"], d), persistent=False)
+        if self.arch == "roformer":
+            sin, cos = rotary_tables(c["max_position_embeddings"], d)
+            self.register_buffer("rot_sin", sin, persistent=False)
+            self.register_buffer("rot_cos", cos, persistent=False)
         for m in self.modules():
             if isinstance(m, (nn.Linear, nn.Embedding)):
                 nn.init.normal_(m.weight, std=c["initializer_range"])
@@ -99,20 +164,41 @@ class Model(nn.Module):
         return F.dropout(kv, c["hidden_dropout_prob"], self.training)
 
     def forward(self, ids, types, mask):
+        x = self.encode(ids, types, mask)
+        if self.pooler is not None:
+            self.pooled = torch.tanh(self.pooler(x[:, 0]))  # computed, as the Go encoder does
+        cls = F.dropout(x[:, 0], self.head_dropout, self.training)
+        return self.classifier(cls)
+
+    def encode(self, ids, types, mask):
+        """The last layer's hidden states (B, T, H)."""
         c = self.c
         b, t = ids.shape
-        pos = torch.arange(t, device=ids.device)
-        x = self.word(ids) + self.typ(types) + self.pos(pos)
+        x = self.word(ids) + self.typ(types)
+        if self.arch == "bert":
+            x = x + self.pos(torch.arange(self.start, self.start + t, device=ids.device))
         x = F.dropout(self.emb_ln(x), c["hidden_dropout_prob"], self.training)
+        if self.emb_proj is not None:
+            x = self.emb_proj(x)
+        pos = None
+        if self.arch == "nezha":
+            # a (T, P+T, d): the table row of clip(j - i) + M per query i and real key j, zero
+            # over the prefix keys; and its transpose for the scores, once per forward.
+            m = c["max_relative_position"]
+            ar = torch.arange(t, device=ids.device)
+            rel = self.rel_table[(ar[None, :] - ar[:, None]).clamp(-m, m) + m]
+            if self.plen:
+                rel = torch.cat([rel.new_zeros(t, self.plen, rel.shape[-1]), rel], dim=1)
+            pos = (rel, rel.transpose(1, 2))
+        elif self.arch == "roformer":
+            pos = (self.rot_sin[self.start:self.start + t], self.rot_cos[self.start:self.start + t])
         vis = mask.to(x.dtype)
         if self.plen:
             vis = torch.cat([torch.ones(b, self.plen, dtype=x.dtype, device=x.device), vis], dim=1)
         add = ((vis - 1) * torch.finfo(x.dtype).max).view(b, 1, 1, -1)
         for i, layer in enumerate(self.layers):
-            x = layer(x, add, self.prefix_kv(i, b) if self.plen else None)
-        self.pooled = torch.tanh(self.pooler(x[:, 0]))  # computed, as the Go encoder does
-        cls = F.dropout(x[:, 0], self.head_dropout, self.training)
-        return self.classifier(cls)
+            x = layer(x, add, self.prefix_kv(i, b) if self.plen else None, pos)
+        return x
 
 
 def trains(method, name):

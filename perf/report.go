@@ -14,6 +14,7 @@ import (
 
 	"github.com/clue-bench/clue-bench/internal/atomicfile"
 	"github.com/clue-bench/clue-bench/internal/torchrt"
+	"github.com/clue-bench/clue-bench/model"
 )
 
 // Targets.
@@ -241,6 +242,7 @@ func (r *Report) Markdown() string {
 		}
 		b.WriteString("\nfwd includes the batch upload and the loss read back; opt is clipping, AdamW and zeroing the gradients. " +
 			"CPU ms/step is the process's user + system time over all threads: less sensitive than wall time to other load on the machine.\n")
+		r.backboneMarkdown(&b)
 		r.rooflineMarkdown(&b)
 	}
 	if r.hasBF16() {
@@ -341,6 +343,53 @@ func (r *Report) rooflineMarkdown(b *strings.Builder) {
 		"runs them for the method: frozen weights get no gradient, and the backward stops where nothing below trains. Softmax, LayerNorm, GELU, " +
 		"dropout, bias and embedding gradients and the optimiser are left out. ms/step is the median over every timed step of every repetition; " +
 		"a share is GFLOP/s over the size's float32 fine-tuning layer rate.\n")
+}
+
+// backboneMarkdown sets the backbones' ratios side by side, per size's shapes and method,
+// when sizes of more than BERT were measured (sizes such as "builtin-nezha": Size.WithBackbone).
+func (r *Report) backboneMarkdown(b *strings.Builder) {
+	type row struct{ shape, method string }
+	var rows []row
+	cells := map[row]map[string]PairSummary{}
+	present := map[string]bool{}
+	for _, p := range r.Throughput {
+		arch := p.Workload.Config.Arch()
+		k := row{sizeShape(p.Size, arch), p.Method}
+		if cells[k] == nil {
+			cells[k] = map[string]PairSummary{}
+			rows = append(rows, k)
+		}
+		cells[k][arch] = p.Summary
+		present[arch] = true
+	}
+	var archs []string
+	for _, a := range model.Architectures {
+		if present[a] {
+			archs = append(archs, a)
+		}
+	}
+	if len(archs) == 0 || len(archs) == 1 && archs[0] == model.ArchBERT {
+		return // BERT alone: the tables above say it all
+	}
+	b.WriteString("\n## Backbones side by side: ours/ref (ours steps/s / reference steps/s)\n\n| size | method |")
+	for _, a := range archs {
+		fmt.Fprintf(b, " %s |", a)
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---:|", len(archs)) + "\n")
+	for _, k := range rows {
+		fmt.Fprintf(b, "| %s | %s |", k.shape, k.method)
+		for _, a := range archs {
+			if s, ok := cells[k][a]; ok {
+				fmt.Fprintf(b, " %.2f (%.2f / %.2f) |", s.Ratio, s.OursStepsPerS, s.RefStepsPerS)
+			} else {
+				b.WriteString(" |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nThe same shapes, batch, method budgets and repetitions per row; the reference implements NEZHA's relative positions " +
+		"and RoFormer's rotary positions as transformers' NezhaModel and RoFormerModel do. The rows above give each size's details " +
+		"(size \"builtin-nezha\" is the built-in shapes with a NEZHA encoder).\n")
 }
 
 func (r *Report) hasBF16() bool {

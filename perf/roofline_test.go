@@ -4,11 +4,15 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/clue-bench/clue-bench/model"
 )
 
 // TestStepGEMMsAreAFineTuningLayer checks the roofline's products against the FLOP counter:
 // a fine-tuning step is its layers' products (each counted Weight times) plus the pooler's
-// forward and the classifier's forward and two gradients.
+// forward and the classifier's forward and two gradients. The backbone sizes differ by what the
+// roofline leaves out: NEZHA's two relative-position products per layer (each the size of the
+// scores' forward, with one gradient), and RoFormer's missing pooler.
 func TestStepGEMMsAreAFineTuningLayer(t *testing.T) {
 	for _, name := range SizeNames() {
 		s := Sizes()[name]
@@ -22,7 +26,15 @@ func TestStepGEMMsAreAFineTuningLayer(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, h := int64(s.Batch), s.Config.HiddenSize
-		if want := s.Config.NumHiddenLayers*layer + 2*b*h*h + 3*2*b*h*w.Labels; f.Total != want {
+		want := s.Config.NumHiddenLayers*layer + 2*b*h*h + 3*2*b*h*w.Labels
+		switch s.Backbone() {
+		case model.ArchNEZHA:
+			seq := int64(s.Seq)
+			want += s.Config.NumHiddenLayers * 2 * 2 * (2 * b * seq * seq * h)
+		case model.ArchRoFormer:
+			want -= 2 * b * h * h
+		}
+		if f.Total != want {
 			t.Errorf("%s: counter %d FLOPs, layers of StepGEMMs + pooler + classifier %d", name, f.Total, want)
 		}
 	}

@@ -75,6 +75,11 @@ type Size struct {
 // Methods are the methods measured, in report order.
 var Methods = []string{"fine-tuning", "p-tuning-v2", "fl-tuning"}
 
+// DefaultSizes are the sizes `bench perf` measures unless told otherwise: the built-in shapes
+// on every backbone and BERT-base shapes on BERT (base-nezha and base-roformer add about as much
+// time as base each, minutes on 2 cores; name them in --sizes to measure them).
+var DefaultSizes = []string{"builtin", "builtin-nezha", "builtin-roformer", "base"}
+
 // BuiltinVocab approximates the built-in backbone's vocabulary (about 1,300 tokens); the
 // exact size moves with the generator and does not matter for speed.
 const BuiltinVocab = 1300
@@ -84,7 +89,7 @@ func Sizes() map[string]Size {
 	bertBase := model.Config{HiddenSize: 768, NumHiddenLayers: 12, NumAttentionHeads: 12, IntermediateSize: 3072,
 		MaxPositionEmbeddings: 512, TypeVocabSize: 2, VocabSize: 21128, LayerNormEps: 1e-12,
 		HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1, HiddenAct: "gelu", InitializerRange: 0.02}
-	return map[string]Size{
+	sizes := map[string]Size{
 		// The built-in suite's shapes and method budgets (experiments.yaml): batch 32, max_len
 		// 64, 27 prefix positions or 27 extra FFN units.
 		"builtin": {Name: "builtin", Config: builtin.DefaultSpec().Config(BuiltinVocab), Batch: 32, Seq: 64,
@@ -97,6 +102,44 @@ func Sizes() map[string]Size {
 			Options: map[string][]string{"p-tuning-v2": {"prefix_len=160"}, "fl-tuning": {"units=160"}},
 			LR:      map[string]float64{"fine-tuning": 2e-5, "p-tuning-v2": 5e-3, "fl-tuning": 5e-4}},
 	}
+	for _, shape := range []string{"builtin", "base"} {
+		for _, arch := range []string{model.ArchNEZHA, model.ArchRoFormer} {
+			s := sizes[shape].WithBackbone(arch)
+			sizes[s.Name] = s
+		}
+	}
+	return sizes
+}
+
+// WithBackbone is s with the encoder of another architecture (config.json's model_type) at the
+// same shapes, batch, budgets and repetitions, named "<size>-<arch>"; ArchBERT returns s. The
+// architectures' own fields take transformers' defaults that change no shape: NEZHA clips
+// relative distances at 64 (as the Chinese NEZHA checkpoints do), RoFormer embeds at the hidden
+// width (no embeddings_project) and rotates queries and keys only, over the size's
+// max_position_embeddings.
+func (s Size) WithBackbone(arch string) Size {
+	if arch == model.ArchBERT || arch == "" {
+		return s
+	}
+	s.Name += "-" + arch
+	s.Config.ModelType = arch
+	if arch == model.ArchNEZHA {
+		s.Config.MaxRelativePosition = 64
+	}
+	return s
+}
+
+// Backbone is the architecture a size's encoder has: "bert", "nezha" or "roformer".
+func (s Size) Backbone() string { return s.Config.Arch() }
+
+// Shape is the name of the BERT size whose shapes s has: "builtin" for "builtin-nezha".
+func (s Size) Shape() string { return sizeShape(s.Name, s.Config.Arch()) }
+
+func sizeShape(name, arch string) string {
+	if arch == model.ArchBERT {
+		return name
+	}
+	return strings.TrimSuffix(name, "-"+arch)
 }
 
 // SizeNames lists the known sizes, sorted.

@@ -23,6 +23,8 @@ func init() {
 		summary: `measure training speed against PyTorch eager on the same libtorch, the runner's overhead and memory
 Throughput: steps/s of our training step and of perf/reference.py (eager PyTorch, same model,
 methods, shapes, threads and BLAS), alternating repetitions, medians and their ratio, peak RSS.
+Sizes named SIZE-nezha and SIZE-roformer train a NEZHA or RoFormer encoder at SIZE's shapes; the
+report sets the backbones' ratios side by side.
 With --device cuda both sides train on the GPU (LIBTORCH must be a CUDA libtorch, and --python a
 Python whose torch uses it) and synchronise the device before every clock read.
 Roofline: per size, float32 and bf16 GFLOP/s of libtorch's matmul at the step's products, and
@@ -40,7 +42,7 @@ sides are not comparable or memory is not flat; with --strict also when a target
 
 func perfFlags(fs *flag.FlagSet) action {
 	child := fs.String("child", "", "internal: run one measurement in this process (`KIND`: ours or gemm), of the workload JSON given as the argument")
-	sizes := fs.String("sizes", "builtin,base", "model `SIZES`: "+strings.Join(perf.SizeNames(), ", "))
+	sizes := fs.String("sizes", strings.Join(perf.DefaultSizes, ","), "model `SIZES`: "+strings.Join(perf.SizeNames(), ", "))
 	methodList := fs.String("methods", strings.Join(perf.Methods, ","), "`METHODS` to measure")
 	device := fs.String("device", "cpu", "`DEVICE` where both sides train: cpu, cuda or cuda:N (also passed to the overhead cells)")
 	threads := fs.Int("threads", 0, "`N` libtorch (and OpenBLAS) threads on both sides; 0 = all logical cores")
