@@ -102,7 +102,11 @@ func PaperTables(groups []*Group) []*PaperTable {
 		}
 	}
 	for _, pt := range tables {
-		sortByOrder(pt.Tasks, taskOrder)
+		if pt.Regime == RegimeFew {
+			sortByOrder(pt.Tasks, fewTaskOrder)
+		} else {
+			sortByOrder(pt.Tasks, taskOrder)
+		}
 		for _, t := range pt.Tasks {
 			sort.Strings(pt.Settings[t])
 		}
