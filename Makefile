@@ -20,7 +20,7 @@ export CLUE_BENCH_CACHE ?= $(CURDIR)/build/cache
 # on 2 cores, same results. bench sets this itself when it is unset; this is for go test.
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: help setup deps gotch build test test-faults test-slurm vet bench bench-smoke bench-extra gate baseline clean
+.PHONY: help setup deps gotch build test test-faults paper-check test-slurm vet bench bench-smoke bench-extra gate baseline clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -70,6 +70,12 @@ test-faults: ## kill -9, concurrent workers, a full disk and SIGINT/SIGTERM agai
 	@test -f go.work || { echo "test-faults: go.work missing; run make setup (or make test) first"; exit 1; }
 	$(GO) vet -tags faults ./internal/faults
 	$(GO) test -count=1 -tags faults -timeout 20m -v -run TestFaults ./internal/faults
+
+# Like test-faults, not a prerequisite of gotch: run it after make test or make setup.
+paper-check: ## plan paper.yaml on fixtures of every task and folder layout with tiny random BERT, NEZHA and RoFormer, train each cell 2 steps, report (~2 min)
+	@test -f go.work || { echo "paper-check: go.work missing; run make setup (or make test) first"; exit 1; }
+	$(GO) vet -tags papercheck ./internal/papercheck
+	$(GO) test -count=1 -tags papercheck -timeout 15m -v -run TestPaperCheck ./internal/papercheck
 
 bench: build ## run the default suite (experiments.yaml) and write the report to $(OUT)/report
 	$(BIN) run -c $(CONFIG) --out $(OUT)

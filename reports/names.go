@@ -27,6 +27,9 @@ var (
 	taskOrder = []string{"afqmc", "tnews", "iflytek", "ocnli", "cmnli", "csl", "wsc", "wsc10",
 		"cmrc2018", "chid", "c3", "cluener", "eprstmt", "csldcp", "bustm"}
 
+	// FewCLUE's order of its tasks, for the paper's few-shot table; few-shot CLUENER last.
+	fewTaskOrder = []string{"eprstmt", "csldcp", "tnews", "iflytek", "ocnli", "bustm", "chid", "csl", "wsc", "cluener"}
+
 	// The paper's backbones in its order, under the names a config would likely give them;
 	// backbone names are the config's own, so others sort after these, alphabetically.
 	backboneOrder = []string{"roberta", "roberta-wwm", "roberta-wwm-ext", "nezha", "roformer"}

@@ -35,12 +35,18 @@ type Report struct {
 	Claims       []ClaimResult
 	Flags        []string // every flag seen, in first-seen order; a flag's index picks its marker
 	Interpolated []string // [backbone/]setting/task whose plotted curves were interpolated
+	// Paper is the results in the paper's layout (PaperTables), when PaperLayout calls for it;
+	// nil otherwise.
+	Paper []*PaperTable
 }
 
 // New aggregates a results set; ref may be nil.
 func New(set *Set, ref *Reference) *Report {
 	r := &Report{Set: set, Ref: ref, Groups: Aggregate(set.OK)}
 	r.Blocks = Blocks(r.Groups)
+	if PaperLayout(r.Groups) {
+		r.Paper = PaperTables(r.Groups)
+	}
 	r.Claims = CheckClaims(ref, r.Groups)
 	for _, g := range r.Groups {
 		for _, c := range g.Cells {
@@ -142,6 +148,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			}
 			fmt.Fprintln(w)
 		}
+	}
+	if err := r.writePaperMarkdown(w); err != nil {
+		return err
 	}
 	if r.Ref != nil {
 		if err := writeClaimsMarkdown(w, r.Ref.Path, r.Claims); err != nil {
