@@ -36,8 +36,9 @@
 //  2. Attach runs after the encoder is built and before the checkpoint is loaded. It creates
 //     the method's variables under its own path, outside the encoder's namespace ("bert.",
 //     "nezha.", "roformer."), so that loading the checkpoint leaves them alone. It hooks
-//     them in through model.Encoder's extension points: P-tuning v2 sets per-layer
-//     key/value prefixes, and FL-tuning sets an FFN branch.
+//     them in through model.Encoder's attachment points: P-tuning v2 sets per-layer
+//     key/value prefixes (SetKVPrefix), and FL-tuning hooks the FFN output map
+//     (SetLinearHook), adding a branch that reads the FFN input.
 //  3. Trains decides, by full variable name, which encoder and method variables train. Task
 //     heads always train, and the runner adds them itself.
 //  4. Count gives, from the model config alone, the parameters the method adds and the

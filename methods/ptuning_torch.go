@@ -62,7 +62,7 @@ func (m *PTuningV2) Attach(p *nn.Path, enc *model.Encoder) error {
 		pe.proj = pr
 	}
 	m.prefix = pe
-	enc.SetPrefix(pe)
+	enc.SetKVPrefix(pe)
 	return nil
 }
 
@@ -73,7 +73,7 @@ type projection struct {
 	w2, b2 *ts.Tensor // (2·L·H, ph), (2·L·H)
 }
 
-// prefixEncoder implements model.Prefix.
+// prefixEncoder implements model.KVPrefix.
 type prefixEncoder struct {
 	cfg     model.Config
 	plen    int64
@@ -88,10 +88,10 @@ type prefixEncoder struct {
 	cached *ts.Tensor
 }
 
-// Len implements model.Prefix.
+// Len implements model.KVPrefix.
 func (pe *prefixEncoder) Len() int64 { return pe.plen }
 
-// ShiftPositions implements model.Prefix.
+// ShiftPositions implements model.KVPrefix.
 func (pe *prefixEncoder) ShiftPositions() bool { return pe.shift }
 
 // fullTable returns the (P, 2·L·H) prefix table for this forward pass; the caller must not
@@ -129,7 +129,7 @@ func (pe *prefixEncoder) dropCache() {
 	}
 }
 
-// KV implements model.Prefix: layer's keys and values, each (B, heads, P, headDim). In training
+// KV implements model.KVPrefix: layer's keys and values, each (B, heads, P, headDim). In training
 // dropout is drawn independently for every example, as THUDM's code draws it on the prefix
 // expanded to the batch.
 func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor, err error) {

@@ -42,10 +42,14 @@
 //
 // # Tuning hooks
 //
-// SetPrefix installs per-layer key/value prefixes (P-tuning v2); SetFFNBranch adds an extra FFN
-// branch whose output joins the frozen FFN output before dropout, residual and LayerNorm
-// (FL-tuning). SetTrainable chooses the trained variables by name; SaveTrainable/LoadTrainable
-// store just those, as safetensors.
+// The encoder knows no tuning method; methods attach through general points (hooks.go): every
+// linear map of a layer (Q, K, V, attention output, FFN in and out) can be wrapped or given a
+// parallel branch (SetLinearHook), attention can take extra keys and values (SetKVPrefix), the
+// FFN hidden activation can be scaled (SetFFNActivationScale), each block's output can be
+// rewritten before its residual add (SetSublayerHook), and the embeddings output can be
+// prefixed (SetEmbeddingPrefix). With no hook set, Forward runs the plain encoder's operations
+// and nothing else. SetTrainable chooses the trained variables by name;
+// SaveTrainable/LoadTrainable store just those, as safetensors.
 //
 // # gotch pitfalls this package works around
 //

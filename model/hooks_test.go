@@ -43,7 +43,7 @@ func checkPrefixParity(t *testing.T, dir string) {
 	for _, shift := range []bool{true, false} {
 		tag := map[bool]string{true: "pad.prefix_shift", false: "pad.prefix_noshift"}[shift]
 		p := &refPrefix{keys: ref["prefix.keys"], values: ref["prefix.values"], shift: shift}
-		enc.SetPrefix(p)
+		enc.SetKVPrefix(p)
 		out := forwardEval(t, enc, b)
 		dh := maxDiff(t, out.Hidden, ref[tag+".hidden"], realTokens(t, b.Mask))
 		dp := maxDiff(t, out.Pooled, ref[tag+".pooled"], nil)
@@ -56,7 +56,7 @@ func checkPrefixParity(t *testing.T, dir string) {
 		}
 	}
 	// The prefix must matter: without it the output is the plain reference.
-	enc.SetPrefix(nil)
+	enc.SetKVPrefix(nil)
 	out := forwardEval(t, enc, b)
 	if d := maxDiff(t, out.Hidden, ref["pad.prefix_shift.hidden"], realTokens(t, b.Mask)); d < 1e-2 {
 		t.Errorf("prefix changed the output by only %.2e", d)
@@ -91,7 +91,7 @@ func checkBranchParity(t *testing.T, dir string) {
 	enc, _, _ := loadModel(t, filepath.Join(dir, "legacy"))
 	b := batchFrom(ref, "pad")
 	br := &refBranch{ref: ref}
-	enc.SetFFNBranch(br)
+	setBranch(t, enc, br)
 	out := forwardEval(t, enc, b)
 	dh := maxDiff(t, out.Hidden, ref["pad.branch.hidden"], realTokens(t, b.Mask))
 	dp := maxDiff(t, out.Pooled, ref["pad.branch.pooled"], nil)
@@ -131,7 +131,7 @@ func TestFFNBranchExact(t *testing.T) {
 	plain := forwardEval(t, enc, b)
 	for _, mode := range []string{"zeros", "nil"} {
 		f := &fixedBranch{mode: mode}
-		enc.SetFFNBranch(f)
+		setBranch(t, enc, f)
 		out := forwardEval(t, enc, b)
 		// Adding exact zeros (or nothing) must leave every output bit unchanged.
 		if d := maxDiff(t, out.Hidden, plain.Hidden, nil) + maxDiff(t, out.Pooled, plain.Pooled, nil); d != 0 {
@@ -141,8 +141,15 @@ func TestFFNBranchExact(t *testing.T) {
 			t.Errorf("%s branch called %d times, want once per layer", mode, f.calls)
 		}
 	}
-	for mode, want := range map[string]string{"error": "layer 0: feed-forward: FFN branch: branch broke", "shape": "FFN branch output has shape [1 1 1], want [3 8 32]"} {
-		enc.SetFFNBranch(&fixedBranch{mode: mode})
+	for mode, want := range map[string]string{"error": "layer 0: feed-forward: output.dense hook: branch broke", "shape": "output.dense hook output has shape [1 1 1], want [3 8 32]"} {
+		if mode == "shape" {
+			// The hook's own result has the wrong shape (a branch's would broadcast in the sum).
+			if err := enc.SetLinearHook(SiteFFNOut, wrongShape{}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			setBranch(t, enc, &fixedBranch{mode: mode})
+		}
 		if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s branch: error %v, want %q", mode, err, want)
 		}
@@ -168,12 +175,53 @@ func TestPrefixErrors(t *testing.T) {
 	ref := readRef(t, filepath.Join(fixture, "reference.safetensors"))
 	enc, _, _ := loadModel(t, filepath.Join(fixture, "bin"))
 	b := batchFrom(ref, "pad")
-	enc.SetPrefix(badPrefix{n: 2})
+	enc.SetKVPrefix(badPrefix{n: 2})
 	if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), "prefix keys have shape [3 4 2 7], want [3 4 2 8]") {
 		t.Errorf("wrong-shape prefix: %v", err)
 	}
-	enc.SetPrefix(badPrefix{n: 33}) // 33 + 8 positions > max_position_embeddings 40
+	enc.SetKVPrefix(badPrefix{n: 33}) // 33 + 8 positions > max_position_embeddings 40
 	if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), "max_position_embeddings") {
 		t.Errorf("overlong prefix: %v", err)
 	}
+}
+
+// ffnBranch is a branch parallel to the whole FFN: it maps the FFN input to a term added to
+// the FFN output.
+type ffnBranch interface {
+	Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, error)
+}
+
+// branchHook hooks an ffnBranch in at the FFN output map, reading the block input.
+type branchHook struct{ br ffnBranch }
+
+func (h branchHook) Linear(c *LinearCall) (*ts.Tensor, error) {
+	x, err := c.BlockInput()
+	if err != nil {
+		return nil, err
+	}
+	extra, err := h.br.Forward(c.Layer, x, c.Train)
+	if err != nil || extra == nil {
+		return nil, err
+	}
+	defer tsx.Drop(extra)
+	y, err := c.Output()
+	if err != nil {
+		return nil, err
+	}
+	return y.Add(extra, false)
+}
+
+// setBranch installs br on enc's FFN output map.
+func setBranch(t *testing.T, enc *Encoder, br ffnBranch) {
+	t.Helper()
+	if err := enc.SetLinearHook(SiteFFNOut, branchHook{br}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wrongShape is a linear hook whose result has the wrong shape.
+type wrongShape struct{}
+
+func (wrongShape) Linear(*LinearCall) (*ts.Tensor, error) {
+	return ts.Zeros([]int64{1, 1, 1}, gotch.Float, gotch.CPU)
 }
