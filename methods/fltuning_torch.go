@@ -34,7 +34,8 @@ func (m *FLTuning) Attach(p *nn.Path, enc *model.Encoder) error {
 	if err != nil {
 		return fmt.Errorf("fl-tuning: %w", err)
 	}
-	h, k := cfg.HiddenSize, m.opts.Units
+	k, _ := sizeUnder(m, cfg)
+	h := cfg.HiddenSize
 	b := &flBranch{act: act, units: map[int]flUnits{}}
 	for _, l := range layers {
 		n := strconv.FormatInt(l, 10)

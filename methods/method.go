@@ -147,8 +147,8 @@ func Check(m Spec, cfg model.Config) error {
 // tokens behind the prefix). A runner should check its max_len against this before training;
 // otherwise the first long batch fails in Forward.
 func MaxSeqLen(m Spec, cfg model.Config) int64 {
-	if u, ok := m.(interface{ positionsUsed() int64 }); ok {
-		return cfg.MaxPositionEmbeddings - u.positionsUsed()
+	if u, ok := m.(interface{ positionsUsed(model.Config) int64 }); ok {
+		return cfg.MaxPositionEmbeddings - u.positionsUsed(cfg)
 	}
 	return cfg.MaxPositionEmbeddings
 }

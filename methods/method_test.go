@@ -45,9 +45,9 @@ func TestRegistryNames(t *testing.T) {
 }
 
 func TestUnknownMethod(t *testing.T) {
-	_, err := NewSpec("lora", nil)
+	_, err := NewSpec("dora", nil)
 	if err == nil {
-		t.Fatal("NewSpec(lora) succeeded")
+		t.Fatal("NewSpec(dora) succeeded")
 	}
 	for _, n := range Names() {
 		if !strings.Contains(err.Error(), n) {

@@ -21,22 +21,23 @@ const prefixStd = 0.02
 // projection (P, H) plus p.prefix_encoder.transform.{0,2}.{weight,bias}, Linear layers in
 // transformers' (out, in) layout. Weights are TruncatedNormal(0.02), biases zero.
 func (m *PTuningV2) Attach(p *nn.Path, enc *model.Encoder) error {
-	if err := readyToAttach("p-tuning-v2", p, enc, m.prefix != nil); err != nil {
+	if err := readyToAttach(m.name, p, enc, m.prefix != nil); err != nil {
 		return err
 	}
 	cfg := enc.Cfg
 	if err := m.check(cfg); err != nil {
-		return fmt.Errorf("p-tuning-v2: %w", err)
+		return fmt.Errorf("%s: %w", m.name, err)
 	}
+	plen, _ := sizeUnder(m, cfg)
 	h, width := cfg.HiddenSize, 2*cfg.NumHiddenLayers*cfg.HiddenSize
-	pe := &prefixEncoder{cfg: cfg, plen: m.opts.PrefixLen, shift: m.opts.Positions == PositionsShifted, dropout: m.opts.Dropout}
+	pe := &prefixEncoder{cfg: cfg, plen: plen, shift: m.opts.Positions == PositionsShifted, dropout: m.opts.Dropout}
 	if pe.dropout < 0 {
 		pe.dropout = cfg.HiddenDropoutProb
 	}
 	var err error
 	if !m.opts.Projection {
-		if pe.table, err = m.params.add(p, []string{"prefix_encoder", "embedding"}, "weight", []int64{m.opts.PrefixLen, width}, prefixStd); err != nil {
-			return fmt.Errorf("p-tuning-v2: %w", err)
+		if pe.table, err = m.params.add(p, []string{"prefix_encoder", "embedding"}, "weight", []int64{plen, width}, prefixStd); err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
 		}
 	} else {
 		ph := m.opts.ProjectionHidden
@@ -48,7 +49,7 @@ func (m *PTuningV2) Attach(p *nn.Path, enc *model.Encoder) error {
 			dims []int64
 			std  float64
 		}{
-			{&pr.emb, []string{"prefix_encoder", "embedding"}, "weight", []int64{m.opts.PrefixLen, h}, prefixStd},
+			{&pr.emb, []string{"prefix_encoder", "embedding"}, "weight", []int64{plen, h}, prefixStd},
 			{&pr.w1, []string{"prefix_encoder", "transform", "0"}, "weight", []int64{ph, h}, prefixStd},
 			{&pr.b1, []string{"prefix_encoder", "transform", "0"}, "bias", []int64{ph}, 0},
 			{&pr.w2, []string{"prefix_encoder", "transform", "2"}, "weight", []int64{width, ph}, prefixStd},
@@ -56,7 +57,7 @@ func (m *PTuningV2) Attach(p *nn.Path, enc *model.Encoder) error {
 		}
 		for _, s := range steps {
 			if *s.dst, err = m.params.add(p, s.sub, s.name, s.dims, s.std); err != nil {
-				return fmt.Errorf("p-tuning-v2: %w", err)
+				return fmt.Errorf("%s: %w", m.name, err)
 			}
 		}
 		pe.proj = pr

@@ -19,7 +19,8 @@
 //
 // # Building without libtorch
 //
-// config.go (Config, ReadConfig, ParseConfig, Validate) is plain Go and builds with
+// config.go (Config, ReadConfig, ParseConfig, Validate) and sites.go (the names of hook sites)
+// are plain Go and build with
 // CGO_ENABLED=0, so a tool that only plans or reports can read and check model configs; every
 // other file needs gotch and carries the cgo build constraint.
 //

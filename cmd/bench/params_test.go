@@ -103,7 +103,7 @@ func TestParamsCommandErrors(t *testing.T) {
 	}{
 		{[]string{"--method", "fl-tuning"}, 2, "--model is required"},
 		{[]string{"--model", dir}, 2, "--method is required"},
-		{[]string{"--model", dir, "--method", "lora"}, 1, "fine-tuning, fl-tuning, p-tuning-v2"},
+		{[]string{"--model", dir, "--method", "dora"}, 1, "adapter, bitfit, fine-tuning, fl-tuning, ia3, lora, p-tuning-v2, parallel-adapter, prefix-tuning, prompt-tuning"},
 		{[]string{"--model", dir, "--method", "fl-tuning", "--set", "unit=8"}, 1, "unit"},
 		{[]string{"--model", dir, "--method", "fl-tuning", "--set", "layers=[12]"}, 1, "layer index 12 is out of range"},
 		{[]string{"--model", dir, "--method", "fl-tuning", "--labels", "0"}, 2, "--labels must be at least 1"},
