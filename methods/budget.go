@@ -37,7 +37,7 @@ type Size struct {
 	Value   int64   `json:"value,omitempty"`
 	Budget  float64 `json:"budget,omitempty"`
 	Share   float64 `json:"share"`             // trainable_backbone / fine-tuning's
-	Reached *bool   `json:"reached,omitempty"` // under a budget: false when the largest valid size falls short
+	Reached *bool   `json:"reached,omitempty"` // under a budget: false when no valid size comes within half a step of it
 }
 
 // fullBackbone is fine-tuning's trainable_backbone under cfg, the budgets' denominator.
@@ -73,7 +73,7 @@ func KnobOf(m Spec) string {
 }
 
 // sizeUnder is the knob s uses under cfg: as set, or solved for its budget; reached is false
-// when the budget lies beyond the largest valid size.
+// when no valid size comes within half a step of the budget.
 func sizeUnder(s sizer, cfg model.Config) (n int64, reached bool) {
 	b := s.budget()
 	if b <= 0 {
@@ -84,8 +84,8 @@ func sizeUnder(s sizer, cfg model.Config) (n int64, reached bool) {
 }
 
 // solveBudget finds the n ≥ 1 (and ≤ max when max > 0) whose count is nearest target, the
-// smaller n on a tie. count must be non-decreasing in n. reached is false when even the
-// largest valid n falls short of target by more than one step.
+// smaller n on a tie. count must be increasing in n. reached is false when no valid n comes
+// within half a step of target: the largest falls short, or the smallest overshoots.
 func solveBudget(count func(int64) int64, target float64, max int64) (n int64, reached bool) {
 	lo, hi := int64(1), int64(1)
 	for float64(count(hi)) < target && (max == 0 || hi < max) {
@@ -108,12 +108,13 @@ func solveBudget(count func(int64) int64, target float64, max int64) (n int64, r
 	if math.Abs(float64(count(lo))-target) <= math.Abs(float64(count(hi))-target) {
 		n = lo
 	}
-	reached = true
-	if max > 0 && n == max && float64(count(max)) < target {
-		step := count(max) - count(max-1)
-		reached = target-float64(count(max)) <= float64(step)/2
+	// Reached: within half a step of the target. Otherwise the budget lies beyond the largest
+	// valid size, or below the smallest (a method with a large fixed part).
+	step := count(n+1) - count(n)
+	if max > 0 && n == max && n > 1 {
+		step = count(n) - count(n-1)
 	}
-	return n, reached
+	return n, math.Abs(float64(count(n))-target) <= float64(step)/2+0.5
 }
 
 // checkBudget validates a budget option.
