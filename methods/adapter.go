@@ -7,8 +7,8 @@ import (
 )
 
 func init() {
-	Register("adapter", "Houlsby adapters: bottleneck MLPs after each layer's attention and FFN train, the encoder stays frozen", newAdapter)
-	Register("parallel-adapter", "parallel adapter (He et al.): a scaled bottleneck MLP beside each layer's FFN trains, the encoder stays frozen", newParallelAdapter)
+	Register("adapter", "Adapter", "Houlsby adapters: bottleneck MLPs after each layer's attention and FFN train, the encoder stays frozen", newAdapter)
+	Register("parallel-adapter", "Parallel adapter", "parallel adapter (He et al.): a scaled bottleneck MLP beside each layer's FFN trains, the encoder stays frozen", newParallelAdapter)
 }
 
 // Adapter activations.

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	Register("bitfit", "BitFit: the encoder's bias terms train, everything else stays frozen", newBitFit)
+	Register("bitfit", "BitFit", "BitFit: the encoder's bias terms train, everything else stays frozen", newBitFit)
 }
 
 // BitFit kinds beyond the six linear maps of a layer.

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	Register("fl-tuning", "FL-tuning: extra FFN units in each layer train, the encoder stays frozen", newFLTuning)
+	Register("fl-tuning", "FL-tuning", "FL-tuning: extra FFN units in each layer train, the encoder stays frozen", newFLTuning)
 }
 
 // FLTuningOptions are fl-tuning's options.

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	Register("ia3", "IA3: learned scalings of keys, values and the FFN hidden activation train, the encoder stays frozen", newIA3)
+	Register("ia3", "IA3", "IA3: learned scalings of keys, values and the FFN hidden activation train, the encoder stays frozen", newIA3)
 }
 
 // IA3Options is empty: IA3 has no options, and any key is an error.

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	Register("lora", "LoRA: low-rank updates B·A beside chosen linear maps train, the encoder stays frozen", newLoRA)
+	Register("lora", "LoRA", "LoRA: low-rank updates B·A beside chosen linear maps train, the encoder stays frozen", newLoRA)
 }
 
 // LoRAOptions are lora's options, named as in PEFT's LoraConfig.

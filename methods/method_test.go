@@ -41,6 +41,9 @@ func TestRegistryNames(t *testing.T) {
 		if Summary(n) == "" {
 			t.Errorf("%s has no summary", n)
 		}
+		if Title(n) == n || Title(n) == "" {
+			t.Errorf("%s has no title", n)
+		}
 	}
 }
 
@@ -193,7 +196,7 @@ func TestRegisterRejects(t *testing.T) {
 					t.Errorf("Register(%q) did not panic", name)
 				}
 			}()
-			Register(name, "x", factory)
+			Register(name, "X", "x", factory)
 		}()
 	}
 	if after := Names(); !slices.Equal(after, before) {

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	Register("prompt-tuning", "prompt tuning (Lester et al.): soft tokens in front of the input train, the encoder stays frozen", newPromptTuning)
+	Register("prompt-tuning", "Prompt tuning", "prompt tuning (Lester et al.): soft tokens in front of the input train, the encoder stays frozen", newPromptTuning)
 }
 
 // PromptTuningOptions are prompt-tuning's options, named as in PEFT's PromptTuningConfig.

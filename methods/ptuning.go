@@ -7,8 +7,8 @@ import (
 )
 
 func init() {
-	Register("p-tuning-v2", "P-tuning v2: learned key/value prefixes in every layer train, the encoder stays frozen", newPTuningV2)
-	Register("prefix-tuning", "prefix tuning (Li & Liang): key/value prefixes made by an MLP from a small table train, the encoder stays frozen", newPrefixTuning)
+	Register("p-tuning-v2", "P-tuning v2", "P-tuning v2: learned key/value prefixes in every layer train, the encoder stays frozen", newPTuningV2)
+	Register("prefix-tuning", "Prefix tuning", "prefix tuning (Li & Liang): key/value prefixes made by an MLP from a small table train, the encoder stays frozen", newPrefixTuning)
 }
 
 // Position schemes for real tokens under a prefix.

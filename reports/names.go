@@ -3,17 +3,15 @@ package reports
 import (
 	"sort"
 	"strings"
+
+	"github.com/clue-bench/clue-bench/methods"
 )
 
 // Display names and the paper's order of rows and columns. They only change how a known
 // name is printed and sorted; an unknown task or method is shown as written and sorted after
-// the known ones, so that a newly registered one needs no change here.
+// the known ones, so that a newly registered one needs no change here. Methods' display names
+// are their registered titles (methods.Title).
 var (
-	methodNames = map[string]string{
-		"fine-tuning": "Fine-tuning",
-		"p-tuning-v2": "P-tuning v2",
-		"fl-tuning":   "FL-tuning",
-	}
 	methodOrder = []string{"fine-tuning", "p-tuning-v2", "fl-tuning"}
 
 	taskNames = map[string]string{
@@ -32,13 +30,8 @@ var (
 	backboneOrder = []string{"roberta", "roberta-wwm", "roberta-wwm-ext", "nezha", "roformer"}
 )
 
-// MethodName is a method's display name.
-func MethodName(m string) string {
-	if n, ok := methodNames[m]; ok {
-		return n
-	}
-	return m
-}
+// MethodName is a method's display name: its registered title, or the name as written.
+func MethodName(m string) string { return methods.Title(m) }
 
 // TaskName is a task's display name.
 func TaskName(t string) string {
