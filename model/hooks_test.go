@@ -225,3 +225,93 @@ type wrongShape struct{}
 func (wrongShape) Linear(*LinearCall) (*ts.Tensor, error) {
 	return ts.Zeros([]int64{1, 1, 1}, gotch.Float, gotch.CPU)
 }
+
+// onesScale scales the FFN activation by ones, or fails.
+type onesScale struct{ fail bool }
+
+func (o onesScale) Scale(layer int) (*ts.Tensor, error) {
+	if o.fail {
+		return nil, errors.New("no scale")
+	}
+	return onesVec, nil
+}
+
+var onesVec = ts.MustOnes([]int64{64}, gotch.Float, gotch.CPU)
+
+// sublayerHook returns nil, a wrong shape, or an error.
+type sublayerHook struct{ mode string }
+
+func (h sublayerHook) Sublayer(layer int, b Block, out *ts.Tensor, train bool) (*ts.Tensor, error) {
+	switch h.mode {
+	case "shape":
+		return ts.Zeros([]int64{2, 2}, gotch.Float, gotch.CPU)
+	case "error":
+		return nil, errors.New("adapter broke")
+	}
+	return nil, nil
+}
+
+// embPrefix supplies n zero vectors of width w.
+type embPrefix struct{ n, w int64 }
+
+func (p embPrefix) Len() int64 { return p.n }
+func (p embPrefix) Embeddings(batch int64, train bool) (*ts.Tensor, error) {
+	return ts.Zeros([]int64{batch, p.n, p.w}, gotch.Float, gotch.CPU)
+}
+
+// TestHookPoints checks the attachment points a plain encoder does not exercise: a hook that
+// changes nothing leaves every output bit alone, and a failing or misshapen hook is an error
+// naming the point.
+func TestHookPoints(t *testing.T) {
+	lock(t)
+	ref := readRef(t, filepath.Join(fixture, "reference.safetensors"))
+	enc, _, _ := loadModel(t, filepath.Join(fixture, "bin"))
+	b := batchFrom(ref, "pad")
+	plain := forwardEval(t, enc, b)
+	if enc.Cfg.IntermediateSize != 64 {
+		t.Fatalf("fixture intermediate_size %d, want 64", enc.Cfg.IntermediateSize)
+	}
+	same := []struct {
+		name       string
+		set, unset func()
+	}{
+		{"activation scale of ones", func() { enc.SetFFNActivationScale(onesScale{}) }, func() { enc.SetFFNActivationScale(nil) }},
+		{"sublayer hook returning nil", func() { enc.SetSublayerHook(sublayerHook{}) }, func() { enc.SetSublayerHook(nil) }},
+		{"empty embedding prefix", func() { enc.SetEmbeddingPrefix(embPrefix{}) }, func() { enc.SetEmbeddingPrefix(nil) }},
+	}
+	for _, c := range same {
+		c.set()
+		out := forwardEval(t, enc, b)
+		if d := maxDiff(t, out.Hidden, plain.Hidden, nil) + maxDiff(t, out.Pooled, plain.Pooled, nil); d != 0 {
+			t.Errorf("%s changed the output by %g", c.name, d)
+		}
+		c.unset()
+	}
+	h := enc.Cfg.HiddenSize
+	bad := []struct {
+		name       string
+		set, unset func()
+		want       string
+	}{
+		{"failing scale", func() { enc.SetFFNActivationScale(onesScale{fail: true}) }, func() { enc.SetFFNActivationScale(nil) }, "layer 0: feed-forward: activation scale: no scale"},
+		{"misshapen sublayer", func() { enc.SetSublayerHook(sublayerHook{mode: "shape"}) }, func() { enc.SetSublayerHook(nil) }, "sublayer hook output has shape [2 2], want [3 8 32]"},
+		{"failing sublayer", func() { enc.SetSublayerHook(sublayerHook{mode: "error"}) }, func() { enc.SetSublayerHook(nil) }, "layer 0: attention: sublayer hook: adapter broke"},
+		{"misshapen prefix", func() { enc.SetEmbeddingPrefix(embPrefix{n: 2, w: h + 1}) }, func() { enc.SetEmbeddingPrefix(nil) }, "embedding prefix has shape [3 2 33], want [3 2 32]"},
+		{"overlong prefix", func() { enc.SetEmbeddingPrefix(embPrefix{n: 33, w: h}) }, func() { enc.SetEmbeddingPrefix(nil) }, "max_position_embeddings"},
+	}
+	for _, c := range bad {
+		c.set()
+		if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+		c.unset()
+	}
+	if err := enc.SetLinearHook(Site(9), nil); err == nil {
+		t.Error("SetLinearHook accepted site 9")
+	}
+	for _, s := range Sites {
+		if strings.HasPrefix(s.String(), "Site(") {
+			t.Errorf("site %d has no name", int(s))
+		}
+	}
+}
