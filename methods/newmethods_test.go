@@ -50,11 +50,6 @@ func TestNewMethodOptions(t *testing.T) {
 			t.Errorf("%s %v: error %v, want one containing %q", c.method, c.set, err, c.want)
 		}
 	}
-	// Target modules come out in forward order whatever order they were given in.
-	o := mustSpec(t, "lora", `target_modules=["output.dense","query"]`).Options().(LoRAOptions)
-	if strings.Join(o.TargetModules, ",") != "query,output.dense" {
-		t.Errorf("target_modules %v, want [query output.dense]", o.TargetModules)
-	}
 }
 
 // TestNewMethodCountsBase checks each new method's count on chinese-roberta-wwm-ext (H 768,
@@ -85,47 +80,5 @@ func TestNewMethodCountsBase(t *testing.T) {
 		if added != c.added || back != c.back {
 			t.Errorf("%s %v: Count = (%d, %d), want (%d, %d)", c.method, c.set, added, back, c.added, c.back)
 		}
-	}
-}
-
-// TestBitFitTrains checks which encoder variables BitFit trains, by name.
-func TestBitFitTrains(t *testing.T) {
-	all := mustSpec(t, "bitfit")
-	some := mustSpec(t, "bitfit", `biases=["value","LayerNorm"]`)
-	cases := []struct {
-		name      string
-		all, some bool
-	}{
-		{"bert.encoder.layer.3.attention.self.query.bias", true, false},
-		{"bert.encoder.layer.3.attention.self.value.bias", true, true},
-		{"bert.encoder.layer.3.attention.self.value.weight", false, false},
-		{"bert.encoder.layer.3.attention.output.dense.bias", true, false},
-		{"bert.encoder.layer.3.output.dense.bias", true, false},
-		{"bert.encoder.layer.3.intermediate.dense.bias", true, false},
-		{"bert.encoder.layer.3.output.LayerNorm.bias", true, true},
-		{"bert.encoder.layer.3.output.LayerNorm.weight", false, false},
-		{"bert.embeddings.LayerNorm.bias", true, true},
-		{"bert.pooler.dense.bias", true, false},
-		{"roformer.embeddings_project.bias", true, false},
-		{"classifier.bias", false, false},
-	}
-	for _, c := range cases {
-		if got := all.Trains(c.name); got != c.all {
-			t.Errorf("bitfit trains %s: %v, want %v", c.name, got, c.all)
-		}
-		if got := some.Trains(c.name); got != c.some {
-			t.Errorf("bitfit [value LayerNorm] trains %s: %v, want %v", c.name, got, c.some)
-		}
-	}
-}
-
-// TestPromptTuningPositions checks that the soft tokens take positions from the real ones.
-func TestPromptTuningPositions(t *testing.T) {
-	cfg := baseConfig(t)
-	if got := MaxSeqLen(mustSpec(t, "prompt-tuning", "num_virtual_tokens=12"), cfg); got != 500 {
-		t.Errorf("MaxSeqLen = %d, want 500", got)
-	}
-	if err := Check(mustSpec(t, "prompt-tuning", "num_virtual_tokens=512"), cfg); err == nil || !strings.Contains(err.Error(), "no room") {
-		t.Errorf("512 soft tokens: %v, want a refusal", err)
 	}
 }
