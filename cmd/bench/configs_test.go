@@ -1,10 +1,17 @@
 package main
 
 import (
+	"encoding/json"
+	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/miniclue"
 )
 
@@ -41,4 +48,70 @@ func TestShippedConfigs(t *testing.T) {
 			t.Errorf("mini-CLUE task %s: in experiments.yaml %v, in extra.yaml %v; want exactly one", task, inSuite, inExtra)
 		}
 	}
+}
+
+// TestMethodsConfig checks methods.yaml against experiments.yaml: every registered method, on
+// the same task, setting and seed cells, each method with a size knob at the same budget.
+func TestMethodsConfig(t *testing.T) {
+	key := func(c plan.Cell) string { return c.Task + "/" + c.Setting + "/" + strconv.FormatInt(c.Seed, 10) }
+	_, suite, err := loadPlan(filepath.Join("..", "..", "experiments.yaml"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cells, err := loadPlan(filepath.Join("..", "..", "methods.yaml"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, c := range suite {
+		want[key(c)] = true
+	}
+	got := map[string]map[string]bool{} // method → task/setting/seed
+	for _, c := range cells {
+		if got[c.Method] == nil {
+			got[c.Method] = map[string]bool{}
+		}
+		got[c.Method][key(c)] = true
+		spec, err := methods.NewSpec(c.Method, optionsNode(t, c.MethodOptions))
+		if err != nil {
+			t.Fatalf("%s: %v", c.Method, err)
+		}
+		var o struct {
+			Budget float64 `json:"budget"`
+		}
+		if err := json.Unmarshal(c.MethodOptions, &o); err != nil {
+			t.Fatal(err)
+		}
+		if sized := methods.KnobOf(spec) != ""; sized && o.Budget != 0.03 {
+			t.Errorf("%s: budget %g, want 0.03", c.Method, o.Budget)
+		}
+	}
+	for _, m := range methods.Names() {
+		if !maps.Equal(got[m], want) {
+			t.Errorf("%s runs %d of experiments.yaml's %d task/setting/seed cells (and %d others)", m, countIn(got[m], want), len(want), len(got[m])-countIn(got[m], want))
+		}
+	}
+}
+
+func countIn(a, b map[string]bool) int {
+	n := 0
+	for k := range a {
+		if b[k] {
+			n++
+		}
+	}
+	return n
+}
+
+// optionsNode turns a cell's resolved options (JSON) into the YAML node NewSpec takes.
+func optionsNode(t *testing.T, raw json.RawMessage) *yaml.Node {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
 }
