@@ -17,7 +17,9 @@ type IA3Options struct{}
 // output.dense with output.dense as the feed-forward module) learns, in every layer, a vector
 // l_k (H) that scales the key map's output, l_v (H) the value map's, and l_ff
 // (intermediate_size) the FFN hidden activation, i.e. the input of output.dense. All start at
-// ones, so training starts from the frozen model. Only the vectors train.
+// ones, so training starts from the frozen model. Only the vectors train. (PEFT matches module
+// names by suffix, so on BERT its "output.dense" also catches attention.output.dense and scales
+// that map's input too; here, as in Liu et al., only the FFN's is scaled.)
 type IA3 struct {
 	params paramSet
 	hooks  any // *ia3Hooks (ia3_torch.go) once attached

@@ -82,8 +82,13 @@ func TestMethodsConfig(t *testing.T) {
 		if err := json.Unmarshal(c.MethodOptions, &o); err != nil {
 			t.Fatal(err)
 		}
-		if sized := methods.KnobOf(spec) != ""; sized && o.Budget != 0.03 {
-			t.Errorf("%s: budget %g, want 0.03", c.Method, o.Budget)
+		// Soft tokens at 3% would not leave OCNLI's max_len positions (methods.yaml says why).
+		want := 0.03
+		if c.Method == "prompt-tuning" {
+			want = 0.0275
+		}
+		if sized := methods.KnobOf(spec) != ""; sized && o.Budget != want {
+			t.Errorf("%s: budget %g, want %g", c.Method, o.Budget, want)
 		}
 	}
 	for _, m := range methods.Names() {
