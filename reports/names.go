@@ -3,15 +3,26 @@ package reports
 import (
 	"sort"
 	"strings"
-
-	"github.com/clue-bench/clue-bench/methods"
 )
 
 // Display names and the paper's order of rows and columns. They only change how a known
 // name is printed and sorted; an unknown task or method is shown as written and sorted after
-// the known ones, so that a newly registered one needs no change here. Methods' display names
-// are their registered titles (methods.Title).
+// the known ones, so that a newly registered one needs no change here. Method names repeat
+// the titles methods register (methods.Title), which this package may not import (it builds
+// without the runner's packages); cmd/bench's tests keep the two in step.
 var (
+	methodNames = map[string]string{
+		"fine-tuning":      "Fine-tuning",
+		"p-tuning-v2":      "P-tuning v2",
+		"fl-tuning":        "FL-tuning",
+		"prefix-tuning":    "Prefix tuning",
+		"lora":             "LoRA",
+		"bitfit":           "BitFit",
+		"ia3":              "IA3",
+		"adapter":          "Adapter",
+		"parallel-adapter": "Parallel adapter",
+		"prompt-tuning":    "Prompt tuning",
+	}
 	methodOrder = []string{"fine-tuning", "p-tuning-v2", "fl-tuning"}
 
 	taskNames = map[string]string{
@@ -30,8 +41,13 @@ var (
 	backboneOrder = []string{"roberta", "roberta-wwm", "roberta-wwm-ext", "nezha", "roformer"}
 )
 
-// MethodName is a method's display name: its registered title, or the name as written.
-func MethodName(m string) string { return methods.Title(m) }
+// MethodName is a method's display name.
+func MethodName(m string) string {
+	if n, ok := methodNames[m]; ok {
+		return n
+	}
+	return m
+}
 
 // TaskName is a task's display name.
 func TaskName(t string) string {

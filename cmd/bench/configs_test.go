@@ -13,6 +13,7 @@ import (
 	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/miniclue"
+	"github.com/clue-bench/clue-bench/reports"
 )
 
 // The configs shipped at the top of the repository load and expand with the real
@@ -119,4 +120,14 @@ func optionsNode(t *testing.T, raw json.RawMessage) *yaml.Node {
 		return nil
 	}
 	return doc.Content[0]
+}
+
+// TestMethodTitles keeps reports' display names in step with the titles methods register:
+// reports cannot import the methods package, so it keeps its own copy.
+func TestMethodTitles(t *testing.T) {
+	for _, n := range methods.Names() {
+		if got, want := reports.MethodName(n), methods.Title(n); got != want {
+			t.Errorf("reports shows %s as %q, its registered title is %q", n, got, want)
+		}
+	}
 }
