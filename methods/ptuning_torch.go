@@ -30,7 +30,7 @@ func (m *PTuningV2) Attach(p *nn.Path, enc *model.Encoder) error {
 	}
 	plen, _ := sizeUnder(m, cfg)
 	h, width := cfg.HiddenSize, 2*cfg.NumHiddenLayers*cfg.HiddenSize
-	pe := &prefixEncoder{cfg: cfg, plen: plen, shift: m.opts.Positions == PositionsShifted, dropout: m.opts.Dropout}
+	pe := &prefixEncoder{name: m.name, cfg: cfg, plen: plen, shift: m.opts.Positions == PositionsShifted, dropout: m.opts.Dropout}
 	if pe.dropout < 0 {
 		pe.dropout = cfg.HiddenDropoutProb
 	}
@@ -76,6 +76,7 @@ type projection struct {
 
 // prefixEncoder implements model.KVPrefix.
 type prefixEncoder struct {
+	name    string // the method's, for errors
 	cfg     model.Config
 	plen    int64
 	shift   bool
@@ -136,11 +137,11 @@ func (pe *prefixEncoder) dropCache() {
 func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor, err error) {
 	c := pe.cfg
 	if layer < 0 || int64(layer) >= c.NumHiddenLayers {
-		return nil, nil, fmt.Errorf("p-tuning-v2: layer %d out of range", layer)
+		return nil, nil, fmt.Errorf("%s: layer %d out of range", pe.name, layer)
 	}
 	table, err := pe.fullTable(layer)
 	if err != nil {
-		return nil, nil, fmt.Errorf("p-tuning-v2: prefix projection: %w", err)
+		return nil, nil, fmt.Errorf("%s: prefix projection: %w", pe.name, err)
 	}
 	if int64(layer) == c.NumHiddenLayers-1 {
 		// Views taken below keep the storage alive; the handle itself is no longer needed.
@@ -151,7 +152,7 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 	h, nh, d := c.HiddenSize, c.NumAttentionHeads, c.HeadDim()
 	kv, err := s.Track(table.Narrow(1, 2*int64(layer)*h, 2*h, false)) // (P, 2H)
 	if err != nil {
-		return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, err)
+		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, err)
 	}
 	steps := []func(*ts.Tensor) (*ts.Tensor, error){
 		func(t *ts.Tensor) (*ts.Tensor, error) { return t.Reshape([]int64{pe.plen, 2, nh, d}, false) },
@@ -163,20 +164,20 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 	}
 	for _, step := range steps {
 		if kv, err = s.Track(step(kv)); err != nil {
-			return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, err)
+			return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, err)
 		}
 	}
 	if train && pe.dropout > 0 {
 		if kv, err = s.Track(ts.Dropout(kv, pe.dropout, true)); err != nil {
-			return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: dropout: %w", layer, err)
+			return nil, nil, fmt.Errorf("%s layer %d: dropout: %w", pe.name, layer, err)
 		}
 	}
 	if k, err = kv.Select(0, 0, false); err != nil {
-		return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, torchErr(err))
+		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, torchErr(err))
 	}
 	if v, err = kv.Select(0, 1, false); err != nil {
 		tsx.Drop(k)
-		return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, torchErr(err))
+		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, torchErr(err))
 	}
 	return k, v, nil
 }
