@@ -20,7 +20,7 @@ export CLUE_BENCH_CACHE ?= $(CURDIR)/build/cache
 # on 2 cores, same results. bench sets this itself when it is unset; this is for go test.
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: help setup deps gotch build test test-faults paper-check test-slurm vet bench bench-smoke bench-extra gate baseline clean
+.PHONY: help setup deps gotch build test test-faults paper-check test-slurm vet bench bench-smoke bench-extra bench-methods gate baseline clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -91,6 +91,11 @@ bench-extra: build ## the mini-CLUE tasks outside the suite (extra.yaml: AFQMC-,
 	$(BIN) run -c extra.yaml --out $(OUT)-extra
 	$(BIN) report --results $(OUT)-extra > /dev/null
 	@echo "report: $(OUT)-extra/report/index.md"
+
+bench-methods: build ## every registered tuning method on the built-in suite at one matched budget (methods.yaml), to $(OUT)-methods
+	$(BIN) run -c methods.yaml --out $(OUT)-methods
+	$(BIN) report --results $(OUT)-methods > /dev/null
+	@echo "report: $(OUT)-methods/report/index.md"
 
 BASELINE ?= baselines/builtin.json
 

@@ -7,12 +7,21 @@ import (
 
 // Display names and the paper's order of rows and columns. They only change how a known
 // name is printed and sorted; an unknown task or method is shown as written and sorted after
-// the known ones, so that a newly registered one needs no change here.
+// the known ones, so that a newly registered one needs no change here. Method names repeat
+// the titles methods register (methods.Title), which this package may not import (it builds
+// without the runner's packages); cmd/bench's tests keep the two in step.
 var (
 	methodNames = map[string]string{
-		"fine-tuning": "Fine-tuning",
-		"p-tuning-v2": "P-tuning v2",
-		"fl-tuning":   "FL-tuning",
+		"fine-tuning":      "Fine-tuning",
+		"p-tuning-v2":      "P-tuning v2",
+		"fl-tuning":        "FL-tuning",
+		"prefix-tuning":    "Prefix tuning",
+		"lora":             "LoRA",
+		"bitfit":           "BitFit",
+		"ia3":              "IA3",
+		"adapter":          "Adapter",
+		"parallel-adapter": "Parallel adapter",
+		"prompt-tuning":    "Prompt tuning",
 	}
 	methodOrder = []string{"fine-tuning", "p-tuning-v2", "fl-tuning"}
 

@@ -1,14 +1,20 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/clue-bench/clue-bench/bench/plan"
+	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/miniclue"
+	"github.com/clue-bench/clue-bench/reports"
 )
 
 // The configs shipped at the top of the repository load and expand with the real
@@ -79,4 +85,85 @@ func paperCells(t *testing.T) []plan.Cell {
 		t.Fatalf("paper.yaml: %v", err)
 	}
 	return cells
+}
+
+// TestMethodsConfig checks methods.yaml against experiments.yaml: every registered method, on
+// the same task, setting and seed cells, each method with a size knob at the same budget.
+func TestMethodsConfig(t *testing.T) {
+	key := func(c plan.Cell) string { return c.Task + "/" + c.Setting + "/" + strconv.FormatInt(c.Seed, 10) }
+	_, suite, err := loadPlan(filepath.Join("..", "..", "experiments.yaml"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cells, err := loadPlan(filepath.Join("..", "..", "methods.yaml"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, c := range suite {
+		want[key(c)] = true
+	}
+	got := map[string]map[string]bool{} // method → task/setting/seed
+	for _, c := range cells {
+		if got[c.Method] == nil {
+			got[c.Method] = map[string]bool{}
+		}
+		got[c.Method][key(c)] = true
+		spec, err := methods.NewSpec(c.Method, optionsNode(t, c.MethodOptions))
+		if err != nil {
+			t.Fatalf("%s: %v", c.Method, err)
+		}
+		var o struct {
+			Budget float64 `json:"budget"`
+		}
+		if err := json.Unmarshal(c.MethodOptions, &o); err != nil {
+			t.Fatal(err)
+		}
+		// Soft tokens at 3% would not leave OCNLI's max_len positions (methods.yaml says why).
+		want := 0.03
+		if c.Method == "prompt-tuning" {
+			want = 0.0275
+		}
+		if sized := methods.KnobOf(spec) != ""; sized && o.Budget != want {
+			t.Errorf("%s: budget %g, want %g", c.Method, o.Budget, want)
+		}
+	}
+	for _, m := range methods.Names() {
+		if !maps.Equal(got[m], want) {
+			t.Errorf("%s runs %d of experiments.yaml's %d task/setting/seed cells (and %d others)", m, countIn(got[m], want), len(want), len(got[m])-countIn(got[m], want))
+		}
+	}
+}
+
+func countIn(a, b map[string]bool) int {
+	n := 0
+	for k := range a {
+		if b[k] {
+			n++
+		}
+	}
+	return n
+}
+
+// optionsNode turns a cell's resolved options (JSON) into the YAML node NewSpec takes.
+func optionsNode(t *testing.T, raw json.RawMessage) *yaml.Node {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// TestMethodTitles keeps reports' display names in step with the titles methods register:
+// reports cannot import the methods package, so it keeps its own copy.
+func TestMethodTitles(t *testing.T) {
+	for _, n := range methods.Names() {
+		if got, want := reports.MethodName(n), methods.Title(n); got != want {
+			t.Errorf("reports shows %s as %q, its registered title is %q", n, got, want)
+		}
+	}
 }
