@@ -20,7 +20,7 @@ export CLUE_BENCH_CACHE ?= $(CURDIR)/build/cache
 # on 2 cores, same results. bench sets this itself when it is unset; this is for go test.
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: help setup deps gotch build test test-faults test-slurm vet bench bench-smoke bench-extra gate baseline clean
+.PHONY: help setup deps gotch build test test-faults paper-check test-slurm vet bench bench-smoke bench-extra bench-methods gate baseline clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -71,6 +71,12 @@ test-faults: ## kill -9, concurrent workers, a full disk and SIGINT/SIGTERM agai
 	$(GO) vet -tags faults ./internal/faults
 	$(GO) test -count=1 -tags faults -timeout 20m -v -run TestFaults ./internal/faults
 
+# Like test-faults, not a prerequisite of gotch: run it after make test or make setup.
+paper-check: ## plan paper.yaml on fixtures of every task and folder layout with tiny random BERT, NEZHA and RoFormer, train each cell 2 steps, report (~2 min)
+	@test -f go.work || { echo "paper-check: go.work missing; run make setup (or make test) first"; exit 1; }
+	$(GO) vet -tags papercheck ./internal/papercheck
+	$(GO) test -count=1 -tags papercheck -timeout 15m -v -run TestPaperCheck ./internal/papercheck
+
 bench: build ## run the default suite (experiments.yaml) and write the report to $(OUT)/report
 	$(BIN) run -c $(CONFIG) --out $(OUT)
 	$(BIN) report --results $(OUT) --reference reference.yaml > /dev/null
@@ -85,6 +91,11 @@ bench-extra: build ## the mini-CLUE tasks outside the suite (extra.yaml: AFQMC-,
 	$(BIN) run -c extra.yaml --out $(OUT)-extra
 	$(BIN) report --results $(OUT)-extra > /dev/null
 	@echo "report: $(OUT)-extra/report/index.md"
+
+bench-methods: build ## every registered tuning method on the built-in suite at one matched budget (methods.yaml), to $(OUT)-methods
+	$(BIN) run -c methods.yaml --out $(OUT)-methods
+	$(BIN) report --results $(OUT)-methods > /dev/null
+	@echo "report: $(OUT)-methods/report/index.md"
 
 BASELINE ?= baselines/builtin.json
 

@@ -239,6 +239,14 @@ func buildModel(env cellEnv, cell plan.Cell, in *cellInputs, res *results.Result
 			env.logf("frozen_bf16: the frozen backbone's matrix products run in bfloat16")
 		}
 	}
+	if s := methods.SizeOf(in.method, in.dir.Config); s.Budget > 0 {
+		// The options name the budget, not the size it solves to on this backbone: log it.
+		note := ""
+		if s.Reached != nil && !*s.Reached {
+			note = "; the budget is out of reach, nearest valid size used"
+		}
+		env.logf("budget %g: %s = %d, %.2f%% of fine-tuning's trainable parameters%s", s.Budget, s.Knob, s.Value, 100*s.Share, note)
+	}
 	if err := accountParams(in, m, res); err != nil {
 		m.Close()
 		return nil, err

@@ -14,7 +14,7 @@
 // idobject.go (submissions that are one JSON object keyed by id).
 //
 // Registered tasks: afqmc, tnews, iflytek, ocnli, cmnli, csl, wsc (CLUEWSC2020 = WSC 1.1),
-// wsc10 (WSC 1.0), the FewCLUE-only eprstmt and bustm, cluener (named entities), c3 and chid
+// wsc10 (WSC 1.0), the FewCLUE-only eprstmt, csldcp and bustm, cluener (named entities), c3 and chid
 // (multiple choice) and cmrc2018 (span extraction). Each file's comment records the format
 // conventions it relies on.
 //

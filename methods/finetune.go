@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	Register("fine-tuning", "full fine-tuning: every encoder parameter trains", newFineTuning)
+	Register("fine-tuning", "Fine-tuning", "full fine-tuning: every encoder parameter trains", newFineTuning)
 }
 
 // FineTuning trains the whole encoder (embeddings, layers, pooler) and adds nothing.

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	Register("fl-tuning", "FL-tuning: extra FFN units in each layer train, the encoder stays frozen", newFLTuning)
+	Register("fl-tuning", "FL-tuning", "FL-tuning: extra FFN units in each layer train, the encoder stays frozen", newFLTuning)
 }
 
 // FLTuningOptions are fl-tuning's options.
@@ -18,6 +18,8 @@ type FLTuningOptions struct {
 	Units int64 `yaml:"units" json:"units"`
 	// Layers lists the 0-based layers that get a branch, sorted; empty means every layer.
 	Layers []int64 `yaml:"layers,omitempty" json:"layers,omitempty"`
+	// Budget solves units for this share of fine-tuning's trainable parameters.
+	Budget float64 `yaml:"budget,omitempty" json:"budget,omitempty"`
 }
 
 // FLTuning adds a second FFN branch to selected layers: x (B, T, H) → Linear(H, k) → the model's
@@ -40,6 +42,9 @@ func newFLTuning(decode Decode) (Spec, error) {
 	}
 	if o.Units < 1 {
 		return nil, fmt.Errorf("fl-tuning options: units must be at least 1, got %d", o.Units)
+	}
+	if err := checkBudget("fl-tuning", o.Budget); err != nil {
+		return nil, err
 	}
 	if o.Layers != nil && len(o.Layers) == 0 {
 		return nil, errors.New("fl-tuning options: layers is an empty list; leave it out to use every layer")
@@ -94,6 +99,11 @@ func (m *FLTuning) Trains(name string) bool { return m.params.has(name) }
 // Count implements Spec. Indices beyond the config's layers are not counted (Attach rejects
 // them).
 func (m *FLTuning) Count(cfg model.Config) (added, trainableBackbone int64) {
+	k, _ := sizeUnder(m, cfg)
+	return m.countAt(cfg, k)
+}
+
+func (m *FLTuning) countAt(cfg model.Config, k int64) (int64, int64) {
 	n := int64(len(m.opts.Layers))
 	if n == 0 {
 		n = cfg.NumHiddenLayers
@@ -105,7 +115,12 @@ func (m *FLTuning) Count(cfg model.Config) (added, trainableBackbone int64) {
 			}
 		}
 	}
-	h, k := cfg.HiddenSize, m.opts.Units
+	h := cfg.HiddenSize
 	perLayer := h*k + k + k*h + h
 	return n * perLayer, n * perLayer
 }
+
+func (*FLTuning) knob() string               { return "units" }
+func (m *FLTuning) budget() float64          { return m.opts.Budget }
+func (m *FLTuning) size() int64              { return m.opts.Units }
+func (*FLTuning) maxSize(model.Config) int64 { return 0 }

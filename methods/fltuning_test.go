@@ -67,7 +67,9 @@ func TestFLEqualsWidenedFFN(t *testing.T) {
 			}
 
 			// Without the branch the outputs must differ, or the comparison proves nothing.
-			enc.SetFFNBranch(nil)
+			if err := enc.SetLinearHook(model.SiteFFNOut, nil); err != nil {
+				t.Fatal(err)
+			}
 			plain := forwardEval(t, enc, b)
 			if d := maxDiff(t, plain.Hidden, want.Hidden, maskKeep(sampleRows)); d < 1e-3 {
 				t.Errorf("the branch changes the output by only %.2e", d)

@@ -34,7 +34,8 @@ func (m *FLTuning) Attach(p *nn.Path, enc *model.Encoder) error {
 	if err != nil {
 		return fmt.Errorf("fl-tuning: %w", err)
 	}
-	h, k := cfg.HiddenSize, m.opts.Units
+	k, _ := sizeUnder(m, cfg)
+	h := cfg.HiddenSize
 	b := &flBranch{act: act, units: map[int]flUnits{}}
 	for _, l := range layers {
 		n := strconv.FormatInt(l, 10)
@@ -59,7 +60,9 @@ func (m *FLTuning) Attach(p *nn.Path, enc *model.Encoder) error {
 		b.units[int(l)] = u
 	}
 	m.branch = b
-	enc.SetFFNBranch(b)
+	if err := enc.SetLinearHook(model.SiteFFNOut, b); err != nil {
+		return fmt.Errorf("fl-tuning: %w", err)
+	}
 	return nil
 }
 
@@ -69,18 +72,24 @@ type flUnits struct {
 	w2, b2 *ts.Tensor // (H, k), (H)
 }
 
-// flBranch implements model.FFNBranch.
+// flBranch is a branch parallel to the whole FFN, hooked in at its output map: it reads the
+// FFN input and adds to the frozen FFN output.
 type flBranch struct {
 	act   func(*ts.Tensor) (*ts.Tensor, error)
 	units map[int]flUnits
 }
 
-// Forward maps the FFN input x (B, T, H) to act(x·W1′ᵀ + b1′)·W2′ᵀ + b2′ (B, T, H), or nil for
-// a layer without a branch.
-func (b *flBranch) Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, error) {
+// Linear implements model.LinearHook: y + act(x·W1′ᵀ + b1′)·W2′ᵀ + b2′, where x is the FFN
+// input (B, T, H) and y the frozen FFN output; nil (y unchanged) for a layer without a branch.
+func (b *flBranch) Linear(c *model.LinearCall) (*ts.Tensor, error) {
+	layer := c.Layer
 	u, ok := b.units[layer]
 	if !ok {
 		return nil, nil
+	}
+	x, err := c.BlockInput()
+	if err != nil {
+		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
 	var s tsx.Scope
 	defer s.Drop()
@@ -91,7 +100,15 @@ func (b *flBranch) Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, err
 	if hidden, err = s.Track(b.act(hidden)); err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
-	out, err := ts.Linear(hidden, u.w2, u.b2) // (B, T, H)
+	extra, err := s.Track(ts.Linear(hidden, u.w2, u.b2)) // (B, T, H)
+	if err != nil {
+		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
+	}
+	y, err := c.Output()
+	if err != nil {
+		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
+	}
+	out, err := y.Add(extra, false)
 	if err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, torchErr(err))
 	}

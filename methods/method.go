@@ -40,21 +40,22 @@ type Decode func(v any) error
 type Factory func(decode Decode) (Spec, error)
 
 type entry struct {
-	summary string
-	factory Factory
+	title, summary string
+	factory        Factory
 }
 
 var registry = map[string]entry{}
 
-// Register adds a method; called from init, so a bad or duplicate name is a programming error.
-func Register(name, summary string, f Factory) {
+// Register adds a method under its name, with the title reports print for it ("LoRA") and a
+// one-line summary; called from init, so a bad or duplicate name is a programming error.
+func Register(name, title, summary string, f Factory) {
 	if name == "" || strings.ToLower(name) != name || strings.ContainsAny(name, " /_") {
 		panic(fmt.Sprintf("methods: bad name %q (lower-case, dashes)", name))
 	}
 	if _, dup := registry[name]; dup {
 		panic("methods: duplicate registration of " + name)
 	}
-	registry[name] = entry{summary, f}
+	registry[name] = entry{title, summary, f}
 }
 
 // Names lists the registered methods, sorted.
@@ -69,6 +70,14 @@ func Names() []string {
 
 // Summary is a method's one-line description.
 func Summary(name string) string { return registry[name].summary }
+
+// Title is a method's display name, e.g. "LoRA"; the name itself for an unknown method.
+func Title(name string) string {
+	if e, ok := registry[name]; ok && e.title != "" {
+		return e.title
+	}
+	return name
+}
 
 // NewSpec builds the named method's Spec from a YAML options node (nil or empty: defaults).
 func NewSpec(name string, opts *yaml.Node) (Spec, error) {
@@ -147,8 +156,8 @@ func Check(m Spec, cfg model.Config) error {
 // tokens behind the prefix). A runner should check its max_len against this before training;
 // otherwise the first long batch fails in Forward.
 func MaxSeqLen(m Spec, cfg model.Config) int64 {
-	if u, ok := m.(interface{ positionsUsed() int64 }); ok {
-		return cfg.MaxPositionEmbeddings - u.positionsUsed()
+	if u, ok := m.(interface{ positionsUsed(model.Config) int64 }); ok {
+		return cfg.MaxPositionEmbeddings - u.positionsUsed(cfg)
 	}
 	return cfg.MaxPositionEmbeddings
 }

@@ -41,13 +41,16 @@ func TestRegistryNames(t *testing.T) {
 		if Summary(n) == "" {
 			t.Errorf("%s has no summary", n)
 		}
+		if Title(n) == n || Title(n) == "" {
+			t.Errorf("%s has no title", n)
+		}
 	}
 }
 
 func TestUnknownMethod(t *testing.T) {
-	_, err := NewSpec("lora", nil)
+	_, err := NewSpec("dora", nil)
 	if err == nil {
-		t.Fatal("NewSpec(lora) succeeded")
+		t.Fatal("NewSpec(dora) succeeded")
 	}
 	for _, n := range Names() {
 		if !strings.Contains(err.Error(), n) {
@@ -193,7 +196,7 @@ func TestRegisterRejects(t *testing.T) {
 					t.Errorf("Register(%q) did not panic", name)
 				}
 			}()
-			Register(name, "x", factory)
+			Register(name, "X", "x", factory)
 		}()
 	}
 	if after := Names(); !slices.Equal(after, before) {

@@ -36,12 +36,12 @@ func TestNewAndFromSettings(t *testing.T) {
 	if o := m.Options().(FLTuningOptions); o.Units != 8 || !slices.Equal(o.Layers, []int64{1, 3}) {
 		t.Errorf("options = %+v, want units 8, layers [1 3]", o)
 	}
-	if _, err := New("lora", nil); err == nil || !strings.Contains(err.Error(), `unknown method "lora"`) {
-		t.Errorf("New(lora): err = %v", err)
+	if _, err := New("dora", nil); err == nil || !strings.Contains(err.Error(), `unknown method "dora"`) {
+		t.Errorf("New(dora): err = %v", err)
 	}
 	// A malformed setting is reported before the name is looked up.
-	if _, err := FromSettings("lora", []string{"units"}); err == nil || !strings.Contains(err.Error(), "key=value") {
-		t.Errorf("FromSettings(lora, units): err = %v", err)
+	if _, err := FromSettings("dora", []string{"units"}); err == nil || !strings.Contains(err.Error(), "key=value") {
+		t.Errorf("FromSettings(dora, units): err = %v", err)
 	}
 	if _, err := FromSettings("fl-tuning", []string{"units=0"}); err == nil || !strings.Contains(err.Error(), "units must be at least 1") {
 		t.Errorf("FromSettings(fl-tuning, units=0): err = %v", err)

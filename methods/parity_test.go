@@ -5,6 +5,7 @@ package methods
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -12,8 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/tensortest"
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -116,6 +121,8 @@ func checkMethodParity(t *testing.T, dir string) {
 			if dh > parityTol || dp > parityTol {
 				t.Errorf("max abs error hidden %.2e, pooled %.2e > %g", dh, dp, parityTol)
 			}
+			grads := readTensors(t, filepath.Join(dir, "grads-"+c.Name+".safetensors"))
+			checkGradParity(t, vs, enc, m, b, grads)
 		})
 	}
 	for _, n := range Names() {
@@ -151,5 +158,75 @@ func TestMethodParityFresh(t *testing.T) {
 			t.Logf("seed %d", seed)
 			checkMethodParity(t, dir)
 		})
+	}
+}
+
+// checkGradParity compares the gradients of the reference's loss, sum(hidden ⊙ w_hidden) +
+// sum(pooled ⊙ w_pooled) in eval mode, for exactly the variables m trains, with the
+// reference's. Errors are relative to the largest reference gradient of the variable (at
+// least 1).
+func checkGradParity(t *testing.T, vs *nn.VarStore, enc *model.Encoder, m Method, b model.Batch, ref map[string]*ts.Tensor) {
+	t.Helper()
+	trainable, _, err := model.SetTrainable(vs, m.Trains)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for k := range ref {
+		if strings.HasPrefix(k, "grad.") {
+			want++
+		}
+	}
+	if len(trainable) != want {
+		t.Fatalf("%d trainable variables, the reference has gradients for %d", len(trainable), want)
+	}
+	out, err := enc.Forward(b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsx.Drop(out.Hidden, out.Pooled)
+	var s tsx.Scope
+	defer s.Drop()
+	loss, err := s.Track(out.Hidden.Mul(ref["loss.w_hidden"], false))
+	if err == nil {
+		loss, err = s.Track(loss.Sum(gotch.Float, false))
+	}
+	if err == nil && out.Pooled != nil {
+		var lp *ts.Tensor
+		if lp, err = s.Track(out.Pooled.Mul(ref["loss.w_pooled"], false)); err == nil {
+			if lp, err = s.Track(lp.Sum(gotch.Float, false)); err == nil {
+				loss, err = s.Track(loss.Add(lp, false))
+			}
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loss.Backward(); err != nil {
+		t.Fatal(err)
+	}
+	vars := vs.Variables()
+	worst, worstName := 0.0, ""
+	for _, name := range trainable {
+		r, ok := ref["grad."+name]
+		if !ok {
+			t.Fatalf("the reference has no gradient for %s", name)
+		}
+		v := vars[name]
+		g, err := s.Track(v.Grad(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		scale := 1.0
+		for _, x := range tensortest.Floats(t, r) {
+			scale = math.Max(scale, math.Abs(float64(x)))
+		}
+		if d := maxDiff(t, g, r, nil) / scale; d > worst {
+			worst, worstName = d, name
+		}
+	}
+	t.Logf("gradients of %d variables: max relative error %.2e (%s)", len(trainable), worst, worstName)
+	if worst > parityTol {
+		t.Errorf("gradient of %s: relative error %.2e > %g", worstName, worst, parityTol)
 	}
 }

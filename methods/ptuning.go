@@ -7,7 +7,8 @@ import (
 )
 
 func init() {
-	Register("p-tuning-v2", "P-tuning v2: learned key/value prefixes in every layer train, the encoder stays frozen", newPTuningV2)
+	Register("p-tuning-v2", "P-tuning v2", "P-tuning v2: learned key/value prefixes in every layer train, the encoder stays frozen", newPTuningV2)
+	Register("prefix-tuning", "Prefix tuning", "prefix tuning (Li & Liang): key/value prefixes made by an MLP from a small table train, the encoder stays frozen", newPrefixTuning)
 }
 
 // Position schemes for real tokens under a prefix.
@@ -31,6 +32,8 @@ type PTuningV2Options struct {
 	ProjectionHidden int64 `yaml:"projection_hidden" json:"projection_hidden"`
 	// Positions is PositionsUnshifted or PositionsShifted.
 	Positions string `yaml:"positions" json:"positions"`
+	// Budget solves prefix_len for this share of fine-tuning's trainable parameters.
+	Budget float64 `yaml:"budget,omitempty" json:"budget,omitempty"`
 }
 
 const defaultProjectionHidden = 512
@@ -56,7 +59,14 @@ const defaultProjectionHidden = 512
 //     new keys before joining them to past_key_values. Real tokens are rotated at positions
 //     0…T−1 (PositionsUnshifted) or P…P+T−1 (PositionsShifted); the shift changes the
 //     prefix scores, since only the queries turn.
+//
+// prefix-tuning is the same method under Li & Liang's defaults: the reparameterisation MLP on
+// (projection true, projection_hidden 512, their mid_dim) and no dropout on the prefix, as in
+// their code and PEFT's PrefixTuningConfig with prefix_projection. PEFT with BERT gives real
+// tokens shifted positions (positions: shifted); the default here stays unshifted so that it
+// runs on NEZHA too.
 type PTuningV2 struct {
+	name string
 	opts PTuningV2Options
 
 	params paramSet
@@ -66,35 +76,47 @@ type PTuningV2 struct {
 }
 
 func newPTuningV2(decode Decode) (Spec, error) {
-	o := PTuningV2Options{PrefixLen: 160, Dropout: -1, ProjectionHidden: defaultProjectionHidden, Positions: PositionsUnshifted}
+	return newPrefixMethod("p-tuning-v2", PTuningV2Options{PrefixLen: 160, Dropout: -1, ProjectionHidden: defaultProjectionHidden, Positions: PositionsUnshifted}, decode)
+}
+
+func newPrefixTuning(decode Decode) (Spec, error) {
+	return newPrefixMethod("prefix-tuning", PTuningV2Options{PrefixLen: 20, Dropout: 0, Projection: true, ProjectionHidden: defaultProjectionHidden, Positions: PositionsUnshifted}, decode)
+}
+
+// newPrefixMethod decodes over the defaults o and validates.
+func newPrefixMethod(name string, o PTuningV2Options, decode Decode) (Spec, error) {
 	if err := decode(&o); err != nil {
-		return nil, fmt.Errorf("p-tuning-v2 options: %w", err)
+		return nil, fmt.Errorf("%s options: %w", name, err)
 	}
 	switch {
 	case o.PrefixLen < 1:
-		return nil, fmt.Errorf("p-tuning-v2 options: prefix_len must be at least 1, got %d", o.PrefixLen)
+		return nil, fmt.Errorf("%s options: prefix_len must be at least 1, got %d", name, o.PrefixLen)
 	case o.Dropout != -1 && !(o.Dropout >= 0 && o.Dropout < 1):
-		return nil, fmt.Errorf("p-tuning-v2 options: dropout must be in [0, 1), or -1 for the model's hidden_dropout_prob; got %g", o.Dropout)
+		return nil, fmt.Errorf("%s options: dropout must be in [0, 1), or -1 for the model's hidden_dropout_prob; got %g", name, o.Dropout)
 	case o.ProjectionHidden < 1:
-		return nil, fmt.Errorf("p-tuning-v2 options: projection_hidden must be at least 1, got %d", o.ProjectionHidden)
+		return nil, fmt.Errorf("%s options: projection_hidden must be at least 1, got %d", name, o.ProjectionHidden)
 	case !o.Projection && o.ProjectionHidden != defaultProjectionHidden:
-		return nil, fmt.Errorf("p-tuning-v2 options: projection_hidden %d is set but projection is off", o.ProjectionHidden)
+		return nil, fmt.Errorf("%s options: projection_hidden %d is set but projection is off", name, o.ProjectionHidden)
 	case o.Positions != PositionsUnshifted && o.Positions != PositionsShifted:
-		return nil, fmt.Errorf("p-tuning-v2 options: positions must be %q or %q, got %q", PositionsUnshifted, PositionsShifted, o.Positions)
+		return nil, fmt.Errorf("%s options: positions must be %q or %q, got %q", name, PositionsUnshifted, PositionsShifted, o.Positions)
 	}
-	return &PTuningV2{opts: o}, nil
+	if err := checkBudget(name, o.Budget); err != nil {
+		return nil, err
+	}
+	return &PTuningV2{name: name, opts: o}, nil
 }
 
 // Name implements Spec.
-func (*PTuningV2) Name() string { return "p-tuning-v2" }
+func (m *PTuningV2) Name() string { return m.name }
 
 // Options implements Spec.
 func (m *PTuningV2) Options() any { return m.opts }
 
 // positionsUsed is how many position embeddings the prefix takes from the real tokens.
-func (m *PTuningV2) positionsUsed() int64 {
+func (m *PTuningV2) positionsUsed(cfg model.Config) int64 {
 	if m.opts.Positions == PositionsShifted {
-		return m.opts.PrefixLen
+		n, _ := sizeUnder(m, cfg)
+		return n
 	}
 	return 0
 }
@@ -106,7 +128,7 @@ func (m *PTuningV2) check(cfg model.Config) error {
 		return fmt.Errorf("positions %q has no meaning for nezha: its positions are relative, and the prefix gets a zero relative term; use %q",
 			PositionsShifted, PositionsUnshifted)
 	}
-	if used := m.positionsUsed(); used >= cfg.MaxPositionEmbeddings {
+	if used := m.positionsUsed(cfg); used >= cfg.MaxPositionEmbeddings {
 		return fmt.Errorf("shifted positions with prefix_len %d leave no room for tokens: max_position_embeddings is %d (prefix_len + max_len must not exceed it)",
 			used, cfg.MaxPositionEmbeddings)
 	}
@@ -118,11 +140,28 @@ func (m *PTuningV2) Trains(name string) bool { return m.params.has(name) }
 
 // Count implements Spec.
 func (m *PTuningV2) Count(cfg model.Config) (added, trainableBackbone int64) {
-	h, width, plen := cfg.HiddenSize, 2*cfg.NumHiddenLayers*cfg.HiddenSize, m.opts.PrefixLen
+	n, _ := sizeUnder(m, cfg)
+	return m.countAt(cfg, n)
+}
+
+func (m *PTuningV2) countAt(cfg model.Config, plen int64) (int64, int64) {
+	h, width := cfg.HiddenSize, 2*cfg.NumHiddenLayers*cfg.HiddenSize
 	n := plen * width
 	if m.opts.Projection {
 		ph := m.opts.ProjectionHidden
 		n = plen*h + (h*ph + ph) + (ph*width + width)
 	}
 	return n, n
+}
+
+func (*PTuningV2) knob() string      { return "prefix_len" }
+func (m *PTuningV2) budget() float64 { return m.opts.Budget }
+func (m *PTuningV2) size() int64     { return m.opts.PrefixLen }
+
+// maxSize leaves one position for real tokens when the prefix shifts them.
+func (m *PTuningV2) maxSize(cfg model.Config) int64 {
+	if m.opts.Positions == PositionsShifted {
+		return cfg.MaxPositionEmbeddings - 1
+	}
+	return 0
 }

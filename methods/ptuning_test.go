@@ -46,8 +46,8 @@ func TestPTuningPositions(t *testing.T) {
 	}
 	// Without padding tokens to attend to, positions are all that differs: with the prefix
 	// removed, both encoders are the same model.
-	unshifted.SetPrefix(nil)
-	shifted.SetPrefix(nil)
+	unshifted.SetKVPrefix(nil)
+	shifted.SetKVPrefix(nil)
 	a, s = forwardEval(t, unshifted, b), forwardEval(t, shifted, b)
 	if d := maxDiff(t, a.Hidden, s.Hidden, nil); d != 0 {
 		t.Errorf("without the prefix the two encoders differ by %.2e", d)

@@ -21,22 +21,23 @@ const prefixStd = 0.02
 // projection (P, H) plus p.prefix_encoder.transform.{0,2}.{weight,bias}, Linear layers in
 // transformers' (out, in) layout. Weights are TruncatedNormal(0.02), biases zero.
 func (m *PTuningV2) Attach(p *nn.Path, enc *model.Encoder) error {
-	if err := readyToAttach("p-tuning-v2", p, enc, m.prefix != nil); err != nil {
+	if err := readyToAttach(m.name, p, enc, m.prefix != nil); err != nil {
 		return err
 	}
 	cfg := enc.Cfg
 	if err := m.check(cfg); err != nil {
-		return fmt.Errorf("p-tuning-v2: %w", err)
+		return fmt.Errorf("%s: %w", m.name, err)
 	}
+	plen, _ := sizeUnder(m, cfg)
 	h, width := cfg.HiddenSize, 2*cfg.NumHiddenLayers*cfg.HiddenSize
-	pe := &prefixEncoder{cfg: cfg, plen: m.opts.PrefixLen, shift: m.opts.Positions == PositionsShifted, dropout: m.opts.Dropout}
+	pe := &prefixEncoder{name: m.name, cfg: cfg, plen: plen, shift: m.opts.Positions == PositionsShifted, dropout: m.opts.Dropout}
 	if pe.dropout < 0 {
 		pe.dropout = cfg.HiddenDropoutProb
 	}
 	var err error
 	if !m.opts.Projection {
-		if pe.table, err = m.params.add(p, []string{"prefix_encoder", "embedding"}, "weight", []int64{m.opts.PrefixLen, width}, prefixStd); err != nil {
-			return fmt.Errorf("p-tuning-v2: %w", err)
+		if pe.table, err = m.params.add(p, []string{"prefix_encoder", "embedding"}, "weight", []int64{plen, width}, prefixStd); err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
 		}
 	} else {
 		ph := m.opts.ProjectionHidden
@@ -48,7 +49,7 @@ func (m *PTuningV2) Attach(p *nn.Path, enc *model.Encoder) error {
 			dims []int64
 			std  float64
 		}{
-			{&pr.emb, []string{"prefix_encoder", "embedding"}, "weight", []int64{m.opts.PrefixLen, h}, prefixStd},
+			{&pr.emb, []string{"prefix_encoder", "embedding"}, "weight", []int64{plen, h}, prefixStd},
 			{&pr.w1, []string{"prefix_encoder", "transform", "0"}, "weight", []int64{ph, h}, prefixStd},
 			{&pr.b1, []string{"prefix_encoder", "transform", "0"}, "bias", []int64{ph}, 0},
 			{&pr.w2, []string{"prefix_encoder", "transform", "2"}, "weight", []int64{width, ph}, prefixStd},
@@ -56,13 +57,13 @@ func (m *PTuningV2) Attach(p *nn.Path, enc *model.Encoder) error {
 		}
 		for _, s := range steps {
 			if *s.dst, err = m.params.add(p, s.sub, s.name, s.dims, s.std); err != nil {
-				return fmt.Errorf("p-tuning-v2: %w", err)
+				return fmt.Errorf("%s: %w", m.name, err)
 			}
 		}
 		pe.proj = pr
 	}
 	m.prefix = pe
-	enc.SetPrefix(pe)
+	enc.SetKVPrefix(pe)
 	return nil
 }
 
@@ -73,8 +74,9 @@ type projection struct {
 	w2, b2 *ts.Tensor // (2·L·H, ph), (2·L·H)
 }
 
-// prefixEncoder implements model.Prefix.
+// prefixEncoder implements model.KVPrefix.
 type prefixEncoder struct {
+	name    string // the method's, for errors
 	cfg     model.Config
 	plen    int64
 	shift   bool
@@ -88,10 +90,10 @@ type prefixEncoder struct {
 	cached *ts.Tensor
 }
 
-// Len implements model.Prefix.
+// Len implements model.KVPrefix.
 func (pe *prefixEncoder) Len() int64 { return pe.plen }
 
-// ShiftPositions implements model.Prefix.
+// ShiftPositions implements model.KVPrefix.
 func (pe *prefixEncoder) ShiftPositions() bool { return pe.shift }
 
 // fullTable returns the (P, 2·L·H) prefix table for this forward pass; the caller must not
@@ -129,17 +131,17 @@ func (pe *prefixEncoder) dropCache() {
 	}
 }
 
-// KV implements model.Prefix: layer's keys and values, each (B, heads, P, headDim). In training
+// KV implements model.KVPrefix: layer's keys and values, each (B, heads, P, headDim). In training
 // dropout is drawn independently for every example, as THUDM's code draws it on the prefix
 // expanded to the batch.
 func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor, err error) {
 	c := pe.cfg
 	if layer < 0 || int64(layer) >= c.NumHiddenLayers {
-		return nil, nil, fmt.Errorf("p-tuning-v2: layer %d out of range", layer)
+		return nil, nil, fmt.Errorf("%s: layer %d out of range", pe.name, layer)
 	}
 	table, err := pe.fullTable(layer)
 	if err != nil {
-		return nil, nil, fmt.Errorf("p-tuning-v2: prefix projection: %w", err)
+		return nil, nil, fmt.Errorf("%s: prefix projection: %w", pe.name, err)
 	}
 	if int64(layer) == c.NumHiddenLayers-1 {
 		// Views taken below keep the storage alive; the handle itself is no longer needed.
@@ -150,7 +152,7 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 	h, nh, d := c.HiddenSize, c.NumAttentionHeads, c.HeadDim()
 	kv, err := s.Track(table.Narrow(1, 2*int64(layer)*h, 2*h, false)) // (P, 2H)
 	if err != nil {
-		return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, err)
+		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, err)
 	}
 	steps := []func(*ts.Tensor) (*ts.Tensor, error){
 		func(t *ts.Tensor) (*ts.Tensor, error) { return t.Reshape([]int64{pe.plen, 2, nh, d}, false) },
@@ -162,20 +164,20 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 	}
 	for _, step := range steps {
 		if kv, err = s.Track(step(kv)); err != nil {
-			return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, err)
+			return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, err)
 		}
 	}
 	if train && pe.dropout > 0 {
 		if kv, err = s.Track(ts.Dropout(kv, pe.dropout, true)); err != nil {
-			return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: dropout: %w", layer, err)
+			return nil, nil, fmt.Errorf("%s layer %d: dropout: %w", pe.name, layer, err)
 		}
 	}
 	if k, err = kv.Select(0, 0, false); err != nil {
-		return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, torchErr(err))
+		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, torchErr(err))
 	}
 	if v, err = kv.Select(0, 1, false); err != nil {
 		tsx.Drop(k)
-		return nil, nil, fmt.Errorf("p-tuning-v2 layer %d: %w", layer, torchErr(err))
+		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, torchErr(err))
 	}
 	return k, v, nil
 }

@@ -51,11 +51,22 @@ func truncNormal(dims []int64, std float64, dtype gotch.DType, dev gotch.Device)
 }
 
 // add creates a trainable variable p.sub….name of the given shape in gotch's default dtype:
-// truncated normal with this std, or zeros when std is 0. The path is derived from p at the
-// moment of use: gotch's Path.Sub appends to the parent's slice, so sibling paths held at the
-// same time can share a backing array and name the same variable. add refuses to shadow an
-// existing variable, which gotch would otherwise rename silently ("name__N").
+// truncated normal with this std, or zeros when std is 0.
 func (ps *paramSet) add(p *nn.Path, sub []string, name string, dims []int64, std float64) (*ts.Tensor, error) {
+	return ps.addInit(p, sub, name, dims, func(dims []int64, dev gotch.Device) (*ts.Tensor, error) {
+		if std > 0 {
+			return truncNormal(dims, std, gotch.DefaultDType, dev)
+		}
+		x, err := ts.Zeros(dims, gotch.DefaultDType, dev)
+		return x, torchErr(err)
+	})
+}
+
+// addInit is add with the initial values made by init. The path is derived from p at the
+// moment of use: gotch's Path.Sub appends to the parent's slice, so sibling paths held at the
+// same time can share a backing array and name the same variable. addInit refuses to shadow an
+// existing variable, which gotch would otherwise rename silently ("name__N").
+func (ps *paramSet) addInit(p *nn.Path, sub []string, name string, dims []int64, init func([]int64, gotch.Device) (*ts.Tensor, error)) (*ts.Tensor, error) {
 	for _, s := range sub {
 		p = p.Sub(s)
 	}
@@ -63,21 +74,12 @@ func (ps *paramSet) add(p *nn.Path, sub []string, name string, dims []int64, std
 	if _, err := p.Get(full); err == nil {
 		return nil, fmt.Errorf("variable %s already exists", full)
 	}
-	var (
-		init *ts.Tensor
-		err  error
-	)
-	if std > 0 {
-		init, err = truncNormal(dims, std, gotch.DefaultDType, p.Device())
-	} else {
-		init, err = ts.Zeros(dims, gotch.DefaultDType, p.Device())
-		err = torchErr(err)
-	}
+	x, err := init(dims, p.Device())
 	if err != nil {
 		return nil, fmt.Errorf("init %s: %w", full, err)
 	}
-	defer tsx.Drop(init)
-	v, err := p.Add(name, init, true)
+	defer tsx.Drop(x)
+	v, err := p.Add(name, x, true)
 	if err != nil {
 		return nil, fmt.Errorf("add %s: %w", full, torchErr(err))
 	}
@@ -86,6 +88,58 @@ func (ps *paramSet) add(p *nn.Path, sub []string, name string, dims []int64, std
 	}
 	ps.names[full] = true
 	return v, nil
+}
+
+// truncNormalDefault is truncNormal in gotch's default dtype.
+func truncNormalDefault(dims []int64, std float64, dev gotch.Device) (*ts.Tensor, error) {
+	return truncNormal(dims, std, gotch.DefaultDType, dev)
+}
+
+// uniformInit is U(−bound, bound), e.g. torch's kaiming_uniform_(a=√5) with bound 1/√fan_in,
+// the default init of nn.Linear weights that PEFT keeps for LoRA's A.
+func uniformInit(bound float64) func([]int64, gotch.Device) (*ts.Tensor, error) {
+	return func(dims []int64, dev gotch.Device) (*ts.Tensor, error) {
+		u, err := ts.Rand(dims, gotch.DefaultDType, dev)
+		if err != nil {
+			return nil, torchErr(err)
+		}
+		defer tsx.Drop(u)
+		z, err := tsx.Scaled(u, 2*bound)
+		if err != nil {
+			return nil, err
+		}
+		defer tsx.Drop(z)
+		return tsx.Shifted(z, -bound)
+	}
+}
+
+// constInit fills with c (IA3's ones).
+func constInit(c float64) func([]int64, gotch.Device) (*ts.Tensor, error) {
+	return func(dims []int64, dev gotch.Device) (*ts.Tensor, error) {
+		if c == 0 {
+			z, err := ts.Zeros(dims, gotch.DefaultDType, dev)
+			return z, torchErr(err)
+		}
+		o, err := ts.Ones(dims, gotch.DefaultDType, dev)
+		if err != nil || c == 1 {
+			return o, torchErr(err)
+		}
+		defer tsx.Drop(o)
+		return tsx.Scaled(o, c)
+	}
+}
+
+// normalInit is N(0, std²), untruncated (nn.Embedding's default init with std 1, which PEFT
+// keeps for a randomly initialised soft prompt).
+func normalInit(std float64) func([]int64, gotch.Device) (*ts.Tensor, error) {
+	return func(dims []int64, dev gotch.Device) (*ts.Tensor, error) {
+		r, err := ts.Randn(dims, gotch.DefaultDType, dev)
+		if err != nil || std == 1 {
+			return r, torchErr(err)
+		}
+		defer tsx.Drop(r)
+		return tsx.Scaled(r, std)
+	}
 }
 
 // readyToAttach makes the checks every Attach starts with: there is an encoder, the method is

@@ -88,7 +88,7 @@ func checkArchParity(t *testing.T, dir string) {
 			for _, shift := range []bool{false, true} {
 				tag := map[bool]string{true: "pad.prefix_shift", false: "pad.prefix_noshift"}[shift]
 				p := &refPrefix{keys: ref["prefix.keys"], values: ref["prefix.values"], shift: shift}
-				enc.SetPrefix(p)
+				enc.SetKVPrefix(p)
 				if _, ok := ref[tag+".hidden"]; !ok {
 					// NEZHA: relative positions cannot shift.
 					if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), "shifted positions") {
@@ -98,8 +98,8 @@ func checkArchParity(t *testing.T, dir string) {
 				}
 				compare(tag, forwardEval(t, enc, b), real)
 			}
-			enc.SetPrefix(nil)
-			enc.SetFFNBranch(&refBranch{ref: ref})
+			enc.SetKVPrefix(nil)
+			setBranch(t, enc, &refBranch{ref: ref})
 			compare("pad.branch", forwardEval(t, enc, b), real)
 		})
 	}

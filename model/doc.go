@@ -19,7 +19,8 @@
 //
 // # Building without libtorch
 //
-// config.go (Config, ReadConfig, ParseConfig, Validate) is plain Go and builds with
+// config.go (Config, ReadConfig, ParseConfig, Validate) and sites.go (the names of hook sites)
+// are plain Go and build with
 // CGO_ENABLED=0, so a tool that only plans or reports can read and check model configs; every
 // other file needs gotch and carries the cgo build constraint.
 //
@@ -42,10 +43,14 @@
 //
 // # Tuning hooks
 //
-// SetPrefix installs per-layer key/value prefixes (P-tuning v2); SetFFNBranch adds an extra FFN
-// branch whose output joins the frozen FFN output before dropout, residual and LayerNorm
-// (FL-tuning). SetTrainable chooses the trained variables by name; SaveTrainable/LoadTrainable
-// store just those, as safetensors.
+// The encoder knows no tuning method; methods attach through general points (hooks.go): every
+// linear map of a layer (Q, K, V, attention output, FFN in and out) can be wrapped or given a
+// parallel branch (SetLinearHook), attention can take extra keys and values (SetKVPrefix), the
+// FFN hidden activation can be scaled (SetFFNActivationScale), each block's output can be
+// rewritten before its residual add (SetSublayerHook), and the embeddings output can be
+// prefixed (SetEmbeddingPrefix). With no hook set, Forward runs the plain encoder's operations
+// and nothing else. SetTrainable chooses the trained variables by name;
+// SaveTrainable/LoadTrainable store just those, as safetensors.
 //
 // # gotch pitfalls this package works around
 //

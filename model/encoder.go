@@ -15,27 +15,6 @@ import (
 	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
-// Prefix supplies P-tuning v2 style key/value prefixes, one pair per layer.
-type Prefix interface {
-	// Len is the number of prefix positions P (0 disables the prefix).
-	Len() int64
-	// KV returns layer's prefix keys and values, each (B, heads, P, headDim), in the space after
-	// the K/V projections. Return fresh tensors: the encoder drops them after use.
-	KV(layer int, batch int64, train bool) (k, v *ts.Tensor, err error)
-	// ShiftPositions reports whether real tokens take positions P…P+T-1, as transformers does
-	// when given past_key_values, rather than 0…T-1.
-	ShiftPositions() bool
-}
-
-// FFNBranch adds FL-tuning style extra FFN units to each layer.
-type FFNBranch interface {
-	// Forward gets the FFN input x (the attention block output, (B, T, H)) and returns a (B, T, H)
-	// tensor that is added to the frozen FFN output before that FFN's output dropout, residual
-	// add and LayerNorm, or nil to add nothing for this layer. The encoder drops the returned
-	// tensor after use, so return a fresh one; x belongs to the encoder and must not be dropped.
-	Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, error)
-}
-
 // Batch is one batch of token ids on the model's device.
 type Batch struct {
 	InputIDs *ts.Tensor // (B, T) int64
@@ -76,8 +55,7 @@ type Encoder struct {
 	act            func(*hscope, raw) (raw, error)
 	device         gotch.Device
 
-	prefix Prefix
-	branch FFNBranch
+	hooks hooks // attachment points for tuning methods (hooks.go)
 
 	bf16       bool               // reduced precision for frozen products; see bf16.go
 	bf16Copies map[*ts.Tensor]raw // bf16 copies of frozen weights, by weight
@@ -218,13 +196,6 @@ func zeroRow(w *ts.Tensor, i int64) error {
 // Device is the device the encoder's variables live on.
 func (e *Encoder) Device() gotch.Device { return e.device }
 
-// SetPrefix installs (or, with nil, removes) a key/value prefix used by every later Forward.
-// The attention mask gets Len() ones prepended: the prefix is visible to every token.
-func (e *Encoder) SetPrefix(p Prefix) { e.prefix = p }
-
-// SetFFNBranch installs (or, with nil, removes) an extra FFN branch used by every later Forward.
-func (e *Encoder) SetFFNBranch(b FFNBranch) { e.branch = b }
-
 // Forward runs the encoder. train=false is eval mode: no dropout anywhere. Autograd recording
 // follows the calling thread's grad mode; lock the OS thread around libtorch work.
 func (e *Encoder) Forward(b Batch, train bool) (Output, error) {
@@ -233,11 +204,11 @@ func (e *Encoder) Forward(b Batch, train bool) (Output, error) {
 		return Output{}, fmt.Errorf("forward: %w", err)
 	}
 	var plen, start int64
-	if e.prefix != nil {
-		if plen = e.prefix.Len(); plen < 0 {
+	if p := e.hooks.kvPrefix; p != nil {
+		if plen = p.Len(); plen < 0 {
 			return Output{}, fmt.Errorf("forward: prefix length %d is negative", plen)
 		}
-		if e.prefix.ShiftPositions() {
+		if p.ShiftPositions() {
 			if e.Cfg.Arch() == ArchNEZHA {
 				// Relative positions between real tokens do not move; the prefix has none.
 				return Output{}, fmt.Errorf("forward: shifted positions under a prefix have no meaning for nezha's relative positions")
@@ -245,21 +216,34 @@ func (e *Encoder) Forward(b Batch, train bool) (Output, error) {
 			start = plen
 		}
 	}
-	if start+seq > e.Cfg.MaxPositionEmbeddings {
+	// An embedding prefix takes positions start…start+elen−1 like tokens; real tokens follow.
+	var elen int64
+	if p := e.hooks.embPrefix; p != nil {
+		if elen = p.Len(); elen < 0 {
+			return Output{}, fmt.Errorf("forward: embedding prefix length %d is negative", elen)
+		}
+	}
+	if start+elen+seq > e.Cfg.MaxPositionEmbeddings {
 		return Output{}, fmt.Errorf("forward: positions %d…%d exceed max_position_embeddings %d",
-			start, start+seq-1, e.Cfg.MaxPositionEmbeddings)
+			start, start+elen+seq-1, e.Cfg.MaxPositionEmbeddings)
 	}
 	var s hscope // holds the mask and the hidden state between layers
 	defer s.free()
 	var mask raw
 	if b.Mask != nil {
-		if mask, err = e.additiveMask(&s, handle(b.Mask), bsz, seq, plen); err != nil {
+		if mask, err = e.additiveMask(&s, handle(b.Mask), bsz, seq, plen+elen); err != nil {
 			return Output{}, fmt.Errorf("forward: attention mask: %w", err)
 		}
 	}
-	hidden, err := e.embed(&s, b, bsz, seq, start, train)
+	hidden, err := e.embed(&s, b, bsz, seq, start+elen, train)
 	if err != nil {
 		return Output{}, fmt.Errorf("forward: embeddings: %w", err)
+	}
+	if elen > 0 {
+		if hidden, err = e.prependEmbeddings(&s, hidden, bsz, elen, train); err != nil {
+			return Output{}, fmt.Errorf("forward: %w", err)
+		}
+		seq += elen // the layers see the prefix as tokens
 	}
 	var terms positionTerms
 	if e.positions != nil {
@@ -274,6 +258,11 @@ func (e *Encoder) Forward(b Batch, train bool) (Output, error) {
 		}
 		tsx.FreeHandles(s.keep(hidden)) // activations saved for backward keep their own references
 		hidden = next
+	}
+	if elen > 0 {
+		if hidden, err = s.op(func(out *libtch.Ctensor) { libtch.AtgNarrow(out, hidden, 1, elen, seq-elen) }); err != nil {
+			return Output{}, fmt.Errorf("forward: cut the embedding prefix: %w", err)
+		}
 	}
 	if e.pooler.w == nil {
 		return Output{Hidden: wrap(s.keep(hidden))}, nil

@@ -19,8 +19,8 @@ import (
 // operation, against 2.4 µs on a handle. A BERT step makes some 30 operations per layer, so
 // the wrappers cost the built-in backbone several percent of a step and made a long run's RSS
 // climb steadily. Handles are created only here, freed by the hscope that made them, and
-// wrapped into *ts.Tensor only where they cross the package's API (Output, the Prefix and
-// FFNBranch hooks).
+// wrapped into *ts.Tensor only where they cross the package's API (Output and the tuning
+// hooks, hooks.go).
 
 // raw is a libtorch tensor handle.
 type raw = libtch.Ctensor

@@ -43,7 +43,7 @@ func checkPrefixParity(t *testing.T, dir string) {
 	for _, shift := range []bool{true, false} {
 		tag := map[bool]string{true: "pad.prefix_shift", false: "pad.prefix_noshift"}[shift]
 		p := &refPrefix{keys: ref["prefix.keys"], values: ref["prefix.values"], shift: shift}
-		enc.SetPrefix(p)
+		enc.SetKVPrefix(p)
 		out := forwardEval(t, enc, b)
 		dh := maxDiff(t, out.Hidden, ref[tag+".hidden"], realTokens(t, b.Mask))
 		dp := maxDiff(t, out.Pooled, ref[tag+".pooled"], nil)
@@ -56,7 +56,7 @@ func checkPrefixParity(t *testing.T, dir string) {
 		}
 	}
 	// The prefix must matter: without it the output is the plain reference.
-	enc.SetPrefix(nil)
+	enc.SetKVPrefix(nil)
 	out := forwardEval(t, enc, b)
 	if d := maxDiff(t, out.Hidden, ref["pad.prefix_shift.hidden"], realTokens(t, b.Mask)); d < 1e-2 {
 		t.Errorf("prefix changed the output by only %.2e", d)
@@ -91,7 +91,7 @@ func checkBranchParity(t *testing.T, dir string) {
 	enc, _, _ := loadModel(t, filepath.Join(dir, "legacy"))
 	b := batchFrom(ref, "pad")
 	br := &refBranch{ref: ref}
-	enc.SetFFNBranch(br)
+	setBranch(t, enc, br)
 	out := forwardEval(t, enc, b)
 	dh := maxDiff(t, out.Hidden, ref["pad.branch.hidden"], realTokens(t, b.Mask))
 	dp := maxDiff(t, out.Pooled, ref["pad.branch.pooled"], nil)
@@ -131,7 +131,7 @@ func TestFFNBranchExact(t *testing.T) {
 	plain := forwardEval(t, enc, b)
 	for _, mode := range []string{"zeros", "nil"} {
 		f := &fixedBranch{mode: mode}
-		enc.SetFFNBranch(f)
+		setBranch(t, enc, f)
 		out := forwardEval(t, enc, b)
 		// Adding exact zeros (or nothing) must leave every output bit unchanged.
 		if d := maxDiff(t, out.Hidden, plain.Hidden, nil) + maxDiff(t, out.Pooled, plain.Pooled, nil); d != 0 {
@@ -141,8 +141,15 @@ func TestFFNBranchExact(t *testing.T) {
 			t.Errorf("%s branch called %d times, want once per layer", mode, f.calls)
 		}
 	}
-	for mode, want := range map[string]string{"error": "layer 0: feed-forward: FFN branch: branch broke", "shape": "FFN branch output has shape [1 1 1], want [3 8 32]"} {
-		enc.SetFFNBranch(&fixedBranch{mode: mode})
+	for mode, want := range map[string]string{"error": "layer 0: feed-forward: output.dense hook: branch broke", "shape": "output.dense hook output has shape [1 1 1], want [3 8 32]"} {
+		if mode == "shape" {
+			// The hook's own result has the wrong shape (a branch's would broadcast in the sum).
+			if err := enc.SetLinearHook(SiteFFNOut, wrongShape{}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			setBranch(t, enc, &fixedBranch{mode: mode})
+		}
 		if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s branch: error %v, want %q", mode, err, want)
 		}
@@ -168,12 +175,143 @@ func TestPrefixErrors(t *testing.T) {
 	ref := readRef(t, filepath.Join(fixture, "reference.safetensors"))
 	enc, _, _ := loadModel(t, filepath.Join(fixture, "bin"))
 	b := batchFrom(ref, "pad")
-	enc.SetPrefix(badPrefix{n: 2})
+	enc.SetKVPrefix(badPrefix{n: 2})
 	if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), "prefix keys have shape [3 4 2 7], want [3 4 2 8]") {
 		t.Errorf("wrong-shape prefix: %v", err)
 	}
-	enc.SetPrefix(badPrefix{n: 33}) // 33 + 8 positions > max_position_embeddings 40
+	enc.SetKVPrefix(badPrefix{n: 33}) // 33 + 8 positions > max_position_embeddings 40
 	if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), "max_position_embeddings") {
 		t.Errorf("overlong prefix: %v", err)
+	}
+}
+
+// ffnBranch is a branch parallel to the whole FFN: it maps the FFN input to a term added to
+// the FFN output.
+type ffnBranch interface {
+	Forward(layer int, x *ts.Tensor, train bool) (*ts.Tensor, error)
+}
+
+// branchHook hooks an ffnBranch in at the FFN output map, reading the block input.
+type branchHook struct{ br ffnBranch }
+
+func (h branchHook) Linear(c *LinearCall) (*ts.Tensor, error) {
+	x, err := c.BlockInput()
+	if err != nil {
+		return nil, err
+	}
+	extra, err := h.br.Forward(c.Layer, x, c.Train)
+	if err != nil || extra == nil {
+		return nil, err
+	}
+	defer tsx.Drop(extra)
+	y, err := c.Output()
+	if err != nil {
+		return nil, err
+	}
+	return y.Add(extra, false)
+}
+
+// setBranch installs br on enc's FFN output map.
+func setBranch(t *testing.T, enc *Encoder, br ffnBranch) {
+	t.Helper()
+	if err := enc.SetLinearHook(SiteFFNOut, branchHook{br}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wrongShape is a linear hook whose result has the wrong shape.
+type wrongShape struct{}
+
+func (wrongShape) Linear(*LinearCall) (*ts.Tensor, error) {
+	return ts.Zeros([]int64{1, 1, 1}, gotch.Float, gotch.CPU)
+}
+
+// onesScale scales the FFN activation by ones, or fails.
+type onesScale struct{ fail bool }
+
+func (o onesScale) Scale(layer int) (*ts.Tensor, error) {
+	if o.fail {
+		return nil, errors.New("no scale")
+	}
+	return onesVec, nil
+}
+
+var onesVec = ts.MustOnes([]int64{64}, gotch.Float, gotch.CPU)
+
+// sublayerHook returns nil, a wrong shape, or an error.
+type sublayerHook struct{ mode string }
+
+func (h sublayerHook) Sublayer(layer int, b Block, out *ts.Tensor, train bool) (*ts.Tensor, error) {
+	switch h.mode {
+	case "shape":
+		return ts.Zeros([]int64{2, 2}, gotch.Float, gotch.CPU)
+	case "error":
+		return nil, errors.New("adapter broke")
+	}
+	return nil, nil
+}
+
+// embPrefix supplies n zero vectors of width w.
+type embPrefix struct{ n, w int64 }
+
+func (p embPrefix) Len() int64 { return p.n }
+func (p embPrefix) Embeddings(batch int64, train bool) (*ts.Tensor, error) {
+	return ts.Zeros([]int64{batch, p.n, p.w}, gotch.Float, gotch.CPU)
+}
+
+// TestHookPoints checks the attachment points a plain encoder does not exercise: a hook that
+// changes nothing leaves every output bit alone, and a failing or misshapen hook is an error
+// naming the point.
+func TestHookPoints(t *testing.T) {
+	lock(t)
+	ref := readRef(t, filepath.Join(fixture, "reference.safetensors"))
+	enc, _, _ := loadModel(t, filepath.Join(fixture, "bin"))
+	b := batchFrom(ref, "pad")
+	plain := forwardEval(t, enc, b)
+	if enc.Cfg.IntermediateSize != 64 {
+		t.Fatalf("fixture intermediate_size %d, want 64", enc.Cfg.IntermediateSize)
+	}
+	same := []struct {
+		name       string
+		set, unset func()
+	}{
+		{"activation scale of ones", func() { enc.SetFFNActivationScale(onesScale{}) }, func() { enc.SetFFNActivationScale(nil) }},
+		{"sublayer hook returning nil", func() { enc.SetSublayerHook(sublayerHook{}) }, func() { enc.SetSublayerHook(nil) }},
+		{"empty embedding prefix", func() { enc.SetEmbeddingPrefix(embPrefix{}) }, func() { enc.SetEmbeddingPrefix(nil) }},
+	}
+	for _, c := range same {
+		c.set()
+		out := forwardEval(t, enc, b)
+		if d := maxDiff(t, out.Hidden, plain.Hidden, nil) + maxDiff(t, out.Pooled, plain.Pooled, nil); d != 0 {
+			t.Errorf("%s changed the output by %g", c.name, d)
+		}
+		c.unset()
+	}
+	h := enc.Cfg.HiddenSize
+	bad := []struct {
+		name       string
+		set, unset func()
+		want       string
+	}{
+		{"failing scale", func() { enc.SetFFNActivationScale(onesScale{fail: true}) }, func() { enc.SetFFNActivationScale(nil) }, "layer 0: feed-forward: activation scale: no scale"},
+		{"misshapen sublayer", func() { enc.SetSublayerHook(sublayerHook{mode: "shape"}) }, func() { enc.SetSublayerHook(nil) }, "sublayer hook output has shape [2 2], want [3 8 32]"},
+		{"failing sublayer", func() { enc.SetSublayerHook(sublayerHook{mode: "error"}) }, func() { enc.SetSublayerHook(nil) }, "layer 0: attention: sublayer hook: adapter broke"},
+		{"misshapen prefix", func() { enc.SetEmbeddingPrefix(embPrefix{n: 2, w: h + 1}) }, func() { enc.SetEmbeddingPrefix(nil) }, "embedding prefix has shape [3 2 33], want [3 2 32]"},
+		{"overlong prefix", func() { enc.SetEmbeddingPrefix(embPrefix{n: 33, w: h}) }, func() { enc.SetEmbeddingPrefix(nil) }, "max_position_embeddings"},
+	}
+	for _, c := range bad {
+		c.set()
+		if _, err := enc.Forward(b, false); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+		c.unset()
+	}
+	if err := enc.SetLinearHook(Site(9), nil); err == nil {
+		t.Error("SetLinearHook accepted site 9")
+	}
+	for _, s := range Sites {
+		if strings.HasPrefix(s.String(), "Site(") {
+			t.Errorf("site %d has no name", int(s))
+		}
 	}
 }

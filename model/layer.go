@@ -44,8 +44,8 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, terms positionTerms, 
 	defer t.free()
 
 	// (B, T, H) → (B, heads, T, d)
-	heads := func(lin linear) (raw, error) {
-		y, err := e.linear(&t, lin, x)
+	heads := func(site Site, lin linear) (raw, error) {
+		y, err := e.hookedLinear(&t, i, site, lin, x, x, train)
 		if err != nil {
 			return nil, err
 		}
@@ -55,15 +55,15 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, terms positionTerms, 
 		}
 		return t.permute(v, []int64{0, 2, 1, 3})
 	}
-	q, err := heads(l.query)
+	q, err := heads(SiteQuery, l.query)
 	if err != nil {
 		return nil, err
 	}
-	k, err := heads(l.key)
+	k, err := heads(SiteKey, l.key)
 	if err != nil {
 		return nil, err
 	}
-	v, err := heads(l.value)
+	v, err := heads(SiteValue, l.value)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, terms positionTerms, 
 			return nil, err
 		}
 	}
-	if e.prefix != nil && plen > 0 {
+	if e.hooks.kvPrefix != nil && plen > 0 {
 		if k, v, err = e.withPrefix(&t, i, k, v, bsz, plen, train); err != nil {
 			return nil, err
 		}
@@ -136,13 +136,17 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, terms positionTerms, 
 	if ctx, err = t.reshape(ctx, []int64{bsz, seq, c.HiddenSize}); err != nil {
 		return nil, err
 	}
-	return e.residual(s, &t, l.attnOut, l.attnLN, ctx, x, nil, train)
+	o, err := e.hookedLinear(&t, i, SiteAttnOut, l.attnOut, ctx, x, train)
+	if err != nil {
+		return nil, err
+	}
+	return e.residual(s, &t, i, BlockAttention, l.attnLN, o, x, train)
 }
 
 // withPrefix fetches layer i's prefix and puts it in front of k and v (B, heads, T, d), giving
 // (B, heads, P+T, d) tracked by t. The hook's tensors are dropped after use.
 func (e *Encoder) withPrefix(t *hscope, i int, k, v raw, bsz, plen int64, train bool) (raw, raw, error) {
-	pk, pv, err := e.prefix.KV(i, bsz, train)
+	pk, pv, err := e.hooks.kvPrefix.KV(i, bsz, train)
 	defer tsx.Drop(pk, pv)
 	if err != nil {
 		return nil, nil, fmt.Errorf("prefix: %w", err)
@@ -174,62 +178,37 @@ func (e *Encoder) withPrefix(t *hscope, i int, k, v raw, bsz, plen int64, train 
 	return k, v, nil
 }
 
-// feedForward is LayerNorm(a + dropout(dense₂(act(dense₁(a))) + branch(a))), tracked by s.
+// feedForward is LayerNorm(a + dropout(dense₂(act(dense₁(a))))), tracked by s, with the
+// hooks of its maps, activation and output.
 func (e *Encoder) feedForward(s *hscope, i int, a raw, train bool) (raw, error) {
 	l := &e.layers[i]
 	var t hscope
 	defer t.free()
-	h, err := e.linear(&t, l.inter, a)
+	h, err := e.hookedLinear(&t, i, SiteFFNIn, l.inter, a, a, train)
 	if err != nil {
 		return nil, err
 	}
 	if h, err = e.act(&t, h); err != nil {
 		return nil, err
 	}
-	var extra raw
-	if e.branch != nil {
-		xa, err := borrow(a)
-		if err != nil {
-			return nil, err
-		}
-		br, err := e.branch.Forward(i, xa, train)
-		tsx.Drop(xa)
-		defer tsx.Drop(br)
-		if err != nil {
-			return nil, fmt.Errorf("FFN branch: %w", err)
-		}
-		if br != nil {
-			extra = handle(br)
-		}
+	if h, err = e.scaledActivation(&t, i, h); err != nil {
+		return nil, err
 	}
-	return e.residual(s, &t, l.out, l.outLN, h, a, extra, train)
-}
-
-// residual computes LayerNorm(res + dropout(dense(h) + extra)) for the end of both blocks,
-// tracked by s; intermediates go to t. extra may be nil; if set it must have the dense
-// output's shape.
-func (e *Encoder) residual(s, t *hscope, dense linear, ln layerNorm, h, res, extra raw, train bool) (raw, error) {
-	o, err := e.linear(t, dense, h)
+	o, err := e.hookedLinear(&t, i, SiteFFNOut, l.out, h, a, train)
 	if err != nil {
 		return nil, err
 	}
-	if extra != nil {
-		want, err := shapeOf(o)
-		if err != nil {
-			return nil, err
-		}
-		got, err := shapeOf(extra)
-		if err != nil {
-			return nil, fmt.Errorf("FFN branch output: %w", err)
-		}
-		if !sameShape(got, want) {
-			return nil, fmt.Errorf("FFN branch output has shape %v, want %v", got, want)
-		}
-		if o, err = t.add(o, extra); err != nil {
-			return nil, err
-		}
+	return e.residual(s, &t, i, BlockFFN, l.outLN, o, a, train)
+}
+
+// residual computes LayerNorm(res + hook(dropout(o))) for the end of layer i's block b, tracked
+// by s; intermediates go to t. o is the block's output map's result.
+func (e *Encoder) residual(s, t *hscope, i int, b Block, ln layerNorm, o, res raw, train bool) (raw, error) {
+	o, err := t.dropout(o, e.Cfg.HiddenDropoutProb, train)
+	if err != nil {
+		return nil, err
 	}
-	if o, err = t.dropout(o, e.Cfg.HiddenDropoutProb, train); err != nil {
+	if o, err = e.sublayerOut(t, i, b, o, train); err != nil {
 		return nil, err
 	}
 	if o, err = t.add(o, res); err != nil {

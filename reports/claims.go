@@ -107,12 +107,31 @@ func where(c *ClaimResult) string {
 }
 
 // checkDelta computes the method's mean minus the baseline's, in the metric's better direction.
+// Only (backbone, setting, task)s where both ran count: a method's cells without the
+// baseline's beside them (another backbone, a missing fold) would compare different problems.
+// They are named in a warning; with no pair at all the claim is not run.
 func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float64, bool) {
+	type where3 struct{ backbone, setting, task string }
+	ran := map[where3]map[string]bool{}
+	for _, g := range groups {
+		if keep(g) && (g.Method == cr.Method || g.Method == cr.Baseline) {
+			k := where3{g.Backbone, g.Setting, g.Task}
+			if ran[k] == nil {
+				ran[k] = map[string]bool{}
+			}
+			ran[k][g.Method] = true
+		}
+	}
+	var unpaired []string
 	vals := map[string][]float64{}
 	higher, known := true, false
 	pairMetric := cr.Metric
 	for _, g := range groups {
 		if !keep(g) || (g.Method != cr.Method && g.Method != cr.Baseline) {
+			continue
+		}
+		if r := ran[where3{g.Backbone, g.Setting, g.Task}]; !r[cr.Method] || !r[cr.Baseline] {
+			unpaired = append(unpaired, withBackbone(g.Backbone, g.Task+"/"+g.Method+"/"+g.Setting))
 			continue
 		}
 		if pairMetric == "" {
@@ -136,11 +155,22 @@ func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float
 			cr.Settings = append(cr.Settings, g.Setting)
 		}
 	}
+	anyRan := map[string]bool{}
+	for _, r := range ran {
+		for m := range r {
+			anyRan[m] = true
+		}
+	}
 	var missing []string
 	for _, m := range []string{cr.Method, cr.Baseline} {
-		if len(vals[m]) == 0 {
+		if len(vals[m]) == 0 && !anyRan[m] {
 			missing = append(missing, MethodName(m))
 		}
+	}
+	if len(missing) == 0 && (len(vals[cr.Method]) == 0 || len(vals[cr.Baseline]) == 0) {
+		cr.Detail = fmt.Sprintf("no (backbone, setting) on %s where both %s and %s ran.", where(cr), MethodName(cr.Method), MethodName(cr.Baseline))
+		cr.Warnings = append(cr.Warnings, fmt.Sprintf("left out, no cells of the other method beside them: %s", strings.Join(unpaired, ", ")))
+		return 0, false
 	}
 	if len(missing) > 0 || !known {
 		cr.Detail = fmt.Sprintf("no ok cells for %s on %s.", strings.Join(missing, " and "), where(cr))
@@ -167,6 +197,9 @@ func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float
 		if m.s.N < 2 {
 			cr.Warnings = append(cr.Warnings, fmt.Sprintf("%s has %d seed: no estimate of seed noise", MethodName(m.name), m.s.N))
 		}
+	}
+	if len(unpaired) > 0 {
+		cr.Warnings = append(cr.Warnings, fmt.Sprintf("left out, no cells of the other method beside them: %s", strings.Join(unpaired, ", ")))
 	}
 	return sign * (a.Mean - b.Mean), true
 }

@@ -46,5 +46,6 @@ func (r *Report) WriteLaTeX(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "\\caption{%s}\n\\label{tab:%s}\n\\end{table}\n", caption, label)
 	}
+	r.writePaperLaTeX(w)
 	return nil
 }

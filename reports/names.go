@@ -7,12 +7,21 @@ import (
 
 // Display names and the paper's order of rows and columns. They only change how a known
 // name is printed and sorted; an unknown task or method is shown as written and sorted after
-// the known ones, so that a newly registered one needs no change here.
+// the known ones, so that a newly registered one needs no change here. Method names repeat
+// the titles methods register (methods.Title), which this package may not import (it builds
+// without the runner's packages); cmd/bench's tests keep the two in step.
 var (
 	methodNames = map[string]string{
-		"fine-tuning": "Fine-tuning",
-		"p-tuning-v2": "P-tuning v2",
-		"fl-tuning":   "FL-tuning",
+		"fine-tuning":      "Fine-tuning",
+		"p-tuning-v2":      "P-tuning v2",
+		"fl-tuning":        "FL-tuning",
+		"prefix-tuning":    "Prefix tuning",
+		"lora":             "LoRA",
+		"bitfit":           "BitFit",
+		"ia3":              "IA3",
+		"adapter":          "Adapter",
+		"parallel-adapter": "Parallel adapter",
+		"prompt-tuning":    "Prompt tuning",
 	}
 	methodOrder = []string{"fine-tuning", "p-tuning-v2", "fl-tuning"}
 
@@ -26,6 +35,9 @@ var (
 	// FewCLUE-only ones.
 	taskOrder = []string{"afqmc", "tnews", "iflytek", "ocnli", "cmnli", "csl", "wsc", "wsc10",
 		"cmrc2018", "chid", "c3", "cluener", "eprstmt", "csldcp", "bustm"}
+
+	// FewCLUE's order of its tasks, for the paper's few-shot table; few-shot CLUENER last.
+	fewTaskOrder = []string{"eprstmt", "csldcp", "tnews", "iflytek", "ocnli", "bustm", "chid", "csl", "wsc", "cluener"}
 
 	// The paper's backbones in its order, under the names a config would likely give them;
 	// backbone names are the config's own, so others sort after these, alphabetically.

@@ -38,6 +38,9 @@ type Report struct {
 	// Selections are the grid points chosen per (backbone, setting, task, method) where the
 	// results have grid points (see Select); nil otherwise. Groups hold the chosen points.
 	Selections []*Selection
+	// Paper is the results in the paper's layout (PaperTables), when PaperLayout calls for it;
+	// nil otherwise.
+	Paper []*PaperTable
 }
 
 // New aggregates a results set; ref may be nil.
@@ -45,6 +48,9 @@ func New(set *Set, ref *Reference) *Report {
 	chosen, sels := Select(set.OK)
 	r := &Report{Set: set, Ref: ref, Groups: Aggregate(chosen), Selections: sels}
 	r.Blocks = Blocks(r.Groups)
+	if PaperLayout(r.Groups) {
+		r.Paper = PaperTables(r.Groups)
+	}
 	r.Claims = CheckClaims(ref, r.Groups)
 	for _, g := range r.Groups {
 		for _, c := range g.Cells {
@@ -152,6 +158,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			}
 			fmt.Fprintln(w)
 		}
+	}
+	if err := r.writePaperMarkdown(w); err != nil {
+		return err
 	}
 	if r.Ref != nil {
 		if err := writeClaimsMarkdown(w, r.Ref.Path, r.Claims); err != nil {

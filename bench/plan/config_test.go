@@ -135,7 +135,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}{
 		{"unknown key", "tasks: {afqmc: {}}\nmethods: {fine-tuning: {}}\nbogus: 1\n", "x.yaml:3: field bogus not found"},
 		{"unknown task", "methods: {fine-tuning: {}}\ntasks:\n  afqmc: {}\n  nope: {}\n", "x.yaml:4: unknown task \"nope\""},
-		{"unknown method", "tasks: {afqmc: {}}\nmethods:\n  lora: {}\n", "x.yaml:3: unknown method \"lora\""},
+		{"unknown method", "tasks: {afqmc: {}}\nmethods:\n  dora: {}\n", "x.yaml:3: unknown method \"dora\""},
 		{"wrong type", "tasks:\n  afqmc: {lr: fast}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: cannot unmarshal !!str `fast` into float64"},
 		{"bad value", "tasks:\n  afqmc: {batch_size: 0}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: afqmc/fine-tuning/full: batch_size must be at least 1"},
 		{"unknown setting override", "tasks:\n  afqmc:\n    settings: {fewshot: {epochs: 2}}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: task afqmc: override for setting \"fewshot\", which is not in settings"},

@@ -104,7 +104,7 @@ func TestBadInputs(t *testing.T) {
 	config("task override of an absent setting", edit("  afqmc: {}", "  afqmc: {settings: {few: {epochs: 2}}}"), plan, 1, "@:8: task afqmc: override for setting \"few\"")
 	config("task override of an absent method", edit("  afqmc: {}", "  afqmc: {methods: {fine-tuning: {lr: 0.1}}}"), plan, 1, "@:8: task afqmc: override for method \"fine-tuning\"")
 	// Methods and their options.
-	config("unknown method", edit("  fl-tuning: {options: {units: 4}}", "  lora: {}"), plan, 1, "@:10: unknown method \"lora\"")
+	config("unknown method", edit("  fl-tuning: {options: {units: 4}}", "  dora: {}"), plan, 1, "@:10: unknown method \"dora\"")
 	config("no methods", edit("methods:\n  fl-tuning: {options: {units: 4}}\n", ""), plan, 1, "@: no methods")
 	config("options for fine-tuning", edit("  fl-tuning: {options: {units: 4}}", "  fine-tuning: {options: {units: 4}}"), plan, 1, "@:10: method fine-tuning options:")
 	config("negative units", edit("{options: {units: 4}}", "{options: {units: -4}}"), plan, 1, "@:10: method fl-tuning options:", "units must be at least 1")
@@ -211,7 +211,7 @@ func TestBadInputs(t *testing.T) {
 	}
 	failure("--task: clue: unknown task \"bogus\"", "data", "check", "--task", "bogus", "--data", fixtures)
 	failure("--task: clue: unknown task \"bogus\"", "score", "--task", "bogus", "--gold", ok, "--pred", ok)
-	failure("--method \"lora\": unknown method", "params", "--model", "builtin", "--method", "lora")
+	failure("--method \"dora\": unknown method", "params", "--model", "builtin", "--method", "dora")
 	failure("--set \"units\": want key=value", "params", "--model", "builtin", "--method", "fl-tuning", "--set", "units")
 	failure("open "+filepath.Join(dir, "none.jsonl"), "score", "--task", "afqmc", "--gold", filepath.Join(dir, "none.jsonl"), "--pred", ok)
 	failure("baseline "+ok, "compare", "--baseline", ok, "--results", dir)

@@ -29,12 +29,12 @@ func init() {
 	register(fetchGroup)
 	fetchGroup.add(&command{
 		name: "model",
-		summary: "put a hub model (owner/name or owner/name@revision) in the Hugging Face cache and print its directory\n" +
+		summary: "put hub models (owner/name or owner/name@revision) in the Hugging Face cache and print their directories\n" +
 			"The cache is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub, the layout\n" +
 			"huggingface_hub uses: a snapshot already there is used without a request. Files come from\n" +
 			"$HF_ENDPOINT (https://huggingface.co) with $HF_TOKEN; HF_HUB_OFFLINE=1 forbids requests.",
-		args:    "NAME",
-		maxArgs: 1,
+		args:    "NAME...",
+		maxArgs: 64,
 		flags:   fetchModelFlags,
 	})
 	fetchGroup.add(&command{
@@ -61,22 +61,29 @@ func fetchModelFlags(*flag.FlagSet) action {
 		if len(args) == 0 {
 			return usageErrorf("name a model: owner/name or owner/name@revision")
 		}
-		r, ok := hub.ParseRef(args[0])
-		if !ok {
-			return usageErrorf("%q: want owner/name or owner/name@revision", args[0])
+		// Every name is checked before anything is downloaded.
+		refs := make([]hub.Ref, len(args))
+		for i, a := range args {
+			r, ok := hub.ParseRef(a)
+			if !ok {
+				return usageErrorf("%q: want owner/name or owner/name@revision", a)
+			}
+			refs[i] = r
 		}
 		ctx, stop := interruptContext()
 		defer stop()
 		c := hub.FromEnv()
 		c.Download = downloader(stderr)
-		dir, err := c.Snapshot(ctx, r)
-		if err != nil {
-			if ctx.Err() != nil {
-				return interrupted(ctx, "interrupted; the partial download is resumed next time")
+		for _, r := range refs {
+			dir, err := c.Snapshot(ctx, r)
+			if err != nil {
+				if ctx.Err() != nil {
+					return interrupted(ctx, "interrupted; the partial download is resumed next time")
+				}
+				return err
 			}
-			return err
+			fmt.Fprintln(stdout, dir)
 		}
-		fmt.Fprintln(stdout, dir)
 		return nil
 	}
 }

@@ -85,6 +85,10 @@ func TestFetchModel(t *testing.T) {
 	if !strings.Contains(stderr, "fetch org/tiny/model.safetensors") {
 		t.Errorf("no progress lines: %q", stderr)
 	}
+	// Several names: one directory per line, in order (the second time from the cache).
+	if code, stdout, stderr := runBench(t, "fetch", "model", "org/tiny", "org/tiny"); code != 0 || stdout != dir+"\n"+dir+"\n" {
+		t.Errorf("two names: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
 
 	for _, tc := range []struct {
 		args []string
@@ -96,6 +100,8 @@ func TestFetchModel(t *testing.T) {
 		{[]string{"fetch", "model", "org/other"}, "HF_HUB_OFFLINE=1", 1, "HF_HUB_OFFLINE is set and the cache"},
 		{[]string{"fetch", "model", "./org/tiny"}, "", 2, "want owner/name"},
 		{[]string{"fetch", "model"}, "", 2, "name a model"},
+		// Names are checked before anything is fetched.
+		{[]string{"fetch", "model", "org/tiny", "not-a-name"}, "", 2, "want owner/name"},
 	} {
 		if k, v, ok := strings.Cut(tc.env, "="); ok {
 			t.Setenv(k, v)

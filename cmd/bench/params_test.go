@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clue-bench/clue-bench/methods"
 )
 
 // robertaBaseConfig is chinese-roberta-wwm-ext's config.json.
@@ -102,8 +104,9 @@ func TestParamsCommandErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--method", "fl-tuning"}, 2, "--model is required"},
-		{[]string{"--model", dir}, 2, "--method is required"},
-		{[]string{"--model", dir, "--method", "lora"}, 1, "fine-tuning, fl-tuning, p-tuning-v2"},
+		{[]string{"--model", dir, "--set", "units=8"}, 2, "--set needs --method"},
+		{[]string{"--model", dir, "--method", "lora", "--budget", "1.5"}, 2, "--budget must be a share"},
+		{[]string{"--model", dir, "--method", "dora"}, 1, "adapter, bitfit, fine-tuning, fl-tuning, ia3, lora, p-tuning-v2, parallel-adapter, prefix-tuning, prompt-tuning"},
 		{[]string{"--model", dir, "--method", "fl-tuning", "--set", "unit=8"}, 1, "unit"},
 		{[]string{"--model", dir, "--method", "fl-tuning", "--set", "layers=[12]"}, 1, "layer index 12 is out of range"},
 		{[]string{"--model", dir, "--method", "fl-tuning", "--labels", "0"}, 2, "--labels must be at least 1"},
@@ -117,6 +120,61 @@ func TestParamsCommandErrors(t *testing.T) {
 		}
 		if out.Len() != 0 {
 			t.Errorf("%v: printed %q on failure", c.args, out.String())
+		}
+	}
+}
+
+// TestParamsBudget checks --budget: the solved knob in the JSON object, and the table of every
+// method without --method.
+func TestParamsBudget(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(robertaBaseConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		method  string
+		knob    string
+		value   int64
+		reached any // true, false, or nil for a method without a knob
+	}{
+		{"lora", "r", 83, true},
+		{"fl-tuning", "units", 166, true},
+		{"prompt-tuning", "num_virtual_tokens", 511, false},
+		{"bitfit", "", 0, nil},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		if code := run([]string{"params", "--model", dir, "--method", c.method, "--budget", "0.03"}, &out, &errb); code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.method, code, errb.String())
+		}
+		var got struct {
+			TrainableBackbone int64 `json:"trainable_backbone"`
+			Size              struct {
+				Knob    string  `json:"knob"`
+				Value   int64   `json:"value"`
+				Share   float64 `json:"share"`
+				Reached any     `json:"reached"`
+			} `json:"size"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatalf("%s: %v\n%s", c.method, err, out.String())
+		}
+		if got.Size.Knob != c.knob || got.Size.Value != c.value || got.Size.Reached != c.reached ||
+			math.Abs(got.Size.Share-float64(got.TrainableBackbone)/102_267_648) > 1e-12 {
+			t.Errorf("%s: size %+v, want %s = %d, reached %v", c.method, got.Size, c.knob, c.value, c.reached)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"params", "--model", dir, "--budget", "0.03"}, &out, &errb); code != 0 {
+		t.Fatalf("table: exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1+len(methods.Names()) {
+		t.Fatalf("table has %d lines, want a header and one per method:\n%s", len(lines), out.String())
+	}
+	for _, want := range []string{"lora              r", "budget not reachable", "no size knob: fixed share"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,9 +19,24 @@ import (
 
 func init() {
 	register(&command{
-		name:    "plan",
-		summary: "list every cell of the matrix with its id, status (done/stale/failed/running/pending) and estimated steps",
-		flags:   planFlags,
+		name: "plan",
+		summary: `list every cell of the matrix with its id, status (done/stale/failed/running/pending) and estimated steps
+
+With --device-class, each cell also gets an estimated training time on one device of that
+class, and the plan ends with the total in device-hours (GPU-hours on one GPU), from the
+training steps/s this binary measured there: the ok results in the results directory and
+in each --rates-from DIR whose device ("cpu", "cuda") equals the class or whose device name
+contains it ("h100" matches "NVIDIA H100 80GB HBM3"). A probe gives those measurements, e.g.
+on the target GPU (each probe cell still evaluates on its whole dev set once):
+
+  bench run -c paper.yaml --limit 50 --only '*/*/*/full/s1' --out results-probe
+
+A cell uses the rate measured on its own backbone, task and method; else on its task and
+method on another backbone; else on its method and another task, scaled by the step's size
+(batch_size × accumulate × max_len). --steps-per-s N overrides the measurements: N is the
+steps/s of a 32 × 128-token step, scaled the same way for every cell. Estimates cover
+training steps, not evaluation.`,
+		flags: planFlags,
 	})
 }
 
@@ -32,6 +48,10 @@ type planRow struct {
 	Status results.Status `json:"status"`
 	Steps  int            `json:"estimated_steps"` // -1 when the training data could not be read
 	Cell   plan.Cell      `json:"cell"`
+	// With --device-class or --steps-per-s: estimated training seconds (absent when no
+	// measured rate applies) and what the estimate rests on.
+	EstimatedS *float64 `json:"estimated_s,omitempty"`
+	Basis      string   `json:"estimate_basis,omitempty"`
 }
 
 func planFlags(fs *flag.FlagSet) action {
@@ -39,7 +59,17 @@ func planFlags(fs *flag.FlagSet) action {
 	out := fs.String("out", "", "results `DIR` (default: the config's out)")
 	asJSON := fs.Bool("json", false, "print JSON lines, one cell per line")
 	freeze := fs.String("freeze", "", "write the cells in order to this `PLAN` file for run-cell, instead of listing them")
+	class := fs.String("device-class", "", "estimate each cell's training time on one device of this `CLASS` (cpu, cuda, or part of a device name: h100, a100) from measured steps/s")
+	stepsPerS := fs.Float64("steps-per-s", 0, "estimate with this training rate `N` (steps/s of a 32 × 128-token step) instead of measured ones")
+	ratesFrom := new(multiFlag)
+	fs.Var(ratesFrom, "rates-from", "results `DIR` whose measured steps/s the estimates use, besides the plan's own (repeatable)")
 	return func(_ []string, stdout, stderr io.Writer) error {
+		if *stepsPerS < 0 || math.IsNaN(*stepsPerS) || math.IsInf(*stepsPerS, 0) {
+			return usageErrorf("--steps-per-s must be a positive number, got %g", *stepsPerS)
+		}
+		if len(*ratesFrom) > 0 && *class == "" {
+			return usageErrorf("--rates-from needs --device-class (which measurements to use)")
+		}
 		cfg, cells, err := loadPlan(*cfgPath, *only, 0)
 		if err != nil {
 			return err
@@ -56,6 +86,12 @@ func planFlags(fs *flag.FlagSet) action {
 			return err
 		}
 		store := &results.Store{Dir: dir}
+		var est *estimator
+		if *class != "" || *stepsPerS > 0 {
+			if est, err = newEstimator(*class, *stepsPerS, append([]string{dir}, *ratesFrom...)); err != nil {
+				return err
+			}
+		}
 		// Planning never builds anything: built-in data is counted only if it was generated before.
 		dataDir := cfg.DataDir
 		if dataDir == "builtin" {
@@ -79,7 +115,13 @@ func planFlags(fs *flag.FlagSet) action {
 			if n >= 0 {
 				steps = plan.EstimateSteps(c.Hyper, n)
 			}
-			rows = append(rows, planRow{Index: i, Name: c.Name(), Seed: c.Seed, ID: c.ID, Status: st, Steps: steps, Cell: c})
+			row := planRow{Index: i, Name: c.Name(), Seed: c.Seed, ID: c.ID, Status: st, Steps: steps, Cell: c}
+			if est != nil && steps >= 0 {
+				if secs, basis, ok := est.estimate(c, steps); ok {
+					row.EstimatedS, row.Basis = &secs, basis
+				}
+			}
+			rows = append(rows, row)
 		}
 		if *asJSON {
 			enc := json.NewEncoder(stdout)
@@ -91,13 +133,25 @@ func planFlags(fs *flag.FlagSet) action {
 			return nil
 		}
 		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "#\tcell\tseed\tid\tstatus\tsteps")
+		if est == nil {
+			fmt.Fprintln(tw, "#\tcell\tseed\tid\tstatus\tsteps")
+		} else {
+			fmt.Fprintln(tw, "#\tcell\tseed\tid\tstatus\tsteps\ttime\tbasis")
+		}
 		for _, r := range rows {
 			steps := "?"
 			if r.Steps >= 0 {
 				steps = strconv.Itoa(r.Steps)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", r.Index, r.Name, r.Seed, r.ID, r.Status, steps)
+			if est == nil {
+				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", r.Index, r.Name, r.Seed, r.ID, r.Status, steps)
+				continue
+			}
+			t, basis := "?", "no rate measured"
+			if r.EstimatedS != nil {
+				t, basis = fmtDuration(*r.EstimatedS), r.Basis
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Index, r.Name, r.Seed, r.ID, r.Status, steps, t, basis)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -107,6 +161,9 @@ func planFlags(fs *flag.FlagSet) action {
 			on = fmt.Sprintf(" on %d backbone(s) (%s)", len(names), strings.Join(names, ", "))
 		}
 		fmt.Fprintf(stdout, "%d cells%s: %s (results: %s)\n", len(cells), on, results.Counts(statuses), dir)
+		if est != nil {
+			fmt.Fprintln(stdout, estimateTotal(est, rows))
+		}
 		planGridSummary(stdout, cfg, rows)
 		return nil
 	}
