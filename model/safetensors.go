@@ -11,13 +11,13 @@ import (
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"unsafe"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/atomicfile"
 	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
@@ -302,7 +302,9 @@ func writeSafetensors(path string, tensors map[string]*ts.Tensor, extra map[stri
 		hdr = append(hdr, ' ')
 	}
 
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	// A temporary name of atomicfile's form, so that the results directory's clean-up removes
+	// the file of a killed writer.
+	tmp, err := os.OpenFile(atomicfile.TempName(path), os.O_RDWR|os.O_CREATE|os.O_EXCL, atomicfile.Perm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
