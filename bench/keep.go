@@ -28,7 +28,7 @@ const (
 	MetaSchema      = "clue_bench_weights" // version of this layout
 	MetaCell        = "cell"               // the plan.Cell as JSON: task, method, options, hyper, seed
 	MetaMethod      = "method"
-	MetaOptions     = "method_options"
+	MetaOptions     = "method_options" // resolved, defaults filled in
 	MetaTask        = "task"
 	MetaHead        = "head"   // the head's kind
 	MetaLabels      = "labels" // the task's labels as JSON, which size the head
@@ -76,12 +76,13 @@ func weightsMeta(cell plan.Cell, in *cellInputs, contents string) (map[string]st
 	if err != nil {
 		return nil, err
 	}
-	opts := string(cell.MethodOptions)
-	if opts == "" {
-		opts = "null"
+	// The resolved options (defaults filled in); the cell keeps them as the config wrote them.
+	opts, err := json.Marshal(in.method.Options())
+	if err != nil {
+		return nil, err
 	}
 	return map[string]string{
-		MetaSchema: weightsSchema, MetaCell: string(cj), MetaMethod: cell.Method, MetaOptions: opts,
+		MetaSchema: weightsSchema, MetaCell: string(cj), MetaMethod: cell.Method, MetaOptions: string(opts),
 		MetaTask: cell.Task, MetaHead: in.kind.Name(), MetaLabels: string(labels),
 		MetaBackbone: in.dir.Path, MetaFingerprint: fp, MetaContents: contents,
 	}, nil

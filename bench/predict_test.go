@@ -44,7 +44,7 @@ func TestPredictReproducesTheCellsTestPredictions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Key() != cell.Key() || meta[MetaMethod] != cell.Method || meta[MetaTask] != "afqmc" || meta[MetaBackbone] != modelDir || meta[MetaFingerprint] == "" {
+		if got.Key() != cell.Key() || meta[MetaMethod] != cell.Method || meta[MetaTask] != "afqmc" || meta[MetaBackbone] != modelDir || meta[MetaFingerprint] == "" || !strings.HasPrefix(meta[MetaOptions], "{") {
 			t.Fatalf("%s: metadata %v", cell.Method, meta)
 		}
 		predOut := t.TempDir()
