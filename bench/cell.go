@@ -38,6 +38,10 @@ type cellEnv struct {
 	runtime   torchrt.Info
 	provGit   gitInfo
 	threadsOn int
+	// saveBackbone keeps a fully tuned backbone with the cell's weights (RunOptions.SaveBackbone).
+	saveBackbone bool
+	// weights, when set, is a kept weights file loaded over the checkpoint (bench predict).
+	weights string
 }
 
 // runCell trains and evaluates one cell and returns its result. Errors inside the cell become
@@ -264,6 +268,11 @@ func loadCheckpoint(env cellEnv, dir *model.Dir, vs *nn.VarStore) error {
 		env.logf("checkpoint tensors not used: %s", abbreviate(report.Unused, 8))
 	}
 	env.logf("initialised (not in checkpoint): %s", abbreviate(report.Initialised, 8))
+	if env.weights != "" {
+		if err := model.LoadTrainable(env.weights, vs); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -291,6 +300,7 @@ func finishCell(env cellEnv, cell plan.Cell, in *cellInputs, s *session, res *re
 		res.Flags = append(res.Flags, "majority-class")
 		env.logf("warning: the best model predicts a single class on dev")
 	}
+	keepWeights(env, cell, in, s.m, res)
 	if len(in.ds.Test) > 0 {
 		path := filepath.Join(env.store.PredDir(cell.Key()), in.task.SubmissionFile(in.sel))
 		if err := predictTest(s, in, path); err != nil {

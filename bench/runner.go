@@ -30,8 +30,11 @@ type RunOptions struct {
 	Force       bool   // rerun done cells too
 	RerunFailed bool   // rerun failed cells (otherwise skipped)
 	Limit       int    // cap optimiser steps per cell (smoke runs); 0 = none
-	Stderr      io.Writer
-	TTY         bool // draw progress bars instead of log lines
+	// SaveBackbone keeps a fully tuned backbone (fine-tuning's) with a cell's trained weights;
+	// off, its weights file holds the head alone, as the checkpoint-sized copy is large.
+	SaveBackbone bool
+	Stderr       io.Writer
+	TTY          bool // draw progress bars instead of log lines
 }
 
 // Summary counts what Run did.
@@ -205,7 +208,7 @@ func runClaimed(ctx context.Context, store *results.Store, cell plan.Cell, o Run
 	}
 	disp.startCell(i, len(o.Cells), cell.Name()+fmt.Sprintf(" s%d", cell.Seed))
 	env := cellEnv{ctx: ctx, modelDir: modelDir, dataDir: o.DataDir, store: store, limit: o.Limit,
-		progress: disp, logf: logf, runtime: info, provGit: git, threadsOn: threads}
+		progress: disp, logf: logf, runtime: info, provGit: git, threadsOn: threads, saveBackbone: o.SaveBackbone}
 	res, err := runCell(env, cell)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {

@@ -8,15 +8,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"unsafe"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/atomicfile"
 	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
@@ -109,6 +110,11 @@ func ReadSafetensors(path string) (map[string]*ts.Tensor, error) {
 // readSTHeader parses and validates the header; it returns the entries and the file offset of
 // the data section.
 func readSTHeader(f *os.File) (map[string]stEntry, int64, error) {
+	return readSTHeaderMeta(f, nil)
+}
+
+// readSTHeaderMeta is readSTHeader that also copies the header's metadata into meta (when not nil).
+func readSTHeaderMeta(f *os.File, keep map[string]string) (map[string]stEntry, int64, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, 0, err
@@ -143,6 +149,9 @@ func readSTHeader(f *os.File) (map[string]stEntry, int64, error) {
 			var meta map[string]string
 			if err := json.Unmarshal(msg, &meta); err != nil {
 				return nil, 0, fmt.Errorf("__metadata__: %w", err)
+			}
+			if keep != nil {
+				maps.Copy(keep, meta)
 			}
 			continue
 		}
@@ -223,12 +232,43 @@ func checkNoOverlap(entries map[string]stEntry) error {
 // WriteSafetensors writes the tensors (from any device) to path atomically: it writes a
 // temporary file in the same directory and renames it over path only when complete.
 func WriteSafetensors(path string, tensors map[string]*ts.Tensor) (err error) {
+	return writeSafetensors(path, tensors, nil)
+}
+
+// WriteSafetensorsMeta is WriteSafetensors with extra string metadata in the header's
+// "__metadata__" object (beside "format": "pt"), where a reader finds it without the tensors.
+func WriteSafetensorsMeta(path string, tensors map[string]*ts.Tensor, meta map[string]string) error {
+	return writeSafetensors(path, tensors, meta)
+}
+
+// ReadSafetensorsMeta returns the "__metadata__" object of a safetensors file's header,
+// without reading the tensors; the header is checked as ReadSafetensors checks it.
+func ReadSafetensorsMeta(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read safetensors: %w", err)
+	}
+	defer f.Close()
+	meta := map[string]string{}
+	if _, _, err := readSTHeaderMeta(f, meta); err != nil {
+		return nil, fmt.Errorf("read safetensors %s: %w", path, err)
+	}
+	return meta, nil
+}
+
+func writeSafetensors(path string, tensors map[string]*ts.Tensor, extra map[string]string) (err error) {
 	names := make([]string, 0, len(tensors))
 	for n := range tensors {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	header := map[string]any{"__metadata__": map[string]string{"format": "pt"}}
+	meta := map[string]string{"format": "pt"}
+	for k, v := range extra {
+		if k != "format" {
+			meta[k] = v
+		}
+	}
+	header := map[string]any{"__metadata__": meta}
 	var offset int64
 	for _, name := range names {
 		t := tensors[name]
@@ -262,7 +302,9 @@ func WriteSafetensors(path string, tensors map[string]*ts.Tensor) (err error) {
 		hdr = append(hdr, ' ')
 	}
 
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	// A temporary name of atomicfile's form, so that the results directory's clean-up removes
+	// the file of a killed writer.
+	tmp, err := os.OpenFile(atomicfile.TempName(path), os.O_RDWR|os.O_CREATE|os.O_EXCL, atomicfile.Perm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -241,3 +241,33 @@ func FuzzReadSafetensors(f *testing.F) {
 		}
 	})
 }
+
+// Metadata written with the tensors comes back from the header alone, beside "format", and the
+// tensors read as they do without it.
+func TestSafetensorsMetadata(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	in := sampleTensors(t)
+	defer dropMap(in)
+	meta := map[string]string{"method": "lora", "cell": `{"task":"afqmc"}`, "format": "ignored"}
+	if err := WriteSafetensorsMeta(path, in, meta); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSafetensorsMeta(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got["method"] != "lora" || got["cell"] != `{"task":"afqmc"}` || got["format"] != "pt" {
+		t.Fatalf("metadata %v", got)
+	}
+	out, err := ReadSafetensors(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dropMap(out)
+	if len(out) != len(in) {
+		t.Fatalf("%d tensors back, wrote %d", len(out), len(in))
+	}
+	if _, err := ReadSafetensorsMeta(filepath.Join(t.TempDir(), "missing.safetensors")); err == nil {
+		t.Fatal("no error for a missing file")
+	}
+}

@@ -1,6 +1,7 @@
 package perf
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/clue-bench/clue-bench/methods"
@@ -56,6 +57,10 @@ func (c *flopCounter) product(batch, m, n, k int64, aGrad, bGrad bool) bool {
 func (c *flopCounter) linear(rows, in, out int64, xGrad, trains bool) bool {
 	return c.product(1, rows, out, in, xGrad, trains)
 }
+
+// ErrNoFLOPCount is CountStepFLOPs' error for a method it has no count for: such a method is
+// measured all the same, without a roofline row.
+var ErrNoFLOPCount = errors.New("no FLOP count for this method")
 
 // CountStepFLOPs counts one training step of w (forward and backward; see StepFLOPs for what
 // is left out), following the encoder (model/layer.go), the methods and the classification
@@ -122,7 +127,7 @@ func CountStepFLOPs(w Workload) (StepFLOPs, error) {
 			}
 		}
 	default:
-		return StepFLOPs{}, fmt.Errorf("count FLOPs: no FLOP count for method %s", w.Method)
+		return StepFLOPs{}, fmt.Errorf("count FLOPs: method %s: %w", w.Method, ErrNoFLOPCount)
 	}
 
 	// x requires a gradient when something below it trains: the embeddings under fine-tuning.

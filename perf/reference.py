@@ -35,11 +35,36 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+ACTS = {"relu": torch.relu, "swish": lambda x: x * torch.sigmoid(x), "tanh": torch.tanh, "gelu": F.gelu}
+
+# The methods' defaults, as the Go code has them (methods/*.go).
+DEFAULTS = {
+    "lora": {"r": "8", "alpha": "8", "target_modules": '["query","value"]', "use_rslora": "false", "dropout": "0"},
+    "adapter": {"bottleneck": "64", "activation": "swish"},
+    "parallel-adapter": {"bottleneck": "512", "scaling": "4.0", "activation": "relu"},
+    "prompt-tuning": {"num_virtual_tokens": "20"},
+    "prefix-tuning": {"prefix_len": "20", "projection": "true", "projection_hidden": "512"},
+    "p-tuning-v2": {"prefix_len": "160", "projection": "false", "projection_hidden": "512"},
+}
+
+
+def method_options(method, opts):
+    """opts (key=value strings) over the method's defaults, values decoded as JSON where they parse."""
+    out = {}
+    for k, v in dict(DEFAULTS.get(method, {}), **opts).items():
+        try:
+            out[k] = json.loads(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
 class Layer(nn.Module):
     """One post-LN transformer layer with P-tuning v2 prefixes and an FL-tuning FFN branch."""
 
-    def __init__(self, c, fl_units):
+    def __init__(self, c, fl_units, method="", o=None):
         super().__init__()
+        o = o or {}
         h, i = c["hidden_size"], c["intermediate_size"]
         self.nh = c["num_attention_heads"]
         self.d = h // self.nh
@@ -55,6 +80,43 @@ class Layer(nn.Module):
         self.fl = None
         if fl_units:
             self.fl = nn.Sequential(nn.Linear(h, fl_units), nn.GELU(), nn.Linear(fl_units, h))
+        # The other methods' additions, as methods/testdata/ref_methods.py writes them.
+        self.lora, self.lora_scale, self.lora_p = None, 0.0, 0.0
+        if method == "lora":
+            r = int(o["r"])
+            dims = {"intermediate.dense": (h, i), "output.dense": (i, h)}
+            self.lora = nn.ModuleDict()
+            for site in o["target_modules"]:
+                fi, fo = dims.get(site, (h, h))
+                self.lora[site.replace(".", "_")] = nn.Sequential(nn.Linear(fi, r, bias=False), nn.Linear(r, fo, bias=False))
+            self.lora_scale = float(o["alpha"]) / (math.sqrt(r) if o["use_rslora"] else r)
+            self.lora_p = float(o.get("dropout", 0.0))
+        self.ia3 = None
+        if method == "ia3":
+            self.ia3 = nn.ParameterDict({"key": nn.Parameter(torch.ones(h)), "value": nn.Parameter(torch.ones(h)),
+                                         "ffn": nn.Parameter(torch.ones(i))})
+        self.adapters, self.par_adapter, self.act = None, None, None
+        if method in ("adapter", "parallel-adapter"):
+            m = int(o["bottleneck"])
+            self.act = ACTS[o["activation"]]
+            pair = lambda: nn.ModuleDict({"down": nn.Linear(h, m), "up": nn.Linear(m, h)})
+            if method == "adapter":
+                self.adapters = nn.ModuleDict({"attention": pair(), "output": pair()})
+            else:
+                self.par_adapter, self.par_scale = pair(), float(o["scaling"])
+
+    def site(self, y, name, lin):
+        """lin(y), the layer's map name (as the methods name it), with LoRA's update."""
+        out = lin(y)
+        if self.lora is not None and name.replace(".", "_") in self.lora:
+            out = out + self.lora[name.replace(".", "_")](F.dropout(y, self.lora_p, self.training)) * self.lora_scale
+        return out
+
+    def adapter(self, out, block):
+        if self.adapters is None:
+            return out
+        a = self.adapters[block]
+        return out + a["up"](self.act(a["down"](out)))
 
     def heads(self, x):
         b, t, _ = x.shape
@@ -68,7 +130,11 @@ class Layer(nn.Module):
 
     def forward(self, x, mask, prefix, pos):
         b, t, h = x.shape
-        q, k, v = self.heads(self.query(x)), self.heads(self.key(x)), self.heads(self.value(x))
+        q = self.site(x, "query", self.query)
+        k, v = self.site(x, "key", self.key), self.site(x, "value", self.value)
+        if self.ia3 is not None:
+            k, v = k * self.ia3["key"], v * self.ia3["value"]
+        q, k, v = self.heads(q), self.heads(k), self.heads(v)
         if self.arch == "roformer":
             sin, cos = pos
             q, k = rotate(q, sin, cos), rotate(k, sin, cos)
@@ -86,11 +152,17 @@ class Layer(nn.Module):
         if self.arch == "nezha":
             ctx = ctx + self.per_query(probs, pos[0])
         ctx = ctx.permute(0, 2, 1, 3).reshape(b, t, h)
-        a = self.attn_ln(x + F.dropout(self.attn_out(ctx), self.p_hidden, self.training))
-        o = self.out(F.gelu(self.inter(a)))
+        att = F.dropout(self.site(ctx, "attention.output.dense", self.attn_out), self.p_hidden, self.training)
+        a = self.attn_ln(x + self.adapter(att, "attention"))
+        mid = F.gelu(self.site(a, "intermediate.dense", self.inter))
+        if self.ia3 is not None:
+            mid = mid * self.ia3["ffn"]
+        o = self.site(mid, "output.dense", self.out)
         if self.fl is not None:
             o = o + self.fl(a)
-        return self.out_ln(a + F.dropout(o, self.p_hidden, self.training))
+        if self.par_adapter is not None:
+            o = o + self.par_scale * self.par_adapter["up"](self.act(self.par_adapter["down"](a)))
+        return self.out_ln(a + self.adapter(F.dropout(o, self.p_hidden, self.training), "output"))
 
 
 def rotate(x, sin, cos):
@@ -133,13 +205,25 @@ class Model(nn.Module):
         self.emb_ln = nn.LayerNorm(e, eps=c["layer_norm_eps"])
         self.emb_proj = nn.Linear(e, h) if e != h else None
         fl_units = int(opts.get("units", 160)) if method == "fl-tuning" else 0
-        self.layers = nn.ModuleList(Layer(c, fl_units) for _ in range(c["num_hidden_layers"]))
+        o = method_options(method, opts)
+        self.layers = nn.ModuleList(Layer(c, fl_units, method, o) for _ in range(c["num_hidden_layers"]))
         self.pooler = nn.Linear(h, h) if self.arch != "roformer" else None
         self.classifier = nn.Linear(h, labels)
-        self.plen = 0
-        if method == "p-tuning-v2":
-            self.plen = int(opts.get("prefix_len", 160))
-            self.prefix = nn.Parameter(torch.randn(self.plen, 2 * c["num_hidden_layers"] * h) * 0.02)
+        self.plen, self.prefix_proj = 0, None
+        if method in ("p-tuning-v2", "prefix-tuning"):
+            self.plen = int(o["prefix_len"])
+            width = 2 * c["num_hidden_layers"] * h
+            if o["projection"]:
+                # Embedding(P, H) -> Linear -> tanh -> Linear(2*L*H), P-tuning v2's reparameterisation.
+                self.prefix = nn.Parameter(torch.randn(self.plen, h))
+                ph = int(o["projection_hidden"])
+                self.prefix_proj = nn.Sequential(nn.Linear(h, ph), nn.Tanh(), nn.Linear(ph, width))
+            else:
+                self.prefix = nn.Parameter(torch.randn(self.plen, width) * 0.02)
+        self.elen = 0
+        if method == "prompt-tuning":
+            self.elen = int(o["num_virtual_tokens"])
+            self.prompt = nn.Parameter(torch.randn(self.elen, h))
         # Real tokens' first position: P when P-tuning v2 shifts them (BERT, RoFormer).
         self.start = self.plen if opts.get("positions") == "shifted" else 0
         d = h // c["num_attention_heads"]
@@ -152,13 +236,14 @@ class Model(nn.Module):
         for m in self.modules():
             if isinstance(m, (nn.Linear, nn.Embedding)):
                 nn.init.normal_(m.weight, std=c["initializer_range"])
-            if isinstance(m, nn.Linear):
+            if isinstance(m, nn.Linear) and m.bias is not None:
                 nn.init.zeros_(m.bias)
 
     def prefix_kv(self, layer, b):
         c = self.c
         h, nh = c["hidden_size"], c["num_attention_heads"]
-        kv = self.prefix[:, 2 * layer * h:2 * (layer + 1) * h]
+        table = self.prefix if self.prefix_proj is None else self.prefix_table
+        kv = table[:, 2 * layer * h:2 * (layer + 1) * h]
         kv = kv.reshape(self.plen, 2, nh, h // nh).permute(1, 2, 0, 3).unsqueeze(1)
         kv = kv.expand(2, b, nh, self.plen, h // nh)
         return F.dropout(kv, c["hidden_dropout_prob"], self.training)
@@ -176,10 +261,17 @@ class Model(nn.Module):
         b, t = ids.shape
         x = self.word(ids) + self.typ(types)
         if self.arch == "bert":
-            x = x + self.pos(torch.arange(self.start, self.start + t, device=ids.device))
+            # Prompt vectors take the first positions; real tokens follow them.
+            x = x + self.pos(torch.arange(self.start + self.elen, self.start + self.elen + t, device=ids.device))
         x = F.dropout(self.emb_ln(x), c["hidden_dropout_prob"], self.training)
         if self.emb_proj is not None:
             x = self.emb_proj(x)
+        if self.prefix_proj is not None:
+            self.prefix_table = self.prefix_proj(self.prefix)  # once per forward, for every layer
+        if self.elen:
+            x = torch.cat([self.prompt.unsqueeze(0).expand(b, self.elen, x.shape[-1]), x], 1)
+            mask = torch.cat([torch.ones(b, self.elen, dtype=mask.dtype, device=mask.device), mask], 1)
+            t += self.elen
         pos = None
         if self.arch == "nezha":
             # a (T, P+T, d): the table row of clip(j - i) + M per query i and real key j, zero
@@ -198,7 +290,7 @@ class Model(nn.Module):
         add = ((vis - 1) * torch.finfo(x.dtype).max).view(b, 1, 1, -1)
         for i, layer in enumerate(self.layers):
             x = layer(x, add, self.prefix_kv(i, b) if self.plen else None, pos)
-        return x
+        return x[:, self.elen:]
 
 
 def trains(method, name):
@@ -207,10 +299,22 @@ def trains(method, name):
         return True
     if method == "fine-tuning":
         return True
-    if method == "p-tuning-v2":
-        return name == "prefix"
+    if method in ("p-tuning-v2", "prefix-tuning"):
+        return name == "prefix" or name.startswith("prefix_proj.")
     if method == "fl-tuning":
         return ".fl." in name
+    if method == "lora":
+        return ".lora." in name
+    if method == "ia3":
+        return ".ia3." in name
+    if method == "adapter":
+        return ".adapters." in name
+    if method == "parallel-adapter":
+        return ".par_adapter." in name
+    if method == "prompt-tuning":
+        return name == "prompt"
+    if method == "bitfit":
+        return name.endswith(".bias")  # every encoder bias, LayerNorms and the pooler included
     raise ValueError("unknown method " + method)
 
 

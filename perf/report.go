@@ -321,6 +321,9 @@ func (r *Report) rooflineMarkdown(b *strings.Builder) {
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, p := range r.Throughput {
 		s := p.Summary
+		if p.StepFLOPs.Total == 0 {
+			continue // a method without a FLOP count (CountStepFLOPs)
+		}
 		share := func(x float64) string {
 			if r.roofline(p.Size) == nil {
 				return ""

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/clue-bench/clue-bench/builtin"
+	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -72,8 +73,12 @@ type Size struct {
 	LR      map[string]float64  // per method; does not change the speed, kept realistic
 }
 
-// Methods are the methods measured, in report order.
-var Methods = []string{"fine-tuning", "p-tuning-v2", "fl-tuning"}
+// Methods are the methods bench perf can measure: every registered one, in name order.
+var Methods = methods.Names()
+
+// DefaultMethods are the methods measured unless told otherwise (--methods), in report order:
+// the paper's three, so that the default run keeps its length.
+var DefaultMethods = []string{"fine-tuning", "p-tuning-v2", "fl-tuning"}
 
 // DefaultSizes are the sizes `bench perf` measures unless told otherwise: the built-in shapes
 // on every backbone and BERT-base shapes on BERT (base-nezha and base-roformer add about as much

@@ -172,6 +172,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			return err
 		}
 	}
+	if err := writeWeightsMarkdown(w, r.Groups); err != nil {
+		return err
+	}
 	if len(r.Set.Failed) > 0 {
 		fmt.Fprintf(w, "## Failed cells\n\nLeft out of every table (%d):\n\n", len(r.Set.Failed))
 		for _, f := range r.Set.Failed {

@@ -227,6 +227,7 @@ func TestStepDivergence(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			tensortest.Lock(t) // a subtest runs on its own goroutine: grad mode is per OS thread
 			m := newModel(t, tinySpec(t, "fl-tuning", "units=4"))
 			first, err := m.Step(1, 1, tinyBatch, 1e-2, 1.0, nil)
 			if err != nil {

@@ -111,7 +111,12 @@ type Result struct {
 	Provenance  Provenance         `json:"provenance"`
 	Data        DataStats          `json:"data"`
 	Predictions string             `json:"predictions,omitempty"` // test submission file, relative to the results dir
-	Log         string             `json:"log,omitempty"`
+	// Weights is the file of the best-dev trained tensors (the method's and the head's, see
+	// bench.WeightsMeta), relative to the results dir, and WeightsBytes its size on disk; both
+	// absent in results recorded before cells kept them, or when the file could not be written.
+	Weights      string `json:"weights,omitempty"`
+	WeightsBytes int64  `json:"weights_bytes,omitempty"`
+	Log          string `json:"log,omitempty"`
 }
 
 // Headline returns the headline metric and its best dev value.

@@ -49,6 +49,9 @@ func (s *Store) ResultPath(key string) string { return s.path(key, ".json") }
 // LogPath is the per-cell log file.
 func (s *Store) LogPath(key string) string { return s.path(key, ".log") }
 
+// WeightsPath is the safetensors file of a cell's trained tensors, beside its result.
+func (s *Store) WeightsPath(key string) string { return s.path(key, ".safetensors") }
+
 // PredDir is where a cell's test predictions go.
 func (s *Store) PredDir(key string) string { return filepath.Join(s.Dir, "predictions", key) }
 

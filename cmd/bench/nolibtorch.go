@@ -18,6 +18,7 @@ func init() {
 		"run-cell": "run one cell of a frozen plan",
 		"embed":    "print a checkpoint's embeddings",
 		"perf":     "measure training speed against PyTorch",
+		"predict":  "predict a data set with a cell's kept weights",
 		"pretrain": "pre-train the built-in backbone",
 	} {
 		register(&command{

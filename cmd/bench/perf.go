@@ -43,7 +43,7 @@ sides are not comparable or memory is not flat; with --strict also when a target
 func perfFlags(fs *flag.FlagSet) action {
 	child := fs.String("child", "", "internal: run one measurement in this process (`KIND`: ours or gemm), of the workload JSON given as the argument")
 	sizes := fs.String("sizes", strings.Join(perf.DefaultSizes, ","), "model `SIZES`: "+strings.Join(perf.SizeNames(), ", "))
-	methodList := fs.String("methods", strings.Join(perf.Methods, ","), "`METHODS` to measure")
+	methodList := fs.String("methods", strings.Join(perf.DefaultMethods, ","), "`METHODS` to measure: any registered ones")
 	device := fs.String("device", "cpu", "`DEVICE` where both sides train: cpu, cuda or cuda:N (also passed to the overhead cells)")
 	threads := fs.Int("threads", 0, "`N` libtorch (and OpenBLAS) threads on both sides; 0 = all logical cores")
 	reps := fs.Int("reps", 0, "`N` repetitions per side (0 = the size's default)")

@@ -41,6 +41,7 @@ func runFlags(fs *flag.FlagSet) action {
 	device := fs.String("device", "", "`DEVICE`: auto, cpu, cuda or cuda:N (default: the config's device)")
 	threads := fs.Int("threads", -1, "`N` libtorch threads; -1 = the config's threads, 0 = all cores")
 	pretrainSteps := fs.Int("pretrain-steps", 0, "`N` masked-LM steps for the built-in backbone (0 = its default; another value is another cached backbone)")
+	saveBackbone := fs.Bool("save-backbone", false, "keep a fully tuned backbone (fine-tuning's) with each cell's trained weights; without it fine-tuning keeps its head only")
 	devices := fs.String("devices", "", "run one worker process per device of the `LIST`, on disjoint cells: GPU numbers (0,1,2,3) or cuda:N")
 	return func(_ []string, stdout, stderr io.Writer) error {
 		if *device != "" {
@@ -87,7 +88,7 @@ func runFlags(fs *flag.FlagSet) action {
 			cells = plan.Shard(cells, i, n)
 		}
 		o := bench.RunOptions{Cells: cells, Out: resultsDir, Device: cfg.Device, Threads: cfg.Threads,
-			Force: *force, RerunFailed: *rerunFailed, Limit: *limit, Stderr: stderr}
+			Force: *force, RerunFailed: *rerunFailed, Limit: *limit, SaveBackbone: *saveBackbone, Stderr: stderr}
 		if *device != "" {
 			o.Device = *device
 		}
