@@ -38,6 +38,9 @@ type BaselineEntry struct {
 	Metric         string `json:"metric"`
 	HigherIsBetter bool   `json:"higher_is_better"`
 	Summary
+	// Seeds are the seeds summarised, so that the gate can tell when it compares different
+	// seeds; absent in baselines written before it was recorded (see seedsWarning).
+	Seeds []int64 `json:"seeds,omitempty"`
 }
 
 // NewBaseline summarises every metric of every group.
@@ -54,7 +57,7 @@ func entries(groups []*Group) []BaselineEntry {
 	for _, g := range groups {
 		for _, m := range g.Metrics {
 			if s := g.Summary(m.Name); s.N > 0 {
-				out = append(out, BaselineEntry{Key: g.Key, Metric: m.Name, HigherIsBetter: m.HigherIsBetter, Summary: s})
+				out = append(out, BaselineEntry{Key: g.Key, Metric: m.Name, HigherIsBetter: m.HigherIsBetter, Summary: s, Seeds: g.seeds(m.Name)})
 			}
 		}
 	}
@@ -149,6 +152,9 @@ func Compare(b *Baseline, cur *Set) *Comparison {
 		if !ok {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("missing: %s metric %s is in the baseline but has no ok cells now", e.Key, e.Metric))
 			continue
+		}
+		if wn := seedsWarning(e, n); wn != "" {
+			c.Warnings = append(c.Warnings, wn)
 		}
 		d := Delta{BaselineEntry: e, Current: n.Summary, Change: n.Mean - e.Mean}
 		if !e.HigherIsBetter {

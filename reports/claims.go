@@ -13,6 +13,9 @@ const (
 	Holds       = "holds"
 	DoesNotHold = "does not hold"
 	NotRun      = "not run" // the cells the claim needs are missing
+	// TooFewSeeds: a delta claim whose methods have fewer than MinPairs paired runs, so there
+	// is no interval to judge it by; a warning says so.
+	TooFewSeeds = "too few seeds"
 )
 
 // ClaimResult is a claim checked against our results.
@@ -34,10 +37,23 @@ type ClaimResult struct {
 	Settings  []string `json:"settings,omitempty"` // our settings the check used
 	Source    string   `json:"source,omitempty"`
 	Line      int      `json:"line"` // in the reference file
+	// Interval is a delta claim's paired confidence interval of the observed difference
+	// (see significance.go), by which it is judged; nil for other kinds and when not run.
+	Interval *ClaimInterval `json:"interval,omitempty"`
+}
+
+// ClaimInterval is the paired interval of a delta claim's difference.
+type ClaimInterval struct {
+	Lo    float64 `json:"lo"`
+	Hi    float64 `json:"hi"`
+	Pairs int     `json:"pairs"`
 }
 
 // CheckClaims checks every claim of ref against groups. A claim holds when
-// |observed − claimed| ≤ tolerance. Cells of every setting of the claim's regime are pooled, so
+// |observed − claimed| ≤ tolerance; a delta claim is judged by its paired interval instead of
+// its point estimate: it holds when the interval meets [claimed − tolerance, claimed +
+// tolerance] and does not hold when the interval lies outside, and with too few paired seeds
+// for an interval it gets no verdict (TooFewSeeds) but a warning. Cells of every setting of the claim's regime are pooled, so
 // FewCLUE's several few-shot splits count as one few-shot result, as the benchmark reports it.
 func CheckClaims(ref *Reference, groups []*Group) []ClaimResult {
 	if ref == nil {
@@ -63,6 +79,9 @@ func CheckClaims(ref *Reference, groups []*Group) []ClaimResult {
 		switch {
 		case !ok:
 			cr.Status = NotRun
+		case c.Kind == ClaimDelta:
+			cr.Observed = &obs
+			judgeDelta(&cr, c.Value, c.Tolerance)
 		case math.Abs(obs-c.Value) <= c.Tolerance+1e-9:
 			cr.Status, cr.Observed = Holds, &obs
 		default:
@@ -106,6 +125,7 @@ func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float
 	var unpaired []string
 	vals := map[string][]float64{}
 	higher, known := true, false
+	pairMetric := cr.Metric
 	for _, g := range groups {
 		if !keep(g) || (g.Method != cr.Method && g.Method != cr.Baseline) {
 			continue
@@ -113,6 +133,9 @@ func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float
 		if r := ran[where3{g.Backbone, g.Setting, g.Task}]; !r[cr.Method] || !r[cr.Baseline] {
 			unpaired = append(unpaired, withBackbone(g.Backbone, g.Task+"/"+g.Method+"/"+g.Setting))
 			continue
+		}
+		if pairMetric == "" {
+			pairMetric = g.Headline().Name
 		}
 		metric := cr.Metric
 		if metric == "" {
@@ -153,11 +176,17 @@ func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float
 		cr.Detail = fmt.Sprintf("no ok cells for %s on %s.", strings.Join(missing, " and "), where(cr))
 		return 0, false
 	}
-	a, b := Summarize(vals[cr.Method]), Summarize(vals[cr.Baseline])
 	sign := 1.0
 	if !higher {
 		sign = -1
 	}
+	xa, xb, _, _, _ := pairedValues(groups, cr.Method, cr.Baseline, pairMetric, keep)
+	if iv := PairedInterval(xa, xb, sign); iv.OK() {
+		cr.Interval = &ClaimInterval{Lo: iv.Lo, Hi: iv.Hi, Pairs: iv.N}
+	} else {
+		cr.Warnings = append(cr.Warnings, fmt.Sprintf("%d paired run(s) (same setting and seed): no confidence interval, so no verdict", iv.N))
+	}
+	a, b := Summarize(vals[cr.Method]), Summarize(vals[cr.Baseline])
 	se := math.Sqrt(a.Std*a.Std/float64(a.N) + b.Std*b.Std/float64(b.N))
 	cr.Detail = fmt.Sprintf("%s %s vs %s %s on %s; standard error of the difference %.2f.",
 		MethodName(cr.Method), markdownStyle.summary(a), MethodName(cr.Baseline), markdownStyle.summary(b), where(cr), se)
@@ -229,7 +258,7 @@ func WriteClaimsJSON(w io.Writer, refPath string, cs []ClaimResult) error {
 		Reference string        `json:"reference"`
 		Rule      string        `json:"rule"`
 		Claims    []ClaimResult `json:"claims"`
-	}{refPath, "holds when |observed - claimed| <= tolerance", cs}, "", "  ")
+	}{refPath, "holds when |observed - claimed| <= tolerance; a delta claim holds when its paired 95% interval meets [claimed - tolerance, claimed + tolerance], and has no verdict (too few seeds) without an interval", cs}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("claims.json: %w", err)
 	}
@@ -261,4 +290,23 @@ func writeClaimsMarkdown(w io.Writer, refPath string, cs []ClaimResult) error {
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+// judgeDelta sets a delta claim's status from its interval (see CheckClaims). Where the
+// interval and the point estimate disagree on the verdict, a warning says so, so that the
+// table's "ours" column and the status can be read together.
+func judgeDelta(cr *ClaimResult, claimed, tol float64) {
+	if cr.Interval == nil {
+		cr.Status = TooFewSeeds
+		return
+	}
+	iv := cr.Interval
+	lo, hi := claimed-tol-1e-9, claimed+tol+1e-9
+	cr.Status = DoesNotHold
+	if iv.Lo <= hi && iv.Hi >= lo {
+		cr.Status = Holds
+	}
+	if point := math.Abs(*cr.Observed-claimed) <= tol+1e-9; point != (cr.Status == Holds) {
+		cr.Warnings = append(cr.Warnings, fmt.Sprintf("judged by the paired %g%% interval [%.2f, %.2f] over %d pairs, which the point estimate alone would judge otherwise", 100*Confidence, iv.Lo, iv.Hi, iv.Pairs))
+	}
 }

@@ -33,7 +33,12 @@ func TestCheckClaims(t *testing.T) {
 		{"delta holds", Claim{Kind: ClaimDelta, Task: "wsc10", Setting: "full", Method: fl, Baseline: pt, Value: 17.93, Tolerance: 1}, Holds, 18, "80.00 ± 2.00 (3) vs P-tuning v2 62.00 ± 2.00 (3)"},
 		{"delta does not hold", Claim{Kind: ClaimDelta, Task: "wsc10", Setting: "full", Method: fl, Baseline: ft, Value: 12.9, Tolerance: 1}, DoesNotHold, 8, ""},
 		{"delta on a second metric", Claim{Kind: ClaimDelta, Task: "wsc10", Setting: "full", Metric: "macro_f1", Method: fl, Baseline: pt, Value: 18, Tolerance: 0}, Holds, 18, ""},
-		{"delta, lower is better", Claim{Kind: ClaimDelta, Task: "tnews", Setting: "full", Method: fl, Baseline: pt, Value: 4, Tolerance: 0.1}, Holds, 4, "1 seed"},
+		// One seed per method: the difference is computed, but there is no interval to judge it by.
+		{"delta, lower is better, one seed", Claim{Kind: ClaimDelta, Task: "tnews", Setting: "full", Method: fl, Baseline: pt, Value: 4, Tolerance: 0.1}, TooFewSeeds, 4, "1 paired run(s) (same setting and seed): no confidence interval, so no verdict"},
+		// AFQMC, FL-tuning − P-tuning v2 by seed: 4, 4, 4.5; mean 4.17, 95% interval
+		// 4.17 ± 4.303·0.289/√3 = [3.45, 4.88]. The point is outside 3 ± 0.6, the interval meets it.
+		{"delta holds by its interval", Claim{Kind: ClaimDelta, Task: "afqmc", Setting: "full", Method: fl, Baseline: pt, Value: 3, Tolerance: 0.6}, Holds, 25.0 / 6, "judged by the paired 95% interval [3.45, 4.88] over 3 pairs"},
+		{"delta fails by its interval", Claim{Kind: ClaimDelta, Task: "afqmc", Setting: "full", Method: fl, Baseline: pt, Value: 3, Tolerance: 0.4}, DoesNotHold, 25.0 / 6, ""},
 		{"delta not run: no cells", Claim{Kind: ClaimDelta, Task: "cluener", Setting: "few", Method: fl, Baseline: pt, Value: 16.142, Tolerance: 5}, NotRun, 0, "no ok cells for FL-tuning and P-tuning v2 on CLUENER, Few-shot"},
 		{"delta not run: baseline missing", Claim{Kind: ClaimDelta, Task: "afqmc", Setting: "few", Method: fl, Baseline: ft, Value: 1, Tolerance: 5}, NotRun, 0, "no ok cells for Fine-tuning"},
 		// full/AFQMC and full/WSC1.0 1.25×, full/TNEWS and few32/AFQMC 1×.

@@ -19,12 +19,21 @@
 //     ratios combine by geometric mean.
 //   - A Reference (reference.yaml) adds published numbers as "paper" rows and typed Claims,
 //     which CheckClaims marks as holding, not holding or not run.
-//   - Report.Write writes index.md, tables.md, results.csv, tables.tex,
-//     plots/[<backbone>_]<setting>_<task>.{png,svg} and, with a Reference, claims.json.
+//   - Where the config's hyper-parameters were lists, Select (select.go) keeps each (backbone,
+//     setting, task, method) at its grid point with the best mean dev headline over seeds,
+//     reading dev scores only, before anything above; a report of results without grid points
+//     is unchanged.
+//   - PairDiffs and PairedInterval (significance.go) give every method-vs-method difference a
+//     paired 95% interval over seeds and few-shot folds ("~" when it includes 0, a warning and
+//     no verdict below MinPairs pairs); delta claims are judged by the same interval.
+//   - Report.Write writes index.md, tables.md, results.csv, tables.tex, comparisons.md (grid
+//     selection, differences with intervals, compute per method),
+//     plots/[<backbone>_]<setting>_<task>.{png,svg}, sensitivity plots of grid reports and,
+//     with a Reference, claims.json.
 //
 // Baseline and Compare form a regression gate in the style of benchstat: a change counts only
 // when it exceeds both an absolute floor and z pooled seed standard deviations, "~" marks
 // changes within that noise, and too few seeds produce a warning rather than a verdict from
-// a spread that was never measured. Entries are keyed by backbone too, so the same cell on
-// two backbones is two entries.
+// a spread that was never measured. Entries are keyed by backbone and grid point too, so the
+// same cell on two backbones, or at two grid points, is two entries.
 package reports

@@ -20,6 +20,8 @@ type cell struct {
 	flags                        []string
 	failed                       string // error message: a failed cell
 	backbone                     string // the backbone's name, in a matrix of several
+	grid                         string // the grid point, in a matrix with lists
+	wall                         float64
 }
 
 var defaultRatio = map[string]float64{"fine-tuning": 1, "p-tuning-v2": 0.0288, "fl-tuning": 0.0289}
@@ -32,7 +34,7 @@ func (c cell) result() *results.Result {
 		c.split = "full"
 	}
 	r := &results.Result{
-		Cell:       plan.Cell{Task: c.task, Method: c.method, Setting: c.setting, Split: c.split, Seed: c.seed, BackboneName: c.backbone},
+		Cell:       plan.Cell{Task: c.task, Method: c.method, Setting: c.setting, Split: c.split, Seed: c.seed, BackboneName: c.backbone, Grid: c.grid},
 		Status:     results.ResultOK,
 		Provenance: results.Provenance{GitCommit: "abc1234", Go: "go1.26.8", Gotch: "v0.9.1", Libtorch: "2.6.0", BLAS: "openblas", Threads: 2, Device: "cpu", Host: "h1", Seed: c.seed, StartedAt: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)},
 	}
@@ -68,6 +70,7 @@ func (c cell) result() *results.Result {
 		r.Curve = append(r.Curve, results.EvalPoint{Step: s, Dev: map[string]float64{"accuracy": v, "macro_f1": v - 5}})
 	}
 	r.Steps = steps[len(steps)-1]
+	r.Time.WallS = c.wall
 	r.Flags = c.flags
 	return r
 }

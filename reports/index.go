@@ -24,11 +24,14 @@ func (r *Report) WriteIndex(w io.Writer, files []string) error {
 		FileCSV:    "every ok cell and metric, one row each (long format)",
 		FileLaTeX:  "the tables for the paper (booktabs)",
 		FileClaims: "the paper's claims checked against these results",
+		FileFair:   "grid selection, paired differences between methods with confidence intervals, compute per method",
 	}
-	var plots []string
+	var plots, sens []string
 	for _, f := range files {
 		if d, ok := desc[f]; ok {
 			fmt.Fprintf(w, "- [%s](%s): %s\n", f, f, d)
+		} else if strings.HasSuffix(f, ".png") && strings.HasPrefix(filepath.Base(f), sensitivityPrefix) {
+			sens = append(sens, strings.TrimSuffix(f, ".png"))
 		} else if strings.HasSuffix(f, ".png") {
 			plots = append(plots, strings.TrimSuffix(f, ".png"))
 		}
@@ -36,6 +39,12 @@ func (r *Report) WriteIndex(w io.Writer, files []string) error {
 	if len(plots) > 0 {
 		fmt.Fprintf(w, "- Convergence plots (dev headline vs step, mean ± std over seeds):\n")
 		for _, p := range plots {
+			fmt.Fprintf(w, "  - %s: [png](%s.png), [svg](%s.svg)\n", filepath.Base(p), filepath.ToSlash(p), filepath.ToSlash(p))
+		}
+	}
+	if len(sens) > 0 {
+		fmt.Fprintf(w, "- Sensitivity plots (dev headline mean over seeds vs a swept hyper-parameter, one line per method):\n")
+		for _, p := range sens {
 			fmt.Fprintf(w, "  - %s: [png](%s.png), [svg](%s.svg)\n", filepath.Base(p), filepath.ToSlash(p), filepath.ToSlash(p))
 		}
 	}

@@ -63,9 +63,19 @@ type Key struct {
 	Setting  string `json:"setting"`
 	Task     string `json:"task"`
 	Method   string `json:"method"`
+	// Grid is the grid point (plan.Cell.Grid) where the config's hyper-parameters are lists;
+	// omitempty: groups and baselines of configs without lists read and write as before, and
+	// the gate compares a grid point only with the same point.
+	Grid string `json:"grid,omitempty"`
 }
 
-func (k Key) String() string { return withBackbone(k.Backbone, k.Task+"/"+k.Method+"/"+k.Setting) }
+func (k Key) String() string {
+	s := withBackbone(k.Backbone, k.Task+"/"+k.Method+"/"+k.Setting)
+	if k.Grid != "" {
+		s += "@" + k.Grid
+	}
+	return s
+}
 
 // withBackbone puts a backbone's name in front of a slash-separated label, as cell names
 // have it; the label of a cell that names no backbone is left as it is.
@@ -136,14 +146,14 @@ func (g *Group) Flags() map[string]int {
 	return m
 }
 
-// Aggregate groups ok results by (backbone, setting, task, method), ordered by backbone (in
+// Aggregate groups ok results by (backbone, setting, task, method, grid point), ordered by backbone (in
 // the paper's order), regime (full data first), setting name, task and method in the paper's
 // order.
 func Aggregate(ok []*results.Result) []*Group {
 	byKey := map[Key]*Group{}
 	var groups []*Group
 	for _, r := range ok {
-		k := Key{Backbone: r.Cell.BackboneName, Setting: r.Cell.Setting, Task: r.Cell.Task, Method: r.Cell.Method}
+		k := Key{Backbone: r.Cell.BackboneName, Setting: r.Cell.Setting, Task: r.Cell.Task, Method: r.Cell.Method, Grid: r.Cell.Grid}
 		g := byKey[k]
 		if g == nil {
 			g = &Group{Key: k, Split: r.Cell.Split, Metrics: r.Metrics}

@@ -35,6 +35,9 @@ type Report struct {
 	Claims       []ClaimResult
 	Flags        []string // every flag seen, in first-seen order; a flag's index picks its marker
 	Interpolated []string // [backbone/]setting/task whose plotted curves were interpolated
+	// Selections are the grid points chosen per (backbone, setting, task, method) where the
+	// results have grid points (see Select); nil otherwise. Groups hold the chosen points.
+	Selections []*Selection
 	// Paper is the results in the paper's layout (PaperTables), when PaperLayout calls for it;
 	// nil otherwise.
 	Paper []*PaperTable
@@ -42,7 +45,8 @@ type Report struct {
 
 // New aggregates a results set; ref may be nil.
 func New(set *Set, ref *Reference) *Report {
-	r := &Report{Set: set, Ref: ref, Groups: Aggregate(set.OK)}
+	chosen, sels := Select(set.OK)
+	r := &Report{Set: set, Ref: ref, Groups: Aggregate(chosen), Selections: sels}
 	r.Blocks = Blocks(r.Groups)
 	if PaperLayout(r.Groups) {
 		r.Paper = PaperTables(r.Groups)
@@ -74,6 +78,11 @@ func (r *Report) Write(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	sens, err := writeSensitivity(filepath.Join(dir, DirPlots), r.Selections)
+	if err != nil {
+		return nil, err
+	}
+	plots = append(plots, sens...)
 	outputs := []struct {
 		name  string
 		write func(io.Writer) error
@@ -81,6 +90,7 @@ func (r *Report) Write(dir string) ([]string, error) {
 		{FileTables, r.WriteMarkdown},
 		{FileCSV, r.WriteCSV},
 		{FileLaTeX, r.WriteLaTeX},
+		{FileFair, r.WriteFair},
 	}
 	if r.Ref != nil {
 		outputs = append(outputs, struct {
@@ -196,7 +206,7 @@ func (b *Block) headline(task string) string {
 // notes are a block's footnotes: what Avg covers where it is not every task, flagged cells and
 // the meaning of paper rows.
 func (r *Report) notes(b *Block, s style, paper bool) []string {
-	var out []string
+	out := r.selectionNotes(b, s)
 	for _, st := range b.Settings {
 		switch {
 		case len(st.AvgTasks) == 0:

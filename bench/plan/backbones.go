@@ -97,18 +97,27 @@ func (c *Config) backboneRecorded(name string) string {
 }
 
 // globParts is how many slash-separated parts cell names have: task/method/setting/sSEED,
-// with the backbone's name in front when there are several.
-func globParts(multi bool) int {
+// with the backbone's name in front when there are several and the grid point after when
+// hyper-parameters are lists.
+func globParts(multi, grid bool) int {
+	n := 4
 	if multi {
-		return 5
+		n++
 	}
-	return 4
+	if grid {
+		n++
+	}
+	return n
 }
 
 // globForm is the form of cell names for messages.
-func globForm(multi bool) string {
+func globForm(multi, grid bool) string {
+	f := "task/method/setting/sSEED"
 	if multi {
-		return "backbone/task/method/setting/sSEED"
+		f = "backbone/" + f
 	}
-	return "task/method/setting/sSEED"
+	if grid {
+		f += "/GRID"
+	}
+	return f
 }

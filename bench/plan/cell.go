@@ -30,6 +30,10 @@ type Cell struct {
 	// empty for one that names one (backbone). omitempty: cells of a single backbone keep
 	// the ids, keys and names they had before there could be several.
 	BackboneName string `json:"backbone_name,omitempty"`
+	// Grid is the cell's grid point where hyper-parameters are lists, "lr=0.001,batch_size=16"
+	// (see grid.go), and empty otherwise. omitempty: cells of a config without lists keep the
+	// ids, keys and names they had before there could be grids.
+	Grid string `json:"grid,omitempty"`
 }
 
 // Key names the cell's files: stable across config changes of the same (task, method,
@@ -37,6 +41,9 @@ type Cell struct {
 // config with several backbones has its backbone's name in front (BACKBONE__task__...).
 func (c Cell) Key() string {
 	k := fmt.Sprintf("%s__%s__%s__s%d", c.Task, c.Method, c.Setting, c.Seed)
+	if c.Grid != "" {
+		k += "__" + strings.ReplaceAll(c.Grid, ",", "_")
+	}
 	if c.BackboneName != "" {
 		return c.BackboneName + "__" + k
 	}
@@ -44,8 +51,17 @@ func (c Cell) Key() string {
 }
 
 // Name is the cell's human label: task/method/setting, or backbone/task/method/setting
-// where the config names several backbones.
+// where the config names several backbones, with the grid point after an "@" where the
+// config has lists (task/method/setting@lr=0.001).
 func (c Cell) Name() string {
+	n := c.baseName()
+	if c.Grid != "" {
+		n += "@" + c.Grid
+	}
+	return n
+}
+
+func (c Cell) baseName() string {
 	n := c.Task + "/" + c.Method + "/" + c.Setting
 	if c.BackboneName != "" {
 		return c.BackboneName + "/" + n
@@ -54,8 +70,16 @@ func (c Cell) Name() string {
 }
 
 // globName is what --only, include and exclude globs match: task/method/setting/sSEED, or
-// backbone/task/method/setting/sSEED where the config names several backbones.
-func (c Cell) globName() string { return c.Name() + "/s" + itoa(c.Seed) }
+// backbone/task/method/setting/sSEED where the config names several backbones, and a last
+// part for the grid point where the config has lists (.../sSEED/lr=0.001), so that globs
+// written without one keep matching every point.
+func (c Cell) globName() string {
+	n := c.baseName() + "/s" + itoa(c.Seed)
+	if c.Grid != "" {
+		n += "/" + c.Grid
+	}
+	return n
+}
 
 // ComputeID is the ID a cell with these contents has: a hash of every field but ID. A cell
 // whose ID differs from it was edited after it was expanded. It fails on contents that have
@@ -95,7 +119,7 @@ func builtinAs(p, what string) string {
 }
 
 // Expand lists the cells of the matrix in a fixed order ((backbone,) task, method, setting,
-// seed), after the config's include/exclude rules. It is a pure function of the config.
+// grid point, seed), after the config's include/exclude rules. It is a pure function of the config.
 func (c *Config) Expand() ([]Cell, error) {
 	var cells []Cell
 	for _, b := range c.BackboneNames() {
@@ -121,17 +145,20 @@ func (c *Config) expandBackbone(cells []Cell, name string) ([]Cell, error) {
 				}
 			}
 			for _, s := range sortedKeys(c.Settings) {
-				for _, seed := range c.Seeds {
-					cell := Cell{Task: t, Method: m, Setting: s, Seed: seed, Split: c.Settings[s].Split,
-						Hyper: c.Hyper(t, m, s), MethodOptions: opts, Backbone: backbone, DataDir: data, BackboneName: name}
-					if !selected(cell, c.Include, c.Exclude) {
-						continue
+				for _, p := range c.points(t, m, s) {
+					for _, seed := range c.Seeds {
+						cell := Cell{Task: t, Method: m, Setting: s, Seed: seed, Split: c.Settings[s].Split,
+							Hyper: c.hyperAt(t, m, s, p), MethodOptions: opts, Backbone: backbone, DataDir: data, BackboneName: name,
+							Grid: p.String()}
+						if !selected(cell, c.Include, c.Exclude) {
+							continue
+						}
+						var err error
+						if cell.ID, err = cell.ComputeID(); err != nil {
+							return nil, err
+						}
+						cells = append(cells, cell)
 					}
-					var err error
-					if cell.ID, err = cell.ComputeID(); err != nil {
-						return nil, err
-					}
-					cells = append(cells, cell)
 				}
 			}
 		}
@@ -185,13 +212,13 @@ func matchGlob(glob string, c Cell) bool {
 
 // checkGlob rejects a glob that is malformed or that no cell name can match; multi says
 // that cell names start with a backbone's name.
-func checkGlob(glob string, multi bool) error {
+func checkGlob(glob string, multi, grid bool) error {
 	if glob == "" {
 		return errors.New("empty glob")
 	}
 	parts := strings.Split(glob, "/")
-	if len(parts) > globParts(multi) {
-		return fmt.Errorf("%d parts; cells are named %s", len(parts), globForm(multi))
+	if len(parts) > globParts(multi, grid) {
+		return fmt.Errorf("%d parts; cells are named %s", len(parts), globForm(multi, grid))
 	}
 	for _, p := range parts {
 		if _, err := path.Match(p, ""); err != nil {
@@ -206,12 +233,13 @@ func Filter(cells []Cell, globs []string) ([]Cell, error) {
 	if len(globs) == 0 {
 		return cells, nil
 	}
-	multi := false
+	multi, grid := false, false
 	for _, c := range cells {
 		multi = multi || c.BackboneName != ""
+		grid = grid || c.Grid != ""
 	}
 	for _, g := range globs {
-		if err := checkGlob(g, multi); err != nil {
+		if err := checkGlob(g, multi, grid); err != nil {
 			return nil, fmt.Errorf("--only %q: %w", g, err)
 		}
 	}
@@ -236,7 +264,7 @@ func Filter(cells []Cell, globs []string) ([]Cell, error) {
 			if len(cells) > 0 {
 				example = cells[0].globName()
 			}
-			return nil, fmt.Errorf("--only %q matches no cell (cells are named %s, e.g. %s; a shorter glob matches the leading parts)", g, globForm(multi), example)
+			return nil, fmt.Errorf("--only %q matches no cell (cells are named %s, e.g. %s; a shorter glob matches the leading parts)", g, globForm(multi, grid), example)
 		}
 	}
 	return out, nil

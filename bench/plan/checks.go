@@ -114,7 +114,7 @@ func (f *configFile) checkPatterns(cfg *Config) error {
 	}{{"include", cfg.Include}, {"exclude", cfg.Exclude}} {
 		v := mapValue(f.top, sec.key)
 		for i, g := range sec.globs {
-			if err := checkGlob(g, len(cfg.Backbones) > 0); err != nil {
+			if err := checkGlob(g, len(cfg.Backbones) > 0, cfg.hasGrid()); err != nil {
 				line := f.line(sec.key)
 				if v != nil && v.Kind == yaml.SequenceNode && i < len(v.Content) {
 					line = v.Content[i].Line
@@ -133,9 +133,11 @@ func (f *configFile) checkSelection(cfg *Config) error {
 		for _, t := range sortedKeys(cfg.Tasks) {
 			for _, m := range sortedKeys(cfg.Methods) {
 				for _, s := range sortedKeys(cfg.Settings) {
-					for _, seed := range cfg.Seeds {
-						if selected(Cell{Task: t, Method: m, Setting: s, Seed: seed, BackboneName: b}, cfg.Include, cfg.Exclude) {
-							return nil
+					for _, p := range cfg.points(t, m, s) {
+						for _, seed := range cfg.Seeds {
+							if selected(Cell{Task: t, Method: m, Setting: s, Seed: seed, BackboneName: b, Grid: p.String()}, cfg.Include, cfg.Exclude) {
+								return nil
+							}
 						}
 					}
 				}
@@ -154,8 +156,13 @@ func (f *configFile) checkCombinations(cfg *Config) error {
 	for _, t := range sortedKeys(cfg.Tasks) {
 		for _, m := range sortedKeys(cfg.Methods) {
 			for _, s := range sortedKeys(cfg.Settings) {
-				if err := cfg.Hyper(t, m, s).validate(); err != nil {
-					return f.fail(cfg.Tasks[t].line, "%s/%s/%s: %v", t, m, s, err)
+				for _, p := range cfg.points(t, m, s) {
+					if err := cfg.hyperAt(t, m, s, p).validate(); err != nil {
+						if len(p) > 0 { // a list's value is out of range: point at the list
+							return f.fail(p[len(p)-1].list.line, "%s/%s/%s@%s: %v", t, m, s, p, err)
+						}
+						return f.fail(cfg.Tasks[t].line, "%s/%s/%s: %v", t, m, s, err)
+					}
 				}
 			}
 		}

@@ -71,6 +71,9 @@ type Config struct {
 	backboneLines map[string]int
 	// top is the file's top-level mapping, for Pos.
 	top *yaml.Node
+	// grids are the list-valued hyper-parameters by layer and key (see grid.go); their
+	// Overlay fields stay unset.
+	grids map[*Overlay]map[string]*gridList
 }
 
 // Pos is "file:line" of a top-level key of the config, or the file alone when the key is
@@ -145,8 +148,8 @@ func ParseConfig(path string, b []byte, reg Registry) (*Config, error) {
 		return nil, err
 	}
 	cfg := &Config{Path: path, builtinBackbone: reg.BuiltinBackbone, builtinData: reg.BuiltinData, top: f.top}
-	if err := decodeStrict(b, cfg); err != nil {
-		return nil, yamlError(path, err)
+	if err := f.decodeGrid(b, cfg); err != nil {
+		return nil, err
 	}
 	if err := f.checkNumbers(f.top, reflect.TypeOf(cfg).Elem(), ""); err != nil {
 		return nil, err

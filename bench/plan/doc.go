@@ -17,7 +17,8 @@
 // task, the setting, the method, and finally the task's own per-setting and per-method
 // entries.
 //
-// Expand lists the matrix as Cells in a fixed order ((backbone,) task, method, setting, seed) and
+// Expand lists the matrix as Cells in a fixed order ((backbone,) task, method, setting, grid
+// point, seed) and
 // applies the config's include and exclude globs. It is a pure function of the config. Each
 // cell carries everything resolved: the split, the hyper-parameters, the method's options
 // as JSON, and the backbone and data paths as the config writes them (relative to the config
@@ -34,6 +35,16 @@
 // (BackboneName), which is hashed into its ID and put in front of its Key
 // (backbone__task__...) and Name (backbone/task/...). Cells of a config with one backbone
 // leave it empty and keep the IDs, keys and names they had before backbones existed.
+//
+// Any hyper-parameter may be a list (lr: [1.0e-4, 3.0e-4]) at any layer: a grid axis (grid.go).
+// The most specific layer that sets a key wins whether it writes a scalar or a list, so a
+// scalar overrides a list at a less specific layer and a list overrides a scalar. Each
+// combination runs once per point of the product of the lists that win for it; the point,
+// "lr=0.0001,batch_size=16", is recorded in the cell (Grid), hashed into its ID, appended to
+// its Key (__lr=0.0001_batch_size=16) and Name (@lr=...), and is a last part of the name that
+// globs match (task/method/setting/sSEED/lr=0.0001...). Cells of a config without lists leave
+// Grid empty and keep their IDs, keys and names. Empty lists, values not of the key's type,
+// fractions for integers, non-finite and repeated values are errors naming file and line.
 //
 // Schedule turns a cell's hyper-parameters and training-set size into its optimiser steps
 // and evaluation points; the runner trains by it and EstimateSteps reports it.

@@ -129,22 +129,23 @@ var defaultHyper = Hyper{MaxLen: 128, BatchSize: 32, Epochs: 10, LR: 2e-4, Weigh
 // entry for that setting, and the task's entry for that method. Method-level values beat
 // task-level ones because they encode what a method needs everywhere (fine-tuning's lower
 // learning rate); a task can still override that, per setting or per method.
+//
+// Hyper-parameters written as lists (grid axes, see grid.go) are left out: Hyper is what the
+// combination gets from its scalars, and HyperAt sets a grid point's values on top.
 func (c *Config) Hyper(task, method, setting string) Hyper {
+	return c.hyperAt(task, method, setting, nil)
+}
+
+// hyperAt is Hyper at a grid point; the point's values are set before eval_batch_size
+// defaults to twice the batch size, so that it follows a batch_size axis.
+func (c *Config) hyperAt(task, method, setting string, p gridPoint) Hyper {
 	h := defaultHyper
-	c.Defaults.apply(&h)
-	if t := c.Tasks[task]; t != nil {
-		t.Overlay.apply(&h)
+	// One list of layers serves both the scalars here and the lists (Config.axes), so the
+	// two cannot disagree on precedence.
+	for _, o := range c.layers(task, method, setting) {
+		o.apply(&h)
 	}
-	if s := c.Settings[setting]; s != nil {
-		s.Overlay.apply(&h)
-	}
-	if m := c.Methods[method]; m != nil {
-		m.Overlay.apply(&h)
-	}
-	if t := c.Tasks[task]; t != nil {
-		t.Settings[setting].apply(&h)
-		t.Methods[method].apply(&h)
-	}
+	p.apply(&h)
 	if h.EvalBatchSize == 0 {
 		h.EvalBatchSize = 2 * h.BatchSize
 	}

@@ -62,7 +62,7 @@ func loadPlan(path string, only []string, pretrainSteps int) (*plan.Config, []pl
 func matrixFlags(fs *flag.FlagSet) (cfgPath *string, only *multiFlag) {
 	cfgPath = fs.String("c", "experiments.yaml", "experiment matrix `FILE`")
 	only = new(multiFlag)
-	fs.Var(only, "only", "only cells whose task/method/setting/sSEED (backbone/task/method/setting/sSEED with several backbones) matches this `GLOB` (repeatable; a shorter glob matches the leading parts: c3 or c3/* is every c3 cell, nezha every cell of backbone nezha)")
+	fs.Var(only, "only", "only cells whose task/method/setting/sSEED (backbone/task/method/setting/sSEED with several backbones; .../sSEED/GRID, e.g. .../s1/lr=0.001, where hyper-parameters are lists) matches this `GLOB` (repeatable; a shorter glob matches the leading parts: c3 or c3/* is every c3 cell, nezha every cell of backbone nezha)")
 	return cfgPath, only
 }
 

@@ -164,6 +164,7 @@ func planFlags(fs *flag.FlagSet) action {
 		if est != nil {
 			fmt.Fprintln(stdout, estimateTotal(est, rows))
 		}
+		planGridSummary(stdout, cfg, rows)
 		return nil
 	}
 }

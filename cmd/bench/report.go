@@ -14,8 +14,9 @@ func init() {
 	register(&command{
 		name: "report",
 		summary: `aggregate a results directory over seeds into tables, CSV, LaTeX, convergence plots and an index
-Writes index.md, tables.md, results.csv, tables.tex and plots/ into --out (default DIR/report)
-and prints tables.md. With --reference, published numbers appear as paper rows and the paper's
+Writes index.md, tables.md, results.csv, tables.tex, comparisons.md (grid selection, paired
+confidence intervals between methods, compute per method) and plots/ into --out (default
+DIR/report) and prints tables.md. With --reference, published numbers appear as paper rows and the paper's
 claims are checked (claims.json). Failed cells are counted and listed, never averaged.`,
 		required: []string{"results"},
 		flags:    reportFlags,
