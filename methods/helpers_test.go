@@ -3,6 +3,8 @@
 package methods
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,7 +84,12 @@ func build(t *testing.T, cfg model.Config, m Method, seed int64) (*nn.VarStore, 
 // and unit LayerNorms, which would hide mistakes in how biases and norms are wired.
 func randomize(t *testing.T, vs *nn.VarStore, std float64, keep func(string) bool) {
 	t.Helper()
-	for name, v := range vs.Variables() {
+	vars := vs.Variables()
+	// In name order: map order would hand each run's random draws to other variables, and a
+	// test built on this (a dead ReLU unit leaving an adapter bias unchanged, say) would pass
+	// or fail by chance.
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		v := vars[name]
 		if !keep(name) {
 			continue
 		}
