@@ -129,19 +129,28 @@ func prepareCell(env cellEnv, cell plan.Cell, res *results.Result) (*cellInputs,
 		return nil, err
 	}
 	res.Data = results.DataStats{Train: len(in.ds.Train), Dev: len(in.ds.Dev), Test: len(in.ds.Test)}
-	if err := in.openBackbone(env.modelDir, cell.Hyper.MaxLen); err != nil {
-		return nil, err
-	}
-	if err := in.checkTokenTypes(); err != nil {
-		return nil, err
-	}
-	if in.method, err = newMethod(cell, in.dir.Config); err != nil {
-		return nil, err
-	}
-	if in.device, err = torchrt.ParseDevice(env.runtime.Device); err != nil {
+	if err := in.openModel(env, cell); err != nil {
 		return nil, err
 	}
 	return in, nil
+}
+
+// openModel opens the backbone and its tokenizer, checks that the task's inputs fit it, builds
+// the cell's method and parses the device: what training and prediction both need once the
+// data is read.
+func (in *cellInputs) openModel(env cellEnv, cell plan.Cell) error {
+	if err := in.openBackbone(env.modelDir, cell.Hyper.MaxLen); err != nil {
+		return err
+	}
+	if err := in.checkTokenTypes(); err != nil {
+		return err
+	}
+	var err error
+	if in.method, err = newMethod(cell, in.dir.Config); err != nil {
+		return err
+	}
+	in.device, err = torchrt.ParseDevice(env.runtime.Device)
+	return err
 }
 
 // loadData reads the task's examples for the cell's split; training needs train and dev.

@@ -183,16 +183,7 @@ func preparePredict(env cellEnv, cell plan.Cell, split string) (*cellInputs, err
 	if in.ds, err = clue.Load(in.task, env.dataDir, in.sel); err != nil {
 		return nil, err
 	}
-	if err := in.openBackbone(env.modelDir, cell.Hyper.MaxLen); err != nil {
-		return nil, err
-	}
-	if err := in.checkTokenTypes(); err != nil {
-		return nil, err
-	}
-	if in.method, err = newMethod(cell, in.dir.Config); err != nil {
-		return nil, err
-	}
-	if in.device, err = torchrt.ParseDevice(env.runtime.Device); err != nil {
+	if err := in.openModel(env, cell); err != nil {
 		return nil, err
 	}
 	return in, nil
