@@ -57,7 +57,7 @@ vet: gotch
 
 # Packages that build without cgo (no libtorch): planning, results, reports, data and the
 # pure halves of model, methods and builtin. Their tests run in that mode too.
-NOCGO_PKGS := ./bench/plan ./bench/results ./reports ./clue ./miniclue ./tokenizer ./model ./methods ./builtin ./scale ./internal/atomicfile ./hub ./fetch ./internal/download ./cmd/bench
+NOCGO_PKGS := ./bench/plan ./bench/results ./reports ./clue ./miniclue ./tokenizer ./model ./methods ./builtin ./scale ./internal/atomicfile ./hub ./fetch ./internal/download ./internal/flock ./cmd/bench
 
 test: gotch vet ## run all tests (first run compiles gotch's C++ part: ~3 min), and the build without cgo
 	$(GO) test -count=1 ./...

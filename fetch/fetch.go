@@ -18,6 +18,7 @@ import (
 
 	"github.com/clue-bench/clue-bench/internal/atomicfile"
 	"github.com/clue-bench/clue-bench/internal/download"
+	"github.com/clue-bench/clue-bench/internal/flock"
 )
 
 // Default download locations; CLUE_BENCH_CLUE_URL and CLUE_BENCH_FEWCLUE_URL override them
@@ -158,7 +159,7 @@ func Data(ctx context.Context, o Options) error {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return fmt.Errorf("fetch data: %w", err)
 	}
-	unlock, err := download.Lock(ctx, filepath.Join(o.Dir, ".lock"))
+	unlock, err := flock.Lock(ctx, filepath.Join(o.Dir, ".lock"))
 	if err != nil {
 		return fmt.Errorf("fetch data %s: %w", o.Dir, err)
 	}

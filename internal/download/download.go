@@ -15,10 +15,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/clue-bench/clue-bench/internal/flock"
 )
 
 // Want is what a finished file must be. Zero fields are unknown and not checked; a file
@@ -122,7 +123,7 @@ func (c *Client) Fetch(ctx context.Context, req Request) (Result, error) {
 			return Result{}, fmt.Errorf("%s: %w", req.Name, err)
 		}
 	}
-	unlock, err := Lock(ctx, req.Lock)
+	unlock, err := flock.Lock(ctx, req.Lock)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", req.Name, err)
 	}
@@ -455,30 +456,4 @@ func Bytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
-
-// Lock takes an exclusive flock on path (created if need be), waiting for another holder
-// until ctx ends; the returned function releases it. Locks are per open file, so two callers
-// in one process exclude each other too.
-func Lock(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, nil // closing the file releases the lock
-		}
-		if err != syscall.EWOULDBLOCK && err != syscall.EINTR {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
