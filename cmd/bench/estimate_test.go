@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
@@ -18,18 +17,7 @@ import (
 // steps / (N × 32·128 / (batch × accumulate × max_len)) exactly; a class nothing ran on has no
 // estimate and says so.
 func TestPlanEstimates(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains tiny models")
-	}
-	dir := t.TempDir()
-	p, err := fixture.Write(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(fixture.Config, "seeds: [1, 2]", "seeds: [1]", 1)
-	if err := os.WriteFile(p.Config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, p := tinyMatrix(t, strings.Replace(fixture.Config, "seeds: [1, 2]", "seeds: [1]", 1))
 	if code, _, stderr := runBench(t, "run", "-c", p.Config); code != 0 {
 		t.Fatalf("run: exit %d\n%s", code, stderr)
 	}

@@ -15,18 +15,7 @@ import (
 // bench predict on the data a cell trained on writes the cell's own test predictions, from
 // its result or its weights file; another backbone is refused, naming both.
 func TestPredictReproducesARunCell(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains tiny models")
-	}
-	dir := t.TempDir()
-	p, err := fixture.Write(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.NewReplacer("seeds: [1, 2]", "seeds: [1]", "  fine-tuning: {}\n", "", "  fl-tuning: {options: {units: 8}}\n", "").Replace(fixture.Config)
-	if err := os.WriteFile(p.Config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, p := tinyMatrix(t, strings.NewReplacer("seeds: [1, 2]", "seeds: [1]", "  fine-tuning: {}\n", "", "  fl-tuning: {options: {units: 8}}\n", "").Replace(fixture.Config))
 	if code, stdout, stderr := runBench(t, "run", "-c", p.Config); code != 0 {
 		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
 	}
