@@ -50,6 +50,7 @@ type Config struct {
 	Out       string                  `yaml:"out"`       // results directory
 	Device    string                  `yaml:"device"`    // auto | cpu | cuda | cuda:N
 	Threads   int                     `yaml:"threads"`   // libtorch intra-op threads; 0 = all cores
+	Workers   int                     `yaml:"workers"`   // bench run's worker processes, sharing Threads; 0 or 1 = one
 	Seeds     []int64                 `yaml:"seeds"`
 	Defaults  Overlay                 `yaml:"defaults"`
 	Methods   map[string]*MethodSpec  `yaml:"methods"`
@@ -339,6 +340,9 @@ func (f *configFile) fillDefaults(cfg *Config) error {
 	}
 	if cfg.Threads < 0 {
 		return f.fail(f.line("threads"), "threads must not be negative")
+	}
+	if cfg.Workers < 0 {
+		return f.fail(f.line("workers"), "workers must not be negative")
 	}
 	if len(cfg.Tasks) == 0 {
 		return f.fail(f.line("tasks"), "no tasks")

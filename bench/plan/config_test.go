@@ -156,6 +156,8 @@ func TestParseConfigErrors(t *testing.T) {
 		// Fractions where an integer belongs: yaml.v3 would truncate them.
 		{"fractional max_len", "tasks:\n  afqmc: {max_len: 64.5}\nmethods: {fine-tuning: {}}\n", "x.yaml:2: tasks.afqmc.max_len must be an integer, got 64.5"},
 		{"fractional threads", base + "threads: 0.5\n", "x.yaml:3: threads must be an integer, got 0.5"},
+		{"negative workers", base + "workers: -2\n", "x.yaml:3: workers must not be negative"},
+		{"fractional workers", base + "workers: 1.5\n", "x.yaml:3: workers must be an integer, got 1.5"},
 		{"fractional option", "tasks: {afqmc: {}}\nmethods:\n  fl-tuning:\n    options: {units: 27.5}\n", "x.yaml:4: methods.fl-tuning.options.units must be an integer, got 27.5"},
 		{"fraction through a merge key", "tasks:\n  afqmc:\n    <<: {max_len: 64.5}\nmethods: {fine-tuning: {}}\n", "x.yaml:3: tasks.afqmc.max_len must be an integer, got 64.5"},
 		{"inf through an anchored mapping", "defaults: &d {clip: 1.0}\ntasks:\n  afqmc: {<<: *d, clip: .inf}\nmethods: {fine-tuning: {}}\n", "x.yaml:3: tasks.afqmc.clip must be a finite number, got +Inf"},

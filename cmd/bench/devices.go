@@ -49,14 +49,51 @@ func isIndex(s string) bool {
 // disjoint, and claims guard the results directory anyway). The exit status is the worst of
 // the workers'.
 func runOnDevices(fs *flag.FlagSet, only []string, devices []string, stderr io.Writer) error {
+	workers := make([]worker, len(devices))
+	for k, dev := range devices {
+		workers[k] = worker{label: dev, args: []string{"--device=" + dev, fmt.Sprintf("--shard=%d/%d", k+1, len(devices))}}
+	}
+	return runWorkers(fs, only, "--devices", workers, stderr)
+}
+
+// runOnCPUWorkers runs `bench run` n times at once on this machine, each process with
+// threads/n libtorch threads and the other flags as given. The workers are not sharded: each
+// walks the whole list and takes the next cell no live claim holds, so they stay busy until
+// the last cell however long each cell is. Several one-thread processes beat one process of
+// several threads when the model's GEMMs are too small to split well across threads (the
+// built-in suite: 1.25x on 2 cores); a large model wants the opposite.
+func runOnCPUWorkers(fs *flag.FlagSet, only []string, n, threads int, stderr io.Writer) error {
+	per := max(1, threads/n)
+	workers := make([]worker, n)
+	for k := range workers {
+		workers[k] = worker{label: fmt.Sprintf("worker %d", k+1), args: []string{"--workers=1", fmt.Sprintf("--threads=%d", per)}}
+	}
+	return runWorkers(fs, only, "--workers", workers, stderr)
+}
+
+// worker is one `bench run` process: what its lines are prefixed with and the flags it gets
+// beyond the ones the parent was given.
+type worker struct {
+	label string
+	args  []string
+}
+
+// runWorkers starts the workers, prefixes their output lines with their labels and waits for
+// all of them. Flags the workers set themselves are not passed on.
+func runWorkers(fs *flag.FlagSet, only []string, what string, workers []worker, stderr io.Writer) error {
 	exe, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("--devices: find this binary to start workers: %w", err)
+		return fmt.Errorf("%s: find this binary to start workers: %w", what, err)
 	}
 	var common []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "devices", "device", "shard":
+		case "devices", "device", "workers", "threads":
+		case "shard":
+			if what == "--devices" {
+				break
+			}
+			common = append(common, "--"+f.Name+"="+f.Value.String())
 		case "only": // repeatable: its Value prints as one list
 			for _, g := range only {
 				common = append(common, "--only="+g)
@@ -70,22 +107,25 @@ func runOnDevices(fs *flag.FlagSet, only []string, devices []string, stderr io.W
 	ctx, stop := interruptContext()
 	defer stop()
 	var mu sync.Mutex // one line at a time on stderr
-	codes := make([]int, len(devices))
+	codes := make([]int, len(workers))
 	var wg sync.WaitGroup
-	for k, dev := range devices {
-		args := append([]string{"run", "--device=" + dev, fmt.Sprintf("--shard=%d/%d", k+1, len(devices))}, common...)
+	for k, wk := range workers {
+		args := append(append([]string{"run"}, wk.args...), common...)
 		cmd := exec.CommandContext(ctx, exe, args...)
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-		prefix := fmt.Sprintf("[%d %s] ", k+1, dev)
+		prefix := fmt.Sprintf("[%d %s] ", k+1, wk.label)
+		if strings.HasPrefix(wk.label, "worker ") {
+			prefix = fmt.Sprintf("[%d] ", k+1)
+		}
 		w := &prefixWriter{mu: &mu, w: stderr, prefix: prefix}
 		cmd.Stdout, cmd.Stderr = w, w
 		if err := cmd.Start(); err != nil {
 			stop()
 			wg.Wait()
-			return fmt.Errorf("--devices: start worker on %s: %w", dev, err)
+			return fmt.Errorf("%s: start %s: %w", what, wk.label, err)
 		}
 		mu.Lock()
-		fmt.Fprintf(stderr, "bench run: worker %d on %s (pid %d): %s\n", k+1, dev, cmd.Process.Pid, strings.Join(args, " "))
+		fmt.Fprintf(stderr, "bench run: worker %d (%s, pid %d): %s\n", k+1, wk.label, cmd.Process.Pid, strings.Join(args, " "))
 		mu.Unlock()
 		wg.Add(1)
 		go func() {
@@ -96,10 +136,10 @@ func runOnDevices(fs *flag.FlagSet, only []string, devices []string, stderr io.W
 		}()
 	}
 	wg.Wait()
-	worst, summary := 0, make([]string, len(devices))
+	worst, summary := 0, make([]string, len(workers))
 	for k, c := range codes {
 		worst = max(worst, c)
-		summary[k] = fmt.Sprintf("%s exit %d", devices[k], c)
+		summary[k] = fmt.Sprintf("%s exit %d", workers[k].label, c)
 	}
 	fmt.Fprintf(stderr, "bench run: workers done: %s\n", strings.Join(summary, ", "))
 	if worst != 0 {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"golang.org/x/term"
 
@@ -26,7 +27,9 @@ backbone's name in front where the config names several (backbones); one that ma
 is an error. A cell that fails is recorded as failed and the matrix goes on; the exit status is
 1 if any cell failed.
 Ctrl-C stops after the current step, keeping every finished result. --devices runs one worker
-process per GPU, each on its own shard of the cells; the exit status is the worst of theirs.`,
+process per GPU, each on its own shard of the cells; --workers N runs N processes on this
+machine, each with 1/N of the threads, taking cells as they free up. With either, the exit
+status is the worst of the workers'.`,
 		flags: runFlags,
 	})
 }
@@ -43,6 +46,7 @@ func runFlags(fs *flag.FlagSet) action {
 	pretrainSteps := fs.Int("pretrain-steps", 0, "`N` masked-LM steps for the built-in backbone (0 = its default; another value is another cached backbone)")
 	saveBackbone := fs.Bool("save-backbone", false, "keep a fully tuned backbone (fine-tuning's) with each cell's trained weights; without it fine-tuning keeps its head only")
 	devices := fs.String("devices", "", "run one worker process per device of the `LIST`, on disjoint cells: GPU numbers (0,1,2,3) or cuda:N")
+	workers := fs.Int("workers", -1, "run `N` worker processes on this machine, sharing the threads and taking cells as they free up; -1 = the config's workers, 0 or 1 = this process alone")
 	return func(_ []string, stdout, stderr io.Writer) error {
 		if *device != "" {
 			if err := checkDeviceName(*device); err != nil {
@@ -53,6 +57,7 @@ func runFlags(fs *flag.FlagSet) action {
 			intAtLeast("limit", *limit, 0, "0 = no cap"),
 			intAtLeast("threads", *threads, -1, "-1 = the config's threads, 0 = all cores"),
 			intAtLeast("pretrain-steps", *pretrainSteps, 0, "0 = the default"),
+			intAtLeast("workers", *workers, -1, "-1 = the config's workers"),
 		); err != nil {
 			return err
 		}
@@ -75,8 +80,8 @@ func runFlags(fs *flag.FlagSet) action {
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			if *shard != "" || *device != "" {
-				return usageErrorf("--devices sets each worker's --device and --shard; give neither with it")
+			if *shard != "" || *device != "" || *workers > 1 {
+				return usageErrorf("--devices sets each worker's --device and --shard; give neither with it, nor --workers")
 			}
 			return runOnDevices(fs, *only, devs, stderr)
 		}
@@ -108,6 +113,19 @@ func runFlags(fs *flag.FlagSet) action {
 			return err
 		}
 		fmt.Fprintf(stderr, "bench run: %d cells, results in %s\n", len(cells), o.Out)
+		if n := cfg.Workers; *workers > 1 || (*workers < 0 && n > 1) {
+			if *workers > 1 {
+				n = *workers
+			}
+			threads := o.Threads
+			if threads == 0 {
+				threads = runtime.NumCPU()
+			}
+			// The data and the built-in backbone are ready (resolved above), so the workers
+			// find them in the cache.
+			stop()
+			return runOnCPUWorkers(fs, *only, n, threads, stderr)
+		}
 		sum, err := bench.Run(ctx, o)
 		fmt.Fprintf(stderr, "bench run: %d ran (%d failed), %d skipped, %d held by other workers\n", sum.Ran, sum.Failed, sum.Skipped, sum.Busy)
 		for _, h := range sum.Held {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -106,6 +108,45 @@ func TestRunDevices(t *testing.T) {
 	}
 }
 
+// TestRunWorkers runs the tiny matrix's cells in two CPU worker processes that share the
+// cells through their claims: every cell runs exactly once, and the numbers are those of one
+// process.
+func TestRunWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains tiny models in worker processes")
+	}
+	t.Setenv(asBench, "1")
+	dir := t.TempDir()
+	p, err := fixture.Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, one := filepath.Join(dir, "two"), filepath.Join(dir, "one")
+	code, _, stderr := runBench(t, "run", "-c", p.Config, "--out", two, "--workers", "2", "--threads", "2", "--only", "afqmc/*/full")
+	if code != 0 {
+		t.Fatalf("--workers 2: exit %d\n%s", code, stderr)
+	}
+	for _, w := range []string{"[1] bench run: ", "[2] bench run: ", "--workers=1 --threads=1", "--only=afqmc/*/full", "worker 1 exit 0, worker 2 exit 0"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	ran := 0
+	for _, m := range regexp.MustCompile(`\] bench run: (\d+) ran \(0 failed\)`).FindAllStringSubmatch(stderr, -1) {
+		n, _ := strconv.Atoi(m[1])
+		ran += n
+	}
+	if ran != 6 {
+		t.Errorf("the workers ran %d cells between them, want each of the 6 once:\n%s", ran, stderr)
+	}
+	if code, _, stderr := runBench(t, "run", "-c", p.Config, "--out", one, "--only", "afqmc/*/full"); code != 0 {
+		t.Fatalf("plain run: exit %d\n%s", code, stderr)
+	}
+	if err := fixture.Compare(two, one); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestRunDevicesBadInput(t *testing.T) {
 	p, err := fixture.Write(t.TempDir())
 	if err != nil {
@@ -118,6 +159,8 @@ func TestRunDevicesBadInput(t *testing.T) {
 		{[]string{"--devices", "0,0"}, "listed twice"},
 		{[]string{"--devices", "0,1", "--shard", "1/2"}, "give neither"},
 		{[]string{"--devices", "0,1", "--device", "cpu"}, "give neither"},
+		{[]string{"--devices", "0,1", "--workers", "2"}, "nor --workers"},
+		{[]string{"--workers", "-2"}, "--workers"},
 	}
 	for _, tc := range tests {
 		code, _, stderr := runBench(t, append([]string{"run", "-c", p.Config}, tc.args...)...)
