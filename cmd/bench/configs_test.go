@@ -100,11 +100,27 @@ func TestMethodsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]bool{}
+	suiteHyper := map[string]plan.Hyper{} // task/setting/seed → the suite's schedule there
+	suiteIDs := map[string]bool{}
 	for _, c := range suite {
 		want[key(c)] = true
+		h := c.Hyper
+		h.LR = 0
+		suiteHyper[key(c)] = h
+		suiteIDs[c.ID] = true
 	}
 	got := map[string]map[string]bool{} // method → task/setting/seed
 	for _, c := range cells {
+		// Only the methods and their learning rates differ from the suite: the same data,
+		// epochs and evaluation schedule, and fine-tuning's very cells.
+		h := c.Hyper
+		h.LR = 0
+		if sh, ok := suiteHyper[key(c)]; ok && h != sh {
+			t.Errorf("%s: hyper-parameters %+v, experiments.yaml's %+v (learning rates aside)", c.Name(), h, sh)
+		}
+		if c.Method == "fine-tuning" && !suiteIDs[c.ID] {
+			t.Errorf("%s: cell id %s is not experiments.yaml's", c.Name(), c.ID)
+		}
 		if got[c.Method] == nil {
 			got[c.Method] = map[string]bool{}
 		}
