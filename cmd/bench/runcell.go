@@ -37,6 +37,7 @@ func runCellFlags(fs *flag.FlagSet) action {
 	threads := fs.Int("threads", -1, "`N` libtorch threads; -1 = the plan's threads, 0 = all cores")
 	rerunFailed := fs.Bool("rerun-failed", false, "run the cell again if it is recorded as failed")
 	wait := fs.Bool("wait", false, "when another worker holds the cell, wait for it to finish (or die) instead of exiting")
+	saveBackbone := fs.Bool("save-backbone", false, "keep a fully tuned backbone (fine-tuning's) with the cell's trained weights; without it fine-tuning keeps its head only")
 	return func(_ []string, stdout, stderr io.Writer) error {
 		if *index < 0 {
 			return usageErrorf("--index must not be negative, got %d", *index)
@@ -58,7 +59,7 @@ func runCellFlags(fs *flag.FlagSet) action {
 		}
 		cell := frozen.Cells[*index]
 		o := bench.RunOptions{Cells: []plan.Cell{cell}, Out: frozen.Out, Device: frozen.Device, Threads: frozen.Threads,
-			RerunFailed: *rerunFailed, Stderr: stderr}
+			RerunFailed: *rerunFailed, SaveBackbone: *saveBackbone, Stderr: stderr}
 		if *out != "" {
 			o.Out = *out
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clue-bench/clue-bench/bench"
 	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/scale/fixture"
@@ -221,5 +222,42 @@ func TestRunCellBadInput(t *testing.T) {
 				t.Fatalf("exit %d, want %d with %q:\n%s", code, tc.code, tc.want, stderr)
 			}
 		})
+	}
+}
+
+// TestRunCellSaveBackbone checks that run-cell passes --save-backbone on: a fine-tuning cell
+// keeps its tuned backbone, as bench run's flag does.
+func TestRunCellSaveBackbone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a tiny model")
+	}
+	planPath, frozen := tinyPlan(t)
+	idx := -1
+	for i, c := range frozen.Cells {
+		if c.Method == "fine-tuning" {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		t.Fatal("the tiny plan has no fine-tuning cell")
+	}
+	for _, save := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "results")
+		args := []string{"run-cell", "--plan", planPath, "--index", strconv.Itoa(idx), "--out", out}
+		want := bench.ContentsHeadOnly
+		if save {
+			args, want = append(args, "--save-backbone"), bench.ContentsBackboneHead
+		}
+		if code, _, stderr := runBench(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, stderr)
+		}
+		meta, _, err := bench.ReadWeightsMeta(filepath.Join(out, "cells", frozen.Cells[idx].Key()+".safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := meta[bench.MetaContents]; got != want {
+			t.Errorf("--save-backbone %v: weights hold %q, want %q", save, got, want)
+		}
 	}
 }
