@@ -66,7 +66,7 @@ func runOnCPUWorkers(fs *flag.FlagSet, only []string, n, threads int, stderr io.
 	per := max(1, threads/n)
 	workers := make([]worker, n)
 	for k := range workers {
-		workers[k] = worker{label: fmt.Sprintf("worker %d", k+1), args: []string{"--workers=1", fmt.Sprintf("--threads=%d", per)}}
+		workers[k] = worker{label: fmt.Sprintf("worker %d", k+1), args: []string{"--workers=1", fmt.Sprintf("--threads=%d", per), "--longest-first"}}
 	}
 	return runWorkers(fs, only, "--workers", workers, stderr)
 }

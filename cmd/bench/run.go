@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
+	"sort"
 
 	"golang.org/x/term"
 
@@ -46,6 +48,7 @@ func runFlags(fs *flag.FlagSet) action {
 	pretrainSteps := fs.Int("pretrain-steps", 0, "`N` masked-LM steps for the built-in backbone (0 = its default; another value is another cached backbone)")
 	saveBackbone := fs.Bool("save-backbone", false, "keep a fully tuned backbone (fine-tuning's) with each cell's trained weights; without it fine-tuning keeps its head only")
 	devices := fs.String("devices", "", "run one worker process per device of the `LIST`, on disjoint cells: GPU numbers (0,1,2,3) or cuda:N")
+	longestFirst := fs.Bool("longest-first", false, "run the cells in decreasing order of their training tokens (estimated steps x batch x length) instead of the plan's order; --workers sets it for its workers, so that they finish together")
 	workers := fs.Int("workers", -1, "run `N` worker processes on this machine, sharing the threads and taking cells as they free up; -1 = the config's workers, 0 or 1 = this process alone")
 	return func(_ []string, stdout, stderr io.Writer) error {
 		if *device != "" {
@@ -111,6 +114,9 @@ func runFlags(fs *flag.FlagSet) action {
 			}
 		} else if o.ModelDirs, o.DataDir, err = resolveBackbones(ctx, cfg, backboneNames(cells), *pretrainSteps, stderr); err != nil {
 			return err
+		}
+		if *longestFirst {
+			longestFirstOrder(o.Cells, o.DataDir)
 		}
 		fmt.Fprintf(stderr, "bench run: %d cells, results in %s\n", len(cells), o.Out)
 		if n := cfg.Workers; *workers > 1 || (*workers < 0 && n > 1) {
@@ -206,4 +212,29 @@ func resolveBackbones(ctx context.Context, cfg *plan.Config, names []string, pre
 		dirs[name], dataDir = resolved, data
 	}
 	return dirs, dataDir, nil
+}
+
+// longestFirstOrder sorts cells by their estimated training tokens, largest first (stable, so
+// equal cells keep the plan's order). Workers that take cells in this order end within about
+// one short cell of each other, where the plan's order can leave one worker alone with the
+// longest cells at the end. A cell whose data cannot be read counts as the largest: it fails
+// early.
+func longestFirstOrder(cells []plan.Cell, dataDir string) {
+	sizes := map[string]int{} // task/split → training examples, read once
+	cost := make(map[string]float64, len(cells))
+	for _, c := range cells {
+		key := c.Task + "\x00" + c.Split
+		n, ok := sizes[key]
+		if !ok {
+			n = trainSize(c, dataDir)
+			sizes[key] = n
+		}
+		if n < 0 {
+			cost[c.ID] = math.Inf(1)
+			continue
+		}
+		h := c.Hyper
+		cost[c.ID] = float64(plan.EstimateSteps(h, n)) * float64(h.BatchSize*max(1, h.Accumulate)*h.MaxLen)
+	}
+	sort.SliceStable(cells, func(i, j int) bool { return cost[cells[i].ID] > cost[cells[j].ID] })
 }

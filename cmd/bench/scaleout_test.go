@@ -126,7 +126,7 @@ func TestRunWorkers(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--workers 2: exit %d\n%s", code, stderr)
 	}
-	for _, w := range []string{"[1] bench run: ", "[2] bench run: ", "--workers=1 --threads=1", "--only=afqmc/*/full", "worker 1 exit 0, worker 2 exit 0"} {
+	for _, w := range []string{"[1] bench run: ", "[2] bench run: ", "--workers=1 --threads=1 --longest-first", "--only=afqmc/*/full", "worker 1 exit 0, worker 2 exit 0"} {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, stderr)
 		}
@@ -325,5 +325,41 @@ func TestK8sCommand(t *testing.T) {
 	var buf bytes.Buffer
 	if run([]string{"k8s", "-c", p.Config, "-o", filepath.Join(t.TempDir(), "job.yaml")}, &buf, io.Discard) != 0 || buf.Len() != 0 {
 		t.Errorf("-o FILE printed the manifest too: %q", buf.String())
+	}
+}
+
+// TestLongestFirstOrder checks the order CPU workers take cells in: by training tokens,
+// largest first, the plan's order among equals, and unreadable data first of all.
+func TestLongestFirstOrder(t *testing.T) {
+	dir := t.TempDir()
+	p, err := fixture.Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.NewReplacer("afqmc: {}", "afqmc: {methods: {fl-tuning: {max_steps: 12}, p-tuning-v2: {max_len: 48}}}", "seeds: [1, 2]", "seeds: [1]").Replace(fixture.Config)
+	if err := os.WriteFile(p.Config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, cells, err := loadPlan(p.Config, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := func(dataDir string) string {
+		cs := append([]plan.Cell(nil), cells...)
+		longestFirstOrder(cs, dataDir)
+		var names []string
+		for _, c := range cs {
+			names = append(names, c.Method)
+		}
+		return strings.Join(names, " ")
+	}
+	// fine-tuning: 6 steps × 16 × 24; fl-tuning 12 steps (×2), p-tuning-v2 length 48 (×2):
+	// equal, so the plan's order (fine-tuning, fl-tuning, p-tuning-v2) decides between them.
+	if got, want := order(p.Data), "fl-tuning p-tuning-v2 fine-tuning"; got != want {
+		t.Errorf("order %q, want %q", got, want)
+	}
+	// No data: every cell is "largest" and keeps its place.
+	if got, want := order(filepath.Join(dir, "missing")), "fine-tuning fl-tuning p-tuning-v2"; got != want {
+		t.Errorf("without data: order %q, want %q", got, want)
 	}
 }
