@@ -19,12 +19,16 @@ export CLUE_BENCH_CACHE ?= $(CURDIR)/build/cache
 # Idle OpenMP threads sleep instead of spinning against OpenBLAS's threads: 2.5x faster steps
 # on 2 cores, same results. bench sets this itself when it is unset; this is for go test.
 export OMP_WAIT_POLICY ?= passive
+# Prepared gotch copies, one per libtorch, shared by every checkout: Go's build cache keys the
+# compiled C++ wrappers by the copy's directory, so a fresh clone reuses them.
+CLUE_BENCH_GOTCH_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/clue-bench/gotch
 
 .PHONY: help setup deps gotch build test test-faults paper-check test-slurm vet bench bench-smoke bench-extra bench-methods gate baseline clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  variables: LIBTORCH=/path (other libtorch), CONFIG=$(CONFIG), OUT=$(OUT)"
+	@echo "             CLUE_BENCH_GOTCH_DIR=$(CLUE_BENCH_GOTCH_DIR) (prepared gotch copies)"
 
 setup: gotch ## install libtorch + OpenBLAS (unless LIBTORCH is set) and prepare gotch for it
 
@@ -42,10 +46,10 @@ deps: ## Debian's libtorch-dev, OpenBLAS selected as the system BLAS, python3-to
 	  echo "deps: selecting OpenBLAS as the system BLAS (reference BLAS is ~10x slower)"; \
 	  $(SUDO) update-alternatives --set $(BLAS_ALT) $(OPENBLAS); fi
 
-gotch: deps ## prepare build/gotch for this libtorch and point go.work at it (no-op when current)
-	@GOWORK=off $(GO) run ./cmd/gotchprep -out build/gotch
+gotch: deps ## prepare gotch for this libtorch in CLUE_BENCH_GOTCH_DIR (shared by all checkouts) and point go.work at it (no-op when current)
 	@# go.work must name at least go.mod's go version, or every go command refuses to run.
-	@printf 'go %s\n\nuse .\n\nreplace github.com/sugarme/gotch v0.9.1 => ./build/gotch\n' "$$(sed -n 's/^go //p' go.mod)" > go.work.tmp
+	@dir=$$(GOWORK=off $(GO) run ./cmd/gotchprep -cache '$(CLUE_BENCH_GOTCH_DIR)') && \
+	  printf 'go %s\n\nuse .\n\nreplace github.com/sugarme/gotch v0.9.1 => %s\n' "$$(sed -n 's/^go //p' go.mod)" "$$dir" > go.work.tmp
 	@cmp -s go.work.tmp go.work 2>/dev/null && rm go.work.tmp || mv go.work.tmp go.work
 
 build: gotch ## build bin/bench
@@ -59,7 +63,7 @@ vet: gotch
 # pure halves of model, methods and builtin. Their tests run in that mode too.
 NOCGO_PKGS := ./bench/plan ./bench/results ./reports ./clue ./miniclue ./tokenizer ./model ./methods ./builtin ./scale ./internal/atomicfile ./hub ./fetch ./internal/download ./internal/flock ./cmd/bench
 
-test: gotch vet ## run all tests (first run compiles gotch's C++ part: ~3 min), and the build without cgo
+test: gotch vet ## run all tests (the first on a machine compiles gotch's C++ part: ~3 min), and the build without cgo
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=0 $(GO) vet $(NOCGO_PKGS)
 	CGO_ENABLED=0 $(GO) test -count=1 $(NOCGO_PKGS)
@@ -115,5 +119,5 @@ perf: build ## training steps/s vs PyTorch eager on the same libtorch, runner ov
 test-slurm: build ## run the tiny plan as Slurm job arrays on a throwaway localhost cluster (root, Debian; ~1 min)
 	scale/testdata/test-slurm.sh
 
-clean: ## remove build outputs (keeps results)
+clean: ## remove build outputs (keeps results, and the gotch copies shared by checkouts: rm -rf "$CLUE_BENCH_GOTCH_DIR" removes those)
 	rm -rf bin build go.work go.work.sum

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/clue-bench/clue-bench/internal/gotchprep"
@@ -21,10 +23,14 @@ func main() {
 }
 
 func run(args []string) error {
-	fs := flag.NewFlagSet("gotchprep", flag.ContinueOnError)
-	out := fs.String("out", "build/gotch", "directory for the prepared copy")
-	gomod := fs.String("gomod", "go.mod", "go.mod that names the gotch version")
-	if err := fs.Parse(args); err != nil {
+	flags := flag.NewFlagSet("gotchprep", flag.ContinueOnError)
+	cache := flags.String("cache", os.Getenv("CLUE_BENCH_GOTCH_DIR"), "directory of prepared copies shared by checkouts (default $CLUE_BENCH_GOTCH_DIR, else the user cache directory's clue-bench/gotch)")
+	gomod := flags.String("gomod", "go.mod", "go.mod that names the gotch version")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	root, err := cacheRoot(*cache)
+	if err != nil {
 		return err
 	}
 	version, err := gotchVersion(*gomod)
@@ -39,7 +45,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	s, did, err := gotchprep.Prepare(gotchprep.Options{ModuleDir: dir, GotchVersion: version, OutDir: *out, Libtorch: lt, Log: os.Stderr})
+	o := gotchprep.Options{ModuleDir: dir, GotchVersion: version, Libtorch: lt, Log: os.Stderr}
+	o.OutDir = gotchprep.KeyedDir(root, o)
+	s, did, err := gotchprep.Prepare(o)
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return fmt.Errorf("%w (CLUE_BENCH_GOTCH_DIR=/writable/dir prepares the copies elsewhere)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -47,9 +58,24 @@ func run(args []string) error {
 	if did {
 		state = "prepared"
 	}
-	fmt.Printf("gotch %s %s in %s for libtorch %s (%s, cuda=%v); %d wrappers disabled, listed in %s/%s\n",
-		version, state, *out, lt.Version, lt.Root, lt.CUDA, len(s.Disabled), *out, gotchprep.DisabledListName)
+	fmt.Fprintf(os.Stderr, "gotch %s %s in %s for libtorch %s (%s, cuda=%v); %d wrappers disabled, listed in %s\n",
+		version, state, o.OutDir, lt.Version, lt.Root, lt.CUDA, len(s.Disabled), filepath.Join(o.OutDir, gotchprep.DisabledListName))
+	// The only line on stdout: the Makefile points go.work's replace directive at it.
+	fmt.Println(o.OutDir)
 	return nil
+}
+
+// cacheRoot makes the directory of prepared copies absolute (go.work names it from any
+// checkout), defaulting to clue-bench/gotch in the user cache directory.
+func cacheRoot(dir string) (string, error) {
+	if dir == "" {
+		c, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("no directory for prepared gotch copies: %w; set CLUE_BENCH_GOTCH_DIR", err)
+		}
+		dir = filepath.Join(c, "clue-bench", "gotch")
+	}
+	return filepath.Abs(dir)
 }
 
 // gotchVersion reads the required gotch version from go.mod.

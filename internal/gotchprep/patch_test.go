@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const genSample = `// generated
@@ -150,19 +151,39 @@ func TestReadVersionAndFind(t *testing.T) {
 	}
 }
 
-func TestPrepareIsIdempotent(t *testing.T) {
-	// A fake module and a fake compiler keep this test fast; the real run is `make gotch`.
+// fakeGotch makes a fake gotch module and a fake compiler that keep Prepare's tests fast (the
+// real run is `make gotch`). The compiler fails once, naming line 12, then succeeds (the body
+// was replaced); each run appends a line to the returned file and first sleeps delay.
+func fakeGotch(t *testing.T, delay string) (Options, string) {
+	t.Helper()
 	mod := t.TempDir()
 	os.MkdirAll(filepath.Join(mod, "libtch"), 0o755)
 	os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module github.com/sugarme/gotch\n"), 0o644)
 	os.WriteFile(filepath.Join(mod, "libtch", "lib.go"), []byte("package libtch\n"), 0o444)
 	os.WriteFile(filepath.Join(mod, "libtch", "torch_api_generated.cpp.h"), []byte(genSample), 0o444)
-	cxx := filepath.Join(t.TempDir(), "fakecxx")
-	// Fails once, naming line 12, then succeeds (the body was replaced).
-	script := "#!/bin/sh\nfor a; do f=$a; done\nif grep -q 'gone_int(\\*self)' \"$(dirname $f)/torch_api_generated.cpp.h\"; then echo \"$(dirname $f)/torch_api_generated.cpp.h:12:5: error: no gone_int\"; exit 1; fi\n"
-	os.WriteFile(cxx, []byte(script), 0o755)
+	bin := t.TempDir()
+	runs, cxx := filepath.Join(bin, "runs"), filepath.Join(bin, "fakecxx")
+	script := "#!/bin/sh\necho run >> " + runs + "\nsleep " + delay + "\nfor a; do f=$a; done\nif grep -q 'gone_int(\\*self)' \"$(dirname $f)/torch_api_generated.cpp.h\"; then echo \"$(dirname $f)/torch_api_generated.cpp.h:12:5: error: no gone_int\"; exit 1; fi\n"
+	if err := os.WriteFile(cxx, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{ModuleDir: mod, GotchVersion: "v0.9.1", Libtorch: &Libtorch{Root: "/fake", Version: "1.13.0", LibDir: "/fake/lib"}, CXX: cxx}
+	return o, runs
+}
+
+// compilerRuns counts the fake compiler's runs so far.
+func compilerRuns(t *testing.T, runs string) int {
+	b, err := os.ReadFile(runs)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "run\n")
+}
+
+func TestPrepareIsIdempotent(t *testing.T) {
+	o, _ := fakeGotch(t, "0")
 	out := filepath.Join(t.TempDir(), "gotch")
-	o := Options{ModuleDir: mod, GotchVersion: "v0.9.1", OutDir: out, Libtorch: &Libtorch{Root: "/fake", Version: "1.13.0", LibDir: "/fake/lib"}, CXX: cxx}
+	o.OutDir = out
 	s, did, err := Prepare(o)
 	if err != nil || !did {
 		t.Fatalf("first Prepare: did=%v err=%v", did, err)
@@ -182,5 +203,144 @@ func TestPrepareIsIdempotent(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, "libtch", "lib.go")); !strings.Contains(string(b), "/other/lib") {
 		t.Fatalf("lib.go not regenerated:\n%s", b)
+	}
+}
+
+// Copies for two libtorches get their own directories in the shared root and both stay
+// current: switching LIBTORCH back and forth prepares nothing again.
+func TestKeyedDirsLiveSideBySide(t *testing.T) {
+	root := t.TempDir()
+	a, runs := fakeGotch(t, "0")
+	b := a
+	b.Libtorch = &Libtorch{Root: "/other", Version: "2.1.0", LibDir: "/other/lib"}
+	a.OutDir, b.OutDir = KeyedDir(root, a), KeyedDir(root, b)
+	if a.OutDir == b.OutDir || filepath.Dir(a.OutDir) != root || !strings.HasPrefix(filepath.Base(a.OutDir), "v0.9.1-"+Fingerprint(a)) {
+		t.Fatalf("keyed dirs %s and %s, want distinct v0.9.1-<fingerprint> directories in %s", a.OutDir, b.OutDir, root)
+	}
+	for _, o := range []Options{a, b} {
+		if _, did, err := Prepare(o); err != nil || !did {
+			t.Fatalf("first Prepare in %s: did=%v err=%v", o.OutDir, did, err)
+		}
+	}
+	n := compilerRuns(t, runs)
+	for _, o := range []Options{a, b, a} {
+		if _, did, err := Prepare(o); err != nil || did {
+			t.Fatalf("Prepare of the current copy in %s: did=%v err=%v, want a no-op", o.OutDir, did, err)
+		}
+		if lib, _ := os.ReadFile(filepath.Join(o.OutDir, "libtch", "lib.go")); !strings.Contains(string(lib), o.Libtorch.LibDir) {
+			t.Fatalf("%s: lib.go does not name %s:\n%s", o.OutDir, o.Libtorch.LibDir, lib)
+		}
+	}
+	if got := compilerRuns(t, runs); got != n {
+		t.Fatalf("the compiler ran %d more times for copies that were current", got-n)
+	}
+}
+
+// Two preparers of one copy at once (two checkouts, two make runs): one prepares, the other
+// waits and takes its copy; a reader never finds a stamp in a half-made copy, and no
+// temporary directory is left behind.
+func TestConcurrentPrepare(t *testing.T) {
+	o, runs := fakeGotch(t, "0.3")
+	root := t.TempDir()
+	o.OutDir = KeyedDir(root, o)
+	type result struct {
+		s   *Stamp
+		did bool
+		err error
+	}
+	results := make(chan result, 2)
+	start := make(chan struct{})
+	for range 2 {
+		go func() {
+			<-start
+			s, did, err := Prepare(o)
+			results <- result{s, did, err}
+		}()
+	}
+	close(start)
+	var got []result
+	for len(got) < 2 {
+		select {
+		case r := <-results:
+			got = append(got, r)
+		default:
+			if ReadStamp(o.OutDir) != nil {
+				if _, err := os.Stat(filepath.Join(o.OutDir, DisabledListName)); err != nil {
+					t.Fatalf("a stamped copy lacks its wrapper list: %v", err)
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	prepared := 0
+	for _, r := range got {
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.did {
+			prepared++
+		}
+		if r.s.Fingerprint != Fingerprint(o) {
+			t.Fatalf("stamp fingerprint %s, want %s", r.s.Fingerprint, Fingerprint(o))
+		}
+	}
+	// One preparation runs the compiler twice: the failing check and the clean one.
+	if n := compilerRuns(t, runs); prepared != 1 || n != 2 {
+		t.Fatalf("%d of 2 concurrent Prepare calls prepared, compiler ran %d times; want 1 and 2", prepared, n)
+	}
+	entries, _ := os.ReadDir(root)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	base := filepath.Base(o.OutDir)
+	if strings.Join(names, " ") != base+" "+base+".lock" {
+		t.Fatalf("cache root holds %v, want only the copy and its lock", names)
+	}
+}
+
+// A copy whose stamp is missing or unreadable is prepared again, and the temporary directory
+// of a preparer that was killed is removed.
+func TestPrepareRedoesBadStamp(t *testing.T) {
+	o, _ := fakeGotch(t, "0")
+	o.OutDir = KeyedDir(t.TempDir(), o)
+	if _, _, err := Prepare(o); err != nil {
+		t.Fatal(err)
+	}
+	stamp := filepath.Join(o.OutDir, stampName)
+	stale := o.OutDir + ".tmp-12345"
+	for _, damage := range []func() error{
+		func() error { return os.WriteFile(stamp, []byte("{"), 0o644) },
+		func() error { return os.Remove(stamp) },
+		func() error { return os.WriteFile(stamp, []byte(`{"fingerprint":"0000"}`), 0o644) },
+	} {
+		if err := damage(); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(stale, 0o755)
+		s, did, err := Prepare(o)
+		if err != nil || !did {
+			t.Fatalf("Prepare over a bad stamp: did=%v err=%v, want a new copy", did, err)
+		}
+		if r := ReadStamp(o.OutDir); r == nil || r.Fingerprint != s.Fingerprint {
+			t.Fatalf("stamp after re-preparing: %+v", r)
+		}
+		for _, gone := range []string{stale, o.OutDir + ".old"} {
+			if _, err := os.Stat(gone); !os.IsNotExist(err) {
+				t.Fatalf("%s left behind (stat: %v)", gone, err)
+			}
+		}
+	}
+}
+
+// A cache root that cannot be created is an error naming it.
+func TestPrepareUnwritableRoot(t *testing.T) {
+	o, _ := fakeGotch(t, "0")
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	root := filepath.Join(file, "gotch")
+	o.OutDir = KeyedDir(root, o)
+	if _, _, err := Prepare(o); err == nil || !strings.Contains(err.Error(), root) {
+		t.Fatalf("Prepare under %s: %v, want an error naming it", root, err)
 	}
 }

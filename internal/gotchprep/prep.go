@@ -1,9 +1,11 @@
 package gotchprep
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/clue-bench/clue-bench/internal/flock"
 )
 
 // toolVersion changes whenever the way the copy is prepared changes, so that old copies are redone.
@@ -37,7 +41,7 @@ const DisabledListName = "disabled-wrappers.txt"
 type Options struct {
 	ModuleDir    string    // gotch module source (read-only module cache directory)
 	GotchVersion string    // e.g. "v0.9.1"
-	OutDir       string    // where the prepared copy goes
+	OutDir       string    // where the prepared copy goes (KeyedDir names one in a shared cache)
 	Libtorch     *Libtorch // the libtorch to build against
 	CXX          string    // C++ compiler; "g++" when empty
 	Log          io.Writer // progress messages
@@ -53,6 +57,13 @@ func Fingerprint(o Options) string {
 		fmt.Fprintf(h, "%d %d\n", st.Size(), st.ModTime().UnixNano())
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// KeyedDir is the copy's directory in a cache shared by checkouts: one subdirectory per
+// gotch version and Fingerprint, so that copies for different libtorches live side by side
+// and a checkout never replaces the copy another one builds against.
+func KeyedDir(root string, o Options) string {
+	return filepath.Join(root, o.GotchVersion+"-"+Fingerprint(o))
 }
 
 // ReadStamp returns the stamp of a prepared copy, or nil if there is none.
@@ -78,22 +89,96 @@ func Prepare(o Options) (*Stamp, bool, error) {
 		o.Log = io.Discard
 	}
 	fp := Fingerprint(o)
+	// The stamp is written last and the copy renamed into place whole, so a copy with a
+	// matching stamp is complete: readers need no lock.
 	if s := ReadStamp(o.OutDir); s != nil && s.Fingerprint == fp {
 		return s, false, nil
 	}
-	tmp := o.OutDir + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return nil, false, fmt.Errorf("clean %s: %w", tmp, err)
+	parent := filepath.Dir(o.OutDir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, false, fmt.Errorf("gotch copy directory %s: %w", parent, err)
 	}
+	unlock, err := lockCopy(o.OutDir+".lock", o.Log)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
+	// Another process may have prepared the copy while this one waited.
+	if s := ReadStamp(o.OutDir); s != nil && s.Fingerprint == fp {
+		return s, false, nil
+	}
+	// Temporary directories left by a preparer that was killed; only a lock holder makes them.
+	stale, _ := filepath.Glob(o.OutDir + ".tmp-*")
+	for _, d := range stale {
+		if err := os.RemoveAll(d); err != nil {
+			return nil, false, fmt.Errorf("clean %s: %w", d, err)
+		}
+	}
+	tmp, err := os.MkdirTemp(parent, filepath.Base(o.OutDir)+".tmp-")
+	if err != nil {
+		return nil, false, fmt.Errorf("gotch copy directory %s: %w", parent, err)
+	}
+	// MkdirTemp makes it private; the copy may serve other users of a shared cache directory.
+	err = os.Chmod(tmp, 0o755)
+	var s *Stamp
+	if err == nil {
+		s, err = prepareIn(tmp, fp, o)
+	}
+	if err == nil {
+		err = replaceDir(tmp, o.OutDir)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, false, err
+	}
+	return s, true, nil
+}
+
+// lockCopy takes the lock that serialises preparing one copy, saying so when it has to wait.
+func lockCopy(path string, log io.Writer) (func(), error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	unlock, err := flock.Lock(ctx, path)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(log, "gotchprep: waiting for another process preparing %s\n", strings.TrimSuffix(path, ".lock"))
+		unlock, err = flock.Lock(context.Background(), path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock the gotch copy: %w", err)
+	}
+	return unlock, nil
+}
+
+// replaceDir renames the finished copy tmp to dir, moving aside a copy already there (its
+// stamp did not match).
+func replaceDir(tmp, dir string) error {
+	old := dir + ".old"
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("replace %s: %w", dir, err)
+	}
+	if err := os.Rename(dir, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("replace %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("replace %s: %w", dir, err)
+	}
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("remove the replaced %s: %w", old, err)
+	}
+	return nil
+}
+
+// prepareIn writes a complete copy, stamp last, into the empty directory tmp.
+func prepareIn(tmp, fp string, o Options) (*Stamp, error) {
 	if err := copyTree(o.ModuleDir, tmp); err != nil {
-		return nil, false, fmt.Errorf("copy gotch from %s: %w", o.ModuleDir, err)
+		return nil, fmt.Errorf("copy gotch from %s: %w", o.ModuleDir, err)
 	}
 	libtch := filepath.Join(tmp, "libtch")
 	if err := os.WriteFile(filepath.Join(libtch, "lib.go"), []byte(o.Libtorch.CgoFile()), 0o644); err != nil {
-		return nil, false, fmt.Errorf("write lib.go: %w", err)
+		return nil, fmt.Errorf("write lib.go: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(libtch, "buildinfo.go"), []byte(buildInfoFile(o.Libtorch)), 0o644); err != nil {
-		return nil, false, fmt.Errorf("write buildinfo.go: %w", err)
+		return nil, fmt.Errorf("write buildinfo.go: %w", err)
 	}
 	genPath := filepath.Join(libtch, "torch_api_generated.cpp.h")
 	var disabled []string
@@ -109,37 +194,31 @@ func Prepare(o Options) (*Stamp, bool, error) {
 		}
 		failing := FailingLines(string(out))
 		if len(failing) == 0 || checks >= 4 {
-			return nil, false, fmt.Errorf("gotch's torch_api.cpp does not compile against libtorch %s at %s, and not only in generated wrappers:\n%s", o.Libtorch.Version, o.Libtorch.Root, tail(string(out), 4000))
+			return nil, fmt.Errorf("gotch's torch_api.cpp does not compile against libtorch %s at %s, and not only in generated wrappers:\n%s", o.Libtorch.Version, o.Libtorch.Root, tail(string(out), 4000))
 		}
 		src, err := os.ReadFile(genPath)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		patched, names, err := Disable(string(src), failing, o.Libtorch.Version)
 		if err != nil {
-			return nil, false, fmt.Errorf("patch %s: %w", genPath, err)
+			return nil, fmt.Errorf("patch %s: %w", genPath, err)
 		}
 		if err := os.WriteFile(genPath, []byte(patched), 0o644); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		disabled = append(disabled, names...)
 		fmt.Fprintf(o.Log, "gotchprep: disabled %d wrappers\n", len(names))
 	}
 	if err := os.WriteFile(filepath.Join(tmp, DisabledListName), []byte(strings.Join(disabled, "\n")+"\n"), 0o644); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	s := &Stamp{Tool: toolVersion, GotchVersion: o.GotchVersion, Libtorch: o.Libtorch, Fingerprint: fp, Disabled: disabled, PreparedAt: time.Now().UTC(), CompileChecks: checks}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	if err := os.WriteFile(filepath.Join(tmp, stampName), b, 0o644); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	if err := os.RemoveAll(o.OutDir); err != nil {
-		return nil, false, fmt.Errorf("replace %s: %w", o.OutDir, err)
-	}
-	if err := os.Rename(tmp, o.OutDir); err != nil {
-		return nil, false, fmt.Errorf("replace %s: %w", o.OutDir, err)
-	}
-	return s, true, nil
+	return s, nil
 }
 
 func buildInfoFile(lt *Libtorch) string {

@@ -2,7 +2,7 @@
 // and kernel in use, thread count, seeding, device selection and the OpenMP wait policy.
 //
 // Facts: Describe gathers an Info for a device. An Info holds the Go, gotch and libtorch
-// versions (the libtorch that build/gotch was prepared for), the BLAS library mapped into
+// versions (the libtorch that the prepared gotch copy was made for), the BLAS library mapped into
 // the process, OpenBLAS's kernel and thread count and why that kernel runs, the thread count, the wait policy, CUDA availability and the device's name.
 // The runner stores it in every result's provenance, and `bench version` prints it. BLAS
 // reads /proc/self/maps, because which BLAS Debian's libtorch calls is decided by the
