@@ -299,7 +299,9 @@ func accountParams(in *cellInputs, m *trainer.Model, res *results.Result) error 
 	return nil
 }
 
-// finishCell flags a collapsed model and writes the test split's predictions.
+// finishCell flags a collapsed model, keeps the weights and the per-example dev statistics of
+// the best evaluation, and writes the test split's predictions (and scores them where the
+// split is labelled).
 func finishCell(env cellEnv, cell plan.Cell, in *cellInputs, s *session, res *results.Result) error {
 	// Flag a model that predicts one class for the whole dev set (P-tuning v2's known
 	// majority-class collapse): accuracy alone hides it. The best evaluation's predictions are
@@ -310,29 +312,32 @@ func finishCell(env cellEnv, cell plan.Cell, in *cellInputs, s *session, res *re
 		env.logf("warning: the best model predicts a single class on dev")
 	}
 	keepWeights(env, cell, in, s.m, res)
+	keepDevStats(env, cell, in, s.bestPred, res)
 	if len(in.ds.Test) > 0 {
 		path := filepath.Join(env.store.PredDir(cell.Key()), in.task.SubmissionFile(in.sel))
-		if err := predictTest(s, in, path); err != nil {
+		test, err := predictTest(s, in, path)
+		if err != nil {
 			return err
 		}
-		res.Predictions = relPath(env.store.Dir, path)
+		res.Predictions, res.Test = relPath(env.store.Dir, path), test
 	}
 	res.Time.EvalS += time.Since(t1).Seconds()
 	return nil
 }
 
 // predictTest predicts the test split with the restored best weights and writes the
-// submission file.
-func predictTest(s *session, in *cellInputs, path string) error {
+// submission file. It returns the test metrics where the split is labelled (FewCLUE's
+// test_public.json), scored from the same predictions, and nil otherwise.
+func predictTest(s *session, in *cellInputs, path string) (map[string]float64, error) {
 	test, err := s.encode(in.ds.Test)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, pred, err := s.evaluate(test)
+	metrics, pred, err := s.evaluate(test)
 	if err != nil {
-		return fmt.Errorf("test prediction: %w", err)
+		return nil, fmt.Errorf("test prediction: %w", err)
 	}
-	return writeSubmission(path, in.task, in.ds.Test, pred)
+	return metrics, writeSubmission(path, in.task, in.ds.Test, pred)
 }
 
 // backboneTrains reports whether any of the encoder's own weights (not a method's additions,

@@ -25,8 +25,11 @@
 //     them against the method's own parameter count. Training uses AdamW (optim) on a
 //     linear warm-up and decay schedule (plan.Schedule), with gradient accumulation,
 //     clipping, dev evaluations at fixed steps and optional early stopping. The weights from
-//     the best evaluation are kept and restored. Finally the cell predicts the test split
-//     in the task's submission format.
+//     the best evaluation are kept and restored, with that evaluation's dev predictions,
+//     from which the cell writes the headline's per-example statistics (cells/<key>.dev.json,
+//     for a report's bootstrap over examples; dev is not predicted again). Finally the cell
+//     predicts the test split in the task's submission format and, where the split is
+//     labelled (FewCLUE's test_public.json), records its metrics (Result.Test).
 //  4. records the results.Result atomically, with timings, peak memory and provenance,
 //     and releases the claim.
 //

@@ -18,6 +18,7 @@ import (
 
 	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/bench/results"
+	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/internal/tensortest"
 	"github.com/clue-bench/clue-bench/methods"
 	"github.com/clue-bench/clue-bench/model"
@@ -273,10 +274,20 @@ func TestSubmissionComesFromTheBestModel(t *testing.T) {
 	}
 	rs, err := (&results.Store{Dir: out}).All()
 	must(t, err)
+	task, err := clue.Lookup("afqmc")
+	must(t, err)
+	ds, err := clue.Load(task, dataDir, clue.Full)
+	must(t, err)
 	restored := 0
 	for _, r := range rs {
 		if r.Convergence.BestStep < r.Steps {
 			restored++
+		}
+		// The per-example statistics are the best evaluation's too; the test split is
+		// unlabelled here, so no test metrics.
+		checkDevStats(t, out, r, ds.Dev)
+		if r.Test != nil {
+			t.Errorf("%s: test metrics %v from an unlabelled test split", r.Cell.Name(), r.Test)
 		}
 		sub, err := os.ReadFile(filepath.Join(out, r.Predictions))
 		must(t, err)

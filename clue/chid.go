@@ -44,6 +44,10 @@ func init() {
 		}
 		return 100 * float64(hit) / float64(len(gold)), nil
 	})
+	registerExampleMetric("choice/assignment_accuracy", exampleMetric{columns: fixedColumns("assigned_correct"), combine: meanPercent,
+		row: func(_ *Task, gold Example, pred Prediction) ([]float64, error) {
+			return []float64{indicator(pred.Assigned == gold.Label)}, nil
+		}})
 	labels := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 	Register(&Task{
 		Name:          "chid",

@@ -50,6 +50,15 @@ func init() {
 	} {
 		registerMetric(key, f)
 	}
+	counts := fixedColumns("tp", "fp", "fn")
+	for key, m := range map[string]exampleMetric{
+		"ner/f1":          {columns: counts, row: entityCounts, combine: func(_ *Task, s []float64, _ int) float64 { return ratioOf(2*s[0], 2*s[0]+s[1]+s[2]) }},
+		"ner/precision":   {columns: counts, row: entityCounts, combine: func(_ *Task, s []float64, _ int) float64 { return ratioOf(s[0], s[0]+s[1]) }},
+		"ner/recall":      {columns: counts, row: entityCounts, combine: func(_ *Task, s []float64, _ int) float64 { return ratioOf(s[0], s[0]+s[2]) }},
+		"ner/official_f1": {columns: perLabelColumns, row: entityStringCounts, combine: officialNERF1FromCounts},
+	} {
+		registerExampleMetric(key, m)
+	}
 	types := []string{"address", "book", "company", "game", "government", "movie", "name", "organization", "position", "scene"}
 	Register(&Task{
 		Name:          "cluener",
@@ -367,4 +376,73 @@ func ratio(a, b int) float64 {
 		return 0
 	}
 	return 100 * float64(a) / float64(b)
+}
+
+// entityCounts is one sentence's [true positives, false positives, false negatives] of exact
+// (type, start, end) entities, as entityMetric counts them.
+func entityCounts(t *Task, gold Example, pred Prediction) ([]float64, error) {
+	type key struct{ typ, s, e int }
+	want := map[key]bool{}
+	for _, e := range gold.Entities {
+		want[key{e.Type, e.Start, e.End}] = true
+	}
+	got := map[key]bool{}
+	tp := 0
+	for _, e := range pred.Entities {
+		if e.Type < 0 || e.Type >= len(t.Labels) {
+			return nil, fmt.Errorf("entity type %d is not in [0, %d)", e.Type, len(t.Labels))
+		}
+		k := key{e.Type, e.Start, e.End}
+		if !got[k] && want[k] {
+			tp++
+		}
+		got[k] = true
+	}
+	return []float64{float64(tp), float64(len(got) - tp), float64(len(want) - tp)}, nil
+}
+
+// entityStringCounts is one sentence's per-type counts of entity strings, as officialNERF1
+// counts them, in perLabelColumns' layout.
+func entityStringCounts(t *Task, gold Example, pred Prediction) ([]float64, error) {
+	n := len(t.Labels)
+	want, got := entityStrings(gold.Entities, n), entityStrings(pred.Entities, n)
+	if want == nil || got == nil {
+		return nil, fmt.Errorf("entity type out of range")
+	}
+	row := make([]float64, 3*n)
+	for c := 0; c < n; c++ {
+		for s := range got[c] {
+			if want[c][s] {
+				row[3*c]++
+			} else {
+				row[3*c+1]++
+			}
+		}
+		for s := range want[c] {
+			if !got[c][s] {
+				row[3*c+2]++
+			}
+		}
+	}
+	return row, nil
+}
+
+// officialNERF1FromCounts is officialNERF1 over summed per-type counts.
+func officialNERF1FromCounts(t *Task, sum []float64, _ int) float64 {
+	total, present := 0.0, 0
+	for c := range t.Labels {
+		tp, fp, fn := sum[3*c], sum[3*c+1], sum[3*c+2]
+		if tp+fp+fn == 0 {
+			continue
+		}
+		present++
+		p, r := ratioOf(tp, tp+fp), ratioOf(tp, tp+fn)
+		if p+r > 0 {
+			total += 2 * p * r / (p + r)
+		}
+	}
+	if present == 0 {
+		return 0
+	}
+	return total / float64(present)
 }

@@ -33,6 +33,8 @@ import (
 func init() {
 	registerMetric("span/em", spanMetric(cmrcEM))
 	registerMetric("span/f1", spanMetric(cmrcF1))
+	registerExampleMetric("span/em", spanStats("em", cmrcEM))
+	registerExampleMetric("span/f1", spanStats("f1", cmrcF1))
 	Register(&Task{
 		Name:        "cmrc2018",
 		Description: "CMRC2018 span-extraction reading comprehension",

@@ -20,6 +20,19 @@ func spanMetric(score func(gold, pred string) float64) metricFunc {
 	}
 }
 
+// spanStats is spanMetric's per-question score as an example statistic (column): the best
+// over the gold answers, averaged by meanPercent.
+func spanStats(column string, score func(gold, pred string) float64) exampleMetric {
+	return exampleMetric{columns: fixedColumns(column), combine: meanPercent,
+		row: func(_ *Task, gold Example, pred Prediction) ([]float64, error) {
+			best := 0.0
+			for _, a := range gold.Answers {
+				best = max(best, score(a.Text, pred.Answer))
+			}
+			return []float64{best}, nil
+		}}
+}
+
 // cmrcPunct is the official evaluator's punctuation list. Its "……" entry is two characters and
 // never matches the single characters it is compared with, so "…" is not in the set.
 var cmrcPunct = map[rune]bool{}

@@ -41,6 +41,10 @@
 //     percent; Score does the same from label indices); each Metric says whether higher is
 //     better. WritePredictions writes the official one-JSON-per-line file; ReadPredictions
 //     reads one back for offline scoring.
+//  5. ExampleStatsOf breaks a metric into per-example sufficient statistics (exstats.go) and
+//     StatsCombiner recomputes it from the sums of any multiset of rows, which is what a
+//     bootstrap over dev examples needs; every task's headline has them (Register checks).
+//     ExamplesHash identifies a dev set by content, so two runs' rows can be paired.
 //
 // Labels are handled as indices into Task.Labels everywhere; the canonical strings appear only
 // at the edges (input files, submissions). Input files may write a label as a string or a

@@ -223,6 +223,10 @@ func validate(t *Task) error {
 			return fmt.Errorf("task %s: unknown metric %q", t.Name, m.Name)
 		}
 	}
+	// Reports bootstrap the headline over dev examples from its per-example statistics.
+	if _, ok := exampleMetricFor(t, t.Metrics[0].Name); !ok {
+		return fmt.Errorf("task %s: headline metric %q has no per-example statistics", t.Name, t.Metrics[0].Name)
+	}
 	return nil
 }
 

@@ -135,6 +135,14 @@ func TestRegisterRejects(t *testing.T) {
 		{"few without submission name", func(t *Task) { t.FewShotDir = []string{"toy"} }, "no FewSubmission"},
 		{"unknown metric", func(t *Task) { t.Metrics = []Metric{{Name: "bleu", HigherIsBetter: true}} }, `unknown metric "bleu"`},
 		{"no kind", func(t *Task) { t.Kind = "" }, "empty Kind"},
+		{"headline without example statistics", func(t *Task) {
+			t.Metrics = []Metric{{Name: "no_example_stats", HigherIsBetter: true}, {Name: "accuracy", HigherIsBetter: true}}
+		}, `headline metric "no_example_stats" has no per-example statistics`},
+	}
+	// A metric that scores but has no per-example statistics (a second run of the test in one
+	// process finds it registered).
+	if _, ok := metricFuncs["classification/no_example_stats"]; !ok {
+		registerMetric("classification/no_example_stats", labelMetric(accuracy))
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

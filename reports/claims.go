@@ -37,9 +37,12 @@ type ClaimResult struct {
 	Settings  []string `json:"settings,omitempty"` // our settings the check used
 	Source    string   `json:"source,omitempty"`
 	Line      int      `json:"line"` // in the reference file
-	// Interval is a delta claim's paired confidence interval of the observed difference
-	// (see significance.go), by which it is judged; nil for other kinds and when not run.
+	// Interval is a delta claim's paired confidence interval of the observed difference over
+	// seeds (see significance.go), by which it is judged; nil for other kinds and when not run.
 	Interval *ClaimInterval `json:"interval,omitempty"`
+	// Bootstrap is a delta claim's paired bootstrap interval over dev examples (bootstrap.go),
+	// where every paired run recorded per-example dev statistics; it joins the judgement.
+	Bootstrap *ClaimInterval `json:"bootstrap,omitempty"`
 }
 
 // ClaimInterval is the paired interval of a delta claim's difference.
@@ -50,12 +53,17 @@ type ClaimInterval struct {
 }
 
 // CheckClaims checks every claim of ref against groups. A claim holds when
-// |observed − claimed| ≤ tolerance; a delta claim is judged by its paired interval instead of
-// its point estimate: it holds when the interval meets [claimed − tolerance, claimed +
-// tolerance] and does not hold when the interval lies outside, and with too few paired seeds
-// for an interval it gets no verdict (TooFewSeeds) but a warning. Cells of every setting of the claim's regime are pooled, so
-// FewCLUE's several few-shot splits count as one few-shot result, as the benchmark reports it.
-func CheckClaims(ref *Reference, groups []*Group) []ClaimResult {
+// |observed − claimed| ≤ tolerance; a delta claim is judged by its paired interval over seeds
+// instead of its point estimate: it holds when the interval meets [claimed − tolerance,
+// claimed + tolerance] and does not hold when the interval lies outside, and with too few
+// paired seeds for an interval it gets no verdict (TooFewSeeds) but a warning. Where dev
+// (Set.Dev; nil for none) has every paired run's per-example statistics, the claim also has a
+// bootstrap interval over examples, and the rule of the differences applies: a claim is
+// rejected only when every interval it has lies outside the claimed band, as a difference
+// counts only when every interval excludes 0. Cells of every setting of the claim's regime
+// are pooled, so FewCLUE's several few-shot splits count as one few-shot result, as the
+// benchmark reports it.
+func CheckClaims(ref *Reference, groups []*Group, dev map[string]*DevRows) []ClaimResult {
 	if ref == nil {
 		return nil
 	}
@@ -70,7 +78,7 @@ func CheckClaims(ref *Reference, groups []*Group) []ClaimResult {
 		var ok bool
 		switch c.Kind {
 		case ClaimDelta:
-			obs, ok = checkDelta(&cr, groups, keep)
+			obs, ok = checkDelta(&cr, groups, keep, dev)
 		case ClaimConvergence:
 			obs, ok = checkConvergence(&cr, groups, keep)
 		case ClaimParams:
@@ -110,7 +118,7 @@ func where(c *ClaimResult) string {
 // Only (backbone, setting, task)s where both ran count: a method's cells without the
 // baseline's beside them (another backbone, a missing fold) would compare different problems.
 // They are named in a warning; with no pair at all the claim is not run.
-func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float64, bool) {
+func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool, dev map[string]*DevRows) (float64, bool) {
 	type where3 struct{ backbone, setting, task string }
 	ran := map[where3]map[string]bool{}
 	for _, g := range groups {
@@ -180,11 +188,17 @@ func checkDelta(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (float
 	if !higher {
 		sign = -1
 	}
-	xa, xb, _, _, _ := pairedValues(groups, cr.Method, cr.Baseline, pairMetric, keep)
+	pairs, _, _, _ := pairedRuns(groups, cr.Method, cr.Baseline, pairMetric, keep)
+	xa, xb := pairValues(pairs, pairMetric)
 	if iv := PairedInterval(xa, xb, sign); iv.OK() {
 		cr.Interval = &ClaimInterval{Lo: iv.Lo, Hi: iv.Hi, Pairs: iv.N}
 	} else {
 		cr.Warnings = append(cr.Warnings, fmt.Sprintf("%d paired run(s) (same setting and seed): no confidence interval, so no verdict", iv.N))
+	}
+	if e, why := examplesBootstrap(pairs, pairMetric, sign, dev); e != nil {
+		cr.Bootstrap = &ClaimInterval{Lo: e.Lo, Hi: e.Hi, Pairs: e.Pairs}
+	} else if why != "" {
+		cr.Warnings = append(cr.Warnings, "no bootstrap over examples: "+why)
 	}
 	a, b := Summarize(vals[cr.Method]), Summarize(vals[cr.Baseline])
 	se := math.Sqrt(a.Std*a.Std/float64(a.N) + b.Std*b.Std/float64(b.N))
@@ -249,16 +263,37 @@ func checkParams(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (floa
 	return s.Mean, true
 }
 
+// claimsRule is claims.json's statement of the rule, and claimsRuleBootstrap its form where
+// some delta claim has a bootstrap interval over examples.
+const (
+	claimsRule          = "holds when |observed - claimed| <= tolerance; a delta claim holds when its paired 95% interval meets [claimed - tolerance, claimed + tolerance], and has no verdict (too few seeds) without an interval"
+	claimsRuleBootstrap = "holds when |observed - claimed| <= tolerance; a delta claim holds when its paired 95% interval over seeds or, where it has one, its paired bootstrap 95% interval over dev examples meets [claimed - tolerance, claimed + tolerance], does not hold when every interval it has lies outside it, and has no verdict (too few seeds) without the interval over seeds"
+)
+
+// anyBootstrap reports whether some claim has a bootstrap interval over examples.
+func anyBootstrap(cs []ClaimResult) bool {
+	for _, c := range cs {
+		if c.Bootstrap != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // WriteClaimsJSON writes claims.json.
 func WriteClaimsJSON(w io.Writer, refPath string, cs []ClaimResult) error {
 	if cs == nil {
 		cs = []ClaimResult{}
 	}
+	rule := claimsRule
+	if anyBootstrap(cs) {
+		rule = claimsRuleBootstrap
+	}
 	b, err := json.MarshalIndent(struct {
 		Reference string        `json:"reference"`
 		Rule      string        `json:"rule"`
 		Claims    []ClaimResult `json:"claims"`
-	}{refPath, "holds when |observed - claimed| <= tolerance; a delta claim holds when its paired 95% interval meets [claimed - tolerance, claimed + tolerance], and has no verdict (too few seeds) without an interval", cs}, "", "  ")
+	}{refPath, rule, cs}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("claims.json: %w", err)
 	}
@@ -268,7 +303,11 @@ func WriteClaimsJSON(w io.Writer, refPath string, cs []ClaimResult) error {
 
 // writeClaimsMarkdown writes the claims section of tables.md.
 func writeClaimsMarkdown(w io.Writer, refPath string, cs []ClaimResult) error {
-	fmt.Fprintf(w, "## Claims\n\nThe paper's claims from `%s`, checked against our results: a claim holds when |ours − claimed| ≤ tolerance. Deltas are in points of the metric, in its better direction; convergence is a ratio of steps-to-best; parameters are in %% of the model.\n\n", refPath)
+	rule := fmt.Sprintf("a convergence or parameter claim holds when |ours − claimed| ≤ tolerance; a delta claim is judged by the paired %g%% interval of our difference over seeds (comparisons.md), not by its point estimate: it holds when the interval meets the claimed value ± tolerance, does not hold when it lies outside, and gets no verdict (too few seeds) with fewer than %d paired runs", 100*Confidence, MinPairs)
+	if anyBootstrap(cs) {
+		rule = fmt.Sprintf("a convergence or parameter claim holds when |ours − claimed| ≤ tolerance; a delta claim is judged by the paired %g%% intervals of our difference (comparisons.md), not by its point estimate: it holds when its interval over seeds or, where it has one, its bootstrap interval over dev examples meets the claimed value ± tolerance, does not hold when every interval it has lies outside it, and gets no verdict (too few seeds) with fewer than %d paired runs", 100*Confidence, MinPairs)
+	}
+	fmt.Fprintf(w, "## Claims\n\nThe paper's claims from `%s`, checked against our results: %s. Deltas are in points of the metric, in its better direction; convergence is a ratio of steps-to-best; parameters are in %% of the model.\n\n", refPath, rule)
 	var rows [][]string
 	for _, c := range cs {
 		ours := "—"
@@ -292,7 +331,7 @@ func writeClaimsMarkdown(w io.Writer, refPath string, cs []ClaimResult) error {
 	return nil
 }
 
-// judgeDelta sets a delta claim's status from its interval (see CheckClaims). Where the
+// judgeDelta sets a delta claim's status from its intervals (see CheckClaims). Where the
 // interval and the point estimate disagree on the verdict, a warning says so, so that the
 // table's "ours" column and the status can be read together.
 func judgeDelta(cr *ClaimResult, claimed, tol float64) {
@@ -300,13 +339,17 @@ func judgeDelta(cr *ClaimResult, claimed, tol float64) {
 		cr.Status = TooFewSeeds
 		return
 	}
-	iv := cr.Interval
+	iv, bs := cr.Interval, cr.Bootstrap
 	lo, hi := claimed-tol-1e-9, claimed+tol+1e-9
 	cr.Status = DoesNotHold
-	if iv.Lo <= hi && iv.Hi >= lo {
+	if (iv.Lo <= hi && iv.Hi >= lo) || (bs != nil && bs.Lo <= hi && bs.Hi >= lo) {
 		cr.Status = Holds
 	}
 	if point := math.Abs(*cr.Observed-claimed) <= tol+1e-9; point != (cr.Status == Holds) {
-		cr.Warnings = append(cr.Warnings, fmt.Sprintf("judged by the paired %g%% interval [%.2f, %.2f] over %d pairs, which the point estimate alone would judge otherwise", 100*Confidence, iv.Lo, iv.Hi, iv.Pairs))
+		if bs == nil {
+			cr.Warnings = append(cr.Warnings, fmt.Sprintf("judged by the paired %g%% interval [%.2f, %.2f] over %d pairs, which the point estimate alone would judge otherwise", 100*Confidence, iv.Lo, iv.Hi, iv.Pairs))
+		} else {
+			cr.Warnings = append(cr.Warnings, fmt.Sprintf("judged by the paired %g%% intervals over %d pairs, [%.2f, %.2f] over seeds and [%.2f, %.2f] over dev examples, which the point estimate alone would judge otherwise", 100*Confidence, iv.Pairs, iv.Lo, iv.Hi, bs.Lo, bs.Hi))
+		}
 	}
 }

@@ -51,7 +51,7 @@ func TestCheckClaims(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := CheckClaims(mk(tt.claim), groups)[0]
+			got := CheckClaims(mk(tt.claim), groups, nil)[0]
 			if got.Status != tt.wantStatus {
 				t.Errorf("status %q, want %q (%s)", got.Status, tt.wantStatus, got.Detail)
 			}

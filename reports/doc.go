@@ -3,6 +3,8 @@
 // The pipeline reads only result files (results.Store), never the runner's state:
 //
 //   - Load splits the cells by status. Failed cells are counted and listed, never averaged.
+//     It also reads the per-example dev statistics (cells/<key>.dev.json) that ok results
+//     name, checking that each recomputes its result's best dev score.
 //   - Aggregate groups ok cells by (setting, task, method), and by backbone where the matrix
 //     named several; a Group's Summary is the mean, sample std and count over seeds of a
 //     metric's best dev value.
@@ -22,10 +24,15 @@
 //   - Where the config's hyper-parameters were lists, Select (select.go) keeps each (backbone,
 //     setting, task, method) at its grid point with the best mean dev headline over seeds,
 //     reading dev scores only, before anything above; a report of results without grid points
-//     is unchanged.
+//     is unchanged. The chosen point's labelled test score (Result.Test), where results have
+//     one, is shown beside its dev score.
 //   - PairDiffs and PairedInterval (significance.go) give every method-vs-method difference a
-//     paired 95% interval over seeds and few-shot folds ("~" when it includes 0, a warning and
-//     no verdict below MinPairs pairs); delta claims are judged by the same interval.
+//     paired 95% interval over seeds and few-shot folds, and where every paired run has
+//     per-example dev statistics on one dev set, a paired bootstrap interval over dev examples
+//     (bootstrap.go). "~" when either interval includes 0; a warning and no verdict below
+//     MinPairs pairs. Delta claims are judged by the same rule: rejected only when every
+//     interval they have lies outside the claimed band. Results without dev statistics give
+//     the report they always gave.
 //   - Report.Write writes index.md, tables.md, results.csv, tables.tex, comparisons.md (grid
 //     selection, differences with intervals, compute per method),
 //     plots/[<backbone>_]<setting>_<task>.{png,svg}, sensitivity plots of grid reports and,

@@ -45,12 +45,23 @@ func (r *Report) WriteFair(w io.Writer) error {
 
 func (r *Report) writeSelection(w io.Writer) error {
 	fmt.Fprintf(w, "## Grid selection\n\n")
-	fmt.Fprintf(w, "Each method is reported at its own grid point with the best mean dev headline score over seeds (best dev evaluation of each run); only points with the most seeds of their combination compete, and ties go to the earlier point. Selection reads dev scores only. Test: not reported, because results record no labelled test score (a result's predictions file is the unlabelled test-set submission).\n\n")
+	test := false
+	for _, s := range r.Selections {
+		test = test || s.Points[s.Chosen].Test.N > 0
+	}
+	if test {
+		fmt.Fprintf(w, "Each method is reported at its own grid point with the best mean dev headline score over seeds (best dev evaluation of each run); only points with the most seeds of their combination compete, and ties go to the earlier point. Selection reads dev scores only. Test at chosen: the chosen point's headline score on the labelled test split (FewCLUE's test_public.json) with each run's best-dev weights, mean ± std over the seeds that recorded one, shown after the choice and never read by it; \"—\" where the test split is unlabelled.\n\n")
+	} else {
+		fmt.Fprintf(w, "Each method is reported at its own grid point with the best mean dev headline score over seeds (best dev evaluation of each run); only points with the most seeds of their combination compete, and ties go to the earlier point. Selection reads dev scores only. Test: not reported, because results record no labelled test score (a result's predictions file is the unlabelled test-set submission).\n\n")
+	}
 	multi := false
 	for _, s := range r.Selections {
 		multi = multi || s.Backbone != ""
 	}
 	header := []string{"Setting", "Task", "Method", "Chosen", "Dev at chosen", "Points (dev mean, n)"}
+	if test {
+		header = []string{"Setting", "Task", "Method", "Chosen", "Dev at chosen", "Test at chosen", "Points (dev mean, n)"}
+	}
 	if multi {
 		header = append([]string{"Backbone"}, header...)
 	}
@@ -65,7 +76,15 @@ func (r *Report) writeSelection(w io.Writer) error {
 			pts = append(pts, t)
 		}
 		row := []string{s.Setting, TaskName(s.Task), MethodName(s.Method), markdownStyle.escape(s.Values()),
-			markdownStyle.summary(s.Points[s.Chosen].Dev), markdownStyle.escape(strings.Join(pts, "; "))}
+			markdownStyle.summary(s.Points[s.Chosen].Dev)}
+		if test {
+			ts := "—"
+			if t := s.Points[s.Chosen].Test; t.N > 0 {
+				ts = markdownStyle.summary(t)
+			}
+			row = append(row, ts)
+		}
+		row = append(row, markdownStyle.escape(strings.Join(pts, "; ")))
 		if multi {
 			row = append([]string{s.Backbone}, row...)
 		}
@@ -94,37 +113,65 @@ func fmtMeanN(p GridPoint) string {
 
 func (r *Report) writePairs(w io.Writer) error {
 	fmt.Fprintf(w, "## Differences between methods\n\n")
-	fmt.Fprintf(w, "Difference of the dev headline score (points, A − B, > 0: A is better in the metric's direction), %s. Δ prints \"~\" when the interval includes 0 and \"?\" when there are too few paired runs for an interval.\n\n", CIMethod)
-	ds := PairDiffs(r.Groups)
+	ds := PairDiffs(r.Groups, r.Set.Dev)
+	boot, recorded := false, len(r.Set.Dev) > 0 || len(r.Set.DevWarnings) > 0
+	for _, d := range ds {
+		boot = boot || d.Examples != nil
+	}
+	switch {
+	case boot:
+		fmt.Fprintf(w, "Difference of the dev headline score (points, A − B, > 0: A is better in the metric's direction) with two paired 95%% intervals where a row has both: over seeds, %s; over dev examples, %s. Intervals names those a row has. A difference counts only when every interval it has excludes 0: Δ prints \"~\" when either includes 0, and \"?\" when there are too few paired runs for the interval over seeds, without which there is no verdict.\n\n", CIMethod, BootstrapMethod)
+	case recorded:
+		fmt.Fprintf(w, "Difference of the dev headline score (points, A − B, > 0: A is better in the metric's direction), %s%s. Δ prints \"~\" when the interval includes 0 and \"?\" when there are too few paired runs for an interval.\n\n", CIMethod, noBootstrapPairs)
+	default:
+		fmt.Fprintf(w, "Difference of the dev headline score (points, A − B, > 0: A is better in the metric's direction), %s%s. Δ prints \"~\" when the interval includes 0 and \"?\" when there are too few paired runs for an interval.\n\n", CIMethod, noBootstrap)
+	}
 	if len(ds) == 0 {
 		fmt.Fprintf(w, "No task that two methods ran.\n\n")
-		return nil
+		return writeWarnings(w, r.Set.DevWarnings)
 	}
 	multi := false
 	for _, d := range ds {
 		multi = multi || d.Backbone != ""
 	}
 	header := []string{"Regime", "Task", "A", "B", "Settings", "Pairs", "Difference [95% CI]", "Δ"}
+	if boot {
+		header = []string{"Regime", "Task", "A", "B", "Settings", "Pairs", "Difference [95% CI over seeds]", "95% CI over examples", "Intervals", "Δ"}
+	}
 	if multi {
 		header = append([]string{"Backbone"}, header...)
 	}
 	var rows [][]string
+	var warns []string
 	for _, d := range ds {
 		row := []string{regimeTitle(d.Regime), TaskName(d.Task), MethodName(d.A), MethodName(d.B),
-			markdownStyle.escape(joinSettings(d.Settings)), strconv.Itoa(d.N), d.fmtCI(), d.fmtDelta()}
+			markdownStyle.escape(joinSettings(d.Settings)), strconv.Itoa(d.N), d.fmtCI()}
+		if boot {
+			row = append(row, d.Examples.fmtCI(), d.intervals())
+		}
+		row = append(row, d.fmtDelta())
 		if multi {
 			row = append([]string{d.Backbone}, row...)
 		}
 		rows = append(rows, row)
+		if d.NoExamples != "" {
+			warns = append(warns, fmt.Sprintf("no bootstrap over examples: %s vs %s on %s, %s: %s",
+				MethodName(d.A), MethodName(d.B), withBackbone(d.Backbone, TaskName(d.Task)), regimeTitle(d.Regime), d.NoExamples))
+		}
 	}
 	if err := renderMarkdown(w, header, rows); err != nil {
 		return fmt.Errorf("differences table: %w", err)
 	}
 	fmt.Fprintln(w)
-	for _, wn := range fewPairsWarnings(ds) {
+	return writeWarnings(w, append(append(fewPairsWarnings(ds), warns...), r.Set.DevWarnings...))
+}
+
+// writeWarnings lists warnings, one a line, with a blank line after them; nothing for none.
+func writeWarnings(w io.Writer, warns []string) error {
+	for _, wn := range warns {
 		fmt.Fprintf(w, "- Warning: %s.\n", wn)
 	}
-	if len(fewPairsWarnings(ds)) > 0 {
+	if len(warns) > 0 {
 		fmt.Fprintln(w)
 	}
 	return nil
@@ -140,14 +187,28 @@ func (r *Report) writeClaimIntervals(w io.Writer) error {
 		if c.Interval != nil {
 			ci = fmt.Sprintf("[%.2f, %.2f] (%d pairs)", c.Interval.Lo, c.Interval.Hi, c.Interval.Pairs)
 		}
-		rows = append(rows, []string{c.ID, fmt.Sprintf("%g ± %g", c.Claimed, c.Tolerance), fmt.Sprintf("%.2f", *c.Observed), ci, c.Status})
+		row := []string{c.ID, fmt.Sprintf("%g ± %g", c.Claimed, c.Tolerance), fmt.Sprintf("%.2f", *c.Observed), ci}
+		if anyBootstrap(r.Claims) {
+			bs := "—"
+			if c.Bootstrap != nil {
+				bs = fmt.Sprintf("[%.2f, %.2f]", c.Bootstrap.Lo, c.Bootstrap.Hi)
+			}
+			row = append(row, bs)
+		}
+		rows = append(rows, append(row, c.Status))
 	}
 	if len(rows) == 0 {
 		return nil
 	}
 	fmt.Fprintf(w, "## Delta claims and their intervals\n\n")
-	fmt.Fprintf(w, "A delta claim holds when the paired 95%% interval of our difference meets the claimed value ± tolerance, does not hold when the interval lies outside it, and gets no verdict without an interval (too few seeds).\n\n")
-	if err := renderMarkdown(w, []string{"Claim", "Paper", "Ours", "95% CI", "Status"}, rows); err != nil {
+	header := []string{"Claim", "Paper", "Ours", "95% CI", "Status"}
+	if anyBootstrap(r.Claims) {
+		fmt.Fprintf(w, "A delta claim holds when the paired 95%% interval of our difference over seeds or, where it has one, its paired bootstrap interval over dev examples meets the claimed value ± tolerance, does not hold when every interval it has lies outside it (the rule by which a difference prints \"~\" when either interval includes 0), and gets no verdict without the interval over seeds (too few seeds).\n\n")
+		header = []string{"Claim", "Paper", "Ours", "95% CI over seeds", "95% CI over examples", "Status"}
+	} else {
+		fmt.Fprintf(w, "A delta claim holds when the paired 95%% interval of our difference meets the claimed value ± tolerance, does not hold when the interval lies outside it, and gets no verdict without an interval (too few seeds).\n\n")
+	}
+	if err := renderMarkdown(w, header, rows); err != nil {
 		return fmt.Errorf("claims table: %w", err)
 	}
 	fmt.Fprintln(w)

@@ -109,15 +109,20 @@ func TestSelectRules(t *testing.T) {
 		{task: "tnews", method: "fl-tuning", seed: 2, grid: "lr=10", acc: 71},
 	}
 	set := loadStore(t, cs)
-	for _, r := range set.OK { // a test score that would pick lr=10, were it read
+	for _, r := range set.OK { // a labelled test score that would pick lr=10, were it read
 		r.Data.Test = 100
+		r.Test = map[string]float64{"accuracy": 50}
 		if r.Cell.Grid == "lr=10" {
-			r.Best["test_accuracy"] = 99
+			r.Test["accuracy"] = 99
 		}
 	}
 	kept, sels := Select(set.OK)
 	if len(sels) != 1 || sels[0].Grid != "lr=2" || len(kept) != 2 {
 		t.Fatalf("selected %+v, kept %d", sels[0], len(kept))
+	}
+	// The test score is summarised beside each point's dev score, after the choice.
+	if p := sels[0].Points[2]; p.Grid != "lr=10" || p.Test.N != 2 || p.Test.Mean != 99 {
+		t.Errorf("lr=10: test %+v", p.Test)
 	}
 	var order []string
 	for _, p := range sels[0].Points {

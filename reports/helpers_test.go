@@ -1,6 +1,10 @@
 package reports
 
 import (
+	"math"
+	"math/rand"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +26,8 @@ type cell struct {
 	backbone                     string // the backbone's name, in a matrix of several
 	grid                         string // the grid point, in a matrix with lists
 	wall                         float64
+	dev                          int     // dev examples with per-example statistics (acc of them right); 0: none recorded
+	test                         float64 // labelled test accuracy; 0: none recorded
 }
 
 var defaultRatio = map[string]float64{"fine-tuning": 1, "p-tuning-v2": 0.0288, "fl-tuning": 0.0289}
@@ -72,7 +78,56 @@ func (c cell) result() *results.Result {
 	r.Steps = steps[len(steps)-1]
 	r.Time.WallS = c.wall
 	r.Flags = c.flags
+	if c.dev > 0 {
+		r.Data.Dev = c.dev
+		r.DevStats = filepath.Join("cells", r.Cell.Key()+".dev.json")
+	}
+	if c.test != 0 {
+		r.Test = map[string]float64{"accuracy": c.test, "macro_f1": c.test - 5}
+	}
 	return r
+}
+
+// devStats are the per-example statistics of a cell with dev examples: acc% of them right.
+// Runs of one dev set (task and split) rank its examples alike, each method from its own
+// offset, so paired runs are right on many of the same examples, as real ones are.
+func (c cell) devStats(t *testing.T) *results.DevStats {
+	t.Helper()
+	right := math.Round(c.acc * float64(c.dev) / 100)
+	if math.Abs(100*right/float64(c.dev)-c.acc) > 1e-9 {
+		t.Fatalf("cell %s/%s seed %d: accuracy %g is not a count of %d dev examples", c.task, c.method, c.seed, c.acc, c.dev)
+	}
+	split := c.split
+	if split == "" {
+		split = "full"
+	}
+	rank := rand.New(rand.NewSource(int64(len(c.task)*131 + len(split)))).Perm(c.dev)
+	offset := len(c.method)*5 + int(c.seed)
+	rows := make([][]float64, c.dev)
+	for i := range rows {
+		rows[i] = []float64{0}
+	}
+	for j := 0; j < int(right); j++ {
+		rows[rank[(offset+j)%c.dev]][0] = 1
+	}
+	return &results.DevStats{Task: c.task, Selection: split, Split: "dev", Metric: "accuracy", Examples: c.dev,
+		DevHash: "sha256:synthetic-" + c.task + "-" + split, Columns: []string{"correct"}, Rows: rows}
+}
+
+// withDev gives every ok cell n dev examples with per-example statistics and, in a few-shot
+// split, a labelled test score 3 points under its dev score.
+func withDev(cs []cell, n int) []cell {
+	out := append([]cell(nil), cs...)
+	for i := range out {
+		if out[i].failed != "" {
+			continue
+		}
+		out[i].dev = n
+		if strings.HasPrefix(out[i].split, "few") {
+			out[i].test = out[i].acc - 3
+		}
+	}
+	return out
 }
 
 // writeStore writes cells into a fresh results directory and returns it.
@@ -84,7 +139,13 @@ func writeStore(t *testing.T, cells []cell) string {
 		t.Fatal(err)
 	}
 	for _, c := range cells {
-		if err := st.Write(c.result()); err != nil {
+		r := c.result()
+		if c.dev > 0 && c.failed == "" {
+			if err := results.WriteDevStats(st.DevStatsPath(r.Cell.Key()), c.devStats(t)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.Write(r); err != nil {
 			t.Fatal(err)
 		}
 	}

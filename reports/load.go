@@ -15,9 +15,14 @@ type Set struct {
 	Dir    string
 	OK     []*results.Result
 	Failed []*results.Result
+	// Dev holds the per-example dev statistics of the ok results that recorded them, by cell
+	// key (see bootstrap.go); DevWarnings name the files that could not be used.
+	Dev         map[string]*DevRows
+	DevWarnings []string
 }
 
-// Load reads every result in a results directory (as written by results.Store).
+// Load reads every result in a results directory (as written by results.Store), and the
+// per-example dev statistics the ok ones name.
 func Load(dir string) (*Set, error) {
 	cells := filepath.Join(dir, "cells")
 	if st, err := os.Stat(cells); err != nil {
@@ -29,7 +34,12 @@ func Load(dir string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
 	}
-	return NewSet(dir, rs)
+	s, err := NewSet(dir, rs)
+	if err != nil {
+		return nil, err
+	}
+	s.Dev, s.DevWarnings = loadDevStats(dir, s.OK)
+	return s, nil
 }
 
 // NewSet sorts results by status, rejecting ones a report cannot use.

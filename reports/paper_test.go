@@ -84,7 +84,7 @@ func TestDeltaClaimPairs(t *testing.T) {
 		{task: "wsc10", method: "fl-tuning", seed: 1, acc: 80, backbone: "roberta"},
 		{task: "wsc10", method: "p-tuning-v2", seed: 1, acc: 70, backbone: "nezha"},
 	}
-	got := CheckClaims(claim, Aggregate(loadStore(t, apart).OK))[0]
+	got := CheckClaims(claim, Aggregate(loadStore(t, apart).OK), nil)[0]
 	if got.Status != NotRun || got.Observed != nil || !strings.Contains(got.Detail, "where both FL-tuning and P-tuning v2 ran") {
 		t.Errorf("methods on different backbones: %s (%s)", got.Status, got.Detail)
 	}
@@ -96,7 +96,7 @@ func TestDeltaClaimPairs(t *testing.T) {
 			cs = append(cs, c)
 		}
 	}
-	got = CheckClaims(claim, Aggregate(loadStore(t, cs).OK))[0]
+	got = CheckClaims(claim, Aggregate(loadStore(t, cs).OK), nil)[0]
 	if got.Status != Holds || !strings.Contains(strings.Join(got.Warnings, " "), "nezha/csl/p-tuning-v2/few4") {
 		t.Errorf("a fold one method lacks: %s, warnings %v", got.Status, got.Warnings)
 	}

@@ -51,7 +51,7 @@ func New(set *Set, ref *Reference) *Report {
 	if PaperLayout(r.Groups) {
 		r.Paper = PaperTables(r.Groups)
 	}
-	r.Claims = CheckClaims(ref, r.Groups)
+	r.Claims = CheckClaims(ref, r.Groups, set.Dev)
 	for _, g := range r.Groups {
 		for _, c := range g.Cells {
 			for _, f := range c.Flags {

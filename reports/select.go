@@ -14,13 +14,17 @@ import (
 // headline dev score over seeds (Result.Best, the best dev evaluation of each run): it reads
 // nothing else, so a test score cannot influence the choice. Only points with the most seeds
 // of their combination compete, so that a point is not chosen because seeds failed there.
-// Ties go to the earlier point in grid order.
+// Ties go to the earlier point in grid order. A point's labelled test score (Result.Test, the
+// best-dev weights on FewCLUE's test_public.json) is summarised beside its dev score for the
+// report, after the choice.
 
-// GridPoint is one grid point of a combination: its headline dev score over seeds.
+// GridPoint is one grid point of a combination: its headline dev score over seeds, and its
+// headline test score over the seeds that recorded one (N 0: none did).
 type GridPoint struct {
 	Grid  string
 	Dev   Summary
 	Seeds int
+	Test  Summary
 }
 
 // Selection is the grid points of one (backbone, setting, task, method) and the one chosen;
@@ -48,8 +52,8 @@ func Select(ok []*results.Result) ([]*results.Result, []*Selection) {
 		return ok, nil
 	}
 	type combo struct {
-		sel    *Selection
-		byGrid map[string][]float64
+		sel          *Selection
+		byGrid, test map[string][]float64
 	}
 	combos := map[Key]*combo{}
 	var order []Key
@@ -57,7 +61,7 @@ func Select(ok []*results.Result) ([]*results.Result, []*Selection) {
 		k := Key{Backbone: r.Cell.BackboneName, Setting: r.Cell.Setting, Task: r.Cell.Task, Method: r.Cell.Method}
 		c := combos[k]
 		if c == nil {
-			c = &combo{sel: &Selection{Key: k, Split: r.Cell.Split, Metric: r.Metrics[0]}, byGrid: map[string][]float64{}}
+			c = &combo{sel: &Selection{Key: k, Split: r.Cell.Split, Metric: r.Metrics[0]}, byGrid: map[string][]float64{}, test: map[string][]float64{}}
 			combos[k] = c
 			order = append(order, k)
 		}
@@ -65,6 +69,9 @@ func Select(ok []*results.Result) ([]*results.Result, []*Selection) {
 			c.byGrid[r.Cell.Grid] = append(c.byGrid[r.Cell.Grid], v)
 		} else if c.byGrid[r.Cell.Grid] == nil {
 			c.byGrid[r.Cell.Grid] = []float64{}
+		}
+		if v, ok := r.Test[r.Metrics[0].Name]; ok {
+			c.test[r.Cell.Grid] = append(c.test[r.Cell.Grid], v)
 		}
 	}
 	var sels []*Selection
@@ -80,7 +87,7 @@ func Select(ok []*results.Result) ([]*results.Result, []*Selection) {
 		most := 0
 		for _, g := range grids {
 			xs := c.byGrid[g]
-			s.Points = append(s.Points, GridPoint{Grid: g, Dev: Summarize(xs), Seeds: len(xs)})
+			s.Points = append(s.Points, GridPoint{Grid: g, Dev: Summarize(xs), Seeds: len(xs), Test: Summarize(c.test[g])})
 			most = max(most, len(xs))
 		}
 		s.Chosen = -1

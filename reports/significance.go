@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/clue-bench/clue-bench/bench/results"
 )
 
 // Significance. A difference between two methods is reported with a paired 95% confidence
@@ -15,12 +17,13 @@ import (
 //	d̄ ± t(0.975, n−1) · s_d / √n.
 //
 // Pairing removes what the seed and fold do to both methods alike. The interval is exact for
-// normal differences and needs no random numbers, so a report is reproducible; a bootstrap
-// over 2–5 pairs would be narrower than it should (it cannot see tails it has no samples of).
-// A bootstrap over examples would need per-example dev predictions, which results do not
-// record (a result's predictions file is the unlabelled test-set submission). As benchstat
-// does, a difference whose interval includes 0 prints as "~"; with fewer than MinPairs pairs
-// there is no interval and the report warns instead of giving a verdict.
+// normal differences and needs no random numbers; a bootstrap over 2–5 pairs would be narrower
+// than it should (it cannot see tails it has no samples of). Where every paired run recorded
+// per-example dev statistics on the same dev set, the difference also gets a paired bootstrap
+// over dev examples (bootstrap.go), which sees the dev set's sampling noise that the seeds do
+// not. As benchstat does, a difference prints as "~" when an interval includes 0 (either
+// one, where it has both); with fewer than MinPairs pairs there is no interval over seeds and
+// the report warns instead of giving a verdict.
 
 // Confidence is the two-sided level of the intervals.
 const Confidence = 0.95
@@ -29,8 +32,17 @@ const Confidence = 0.95
 // the differences is unknown.
 const MinPairs = 2
 
-// CIMethod says in the report how intervals were computed.
-const CIMethod = "paired over seeds and few-shot folds (runs paired by setting and seed), Student's t interval of the mean difference, 95%; results record no per-example dev predictions, so there is no bootstrap over examples"
+// CIMethod says in the report how the interval over seeds is computed (BootstrapMethod, the
+// one over examples).
+const CIMethod = "paired over seeds and few-shot folds (runs paired by setting and seed), Student's t interval of the mean difference, 95%"
+
+// noBootstrap ends CIMethod in a report of results without per-example dev statistics, and
+// noBootstrapPairs in one where some runs have them but no difference has them for every
+// paired run on one dev set.
+const (
+	noBootstrap      = "; results record no per-example dev predictions, so there is no bootstrap over examples"
+	noBootstrapPairs = "; no difference has per-example dev statistics for every paired run on one dev set, so there is no bootstrap over examples"
+)
 
 // Interval is a paired difference a − b (in the metric's better direction: > 0 means a is
 // better) with its confidence interval over N pairs; Lo and Hi are NaN when N < MinPairs.
@@ -111,17 +123,69 @@ type PairDiff struct {
 	Metric                 string
 	A, B                   string // methods; the difference is A − B
 	Settings               []string
-	Interval
+	Interval               // over seeds
+	// Examples is the bootstrap interval over dev examples, nil where some paired run lacks
+	// per-example statistics; NoExamples says why where some run has them.
+	Examples   *ExampleInterval
+	NoExamples string
 }
 
-// pairedValues collects a metric of two methods paired by (setting, seed) over the groups
-// keep accepts; higher is the metric's direction and known whether any group has it.
-func pairedValues(groups []*Group, a, b, metric string, keep func(*Group) bool) (xa, xb []float64, settings []string, higher, known bool) {
+// Significant reports whether the difference counts: its interval over seeds excludes 0, and
+// so does its interval over examples where it has one.
+func (d PairDiff) Significant() bool {
+	return d.Interval.Significant() && (d.Examples == nil || !d.Examples.includesZero())
+}
+
+// fmtDelta is the difference for the report: "~" when an interval includes 0, the signed
+// difference when none does, "?" without an interval over seeds.
+func (d PairDiff) fmtDelta() string {
+	switch {
+	case !d.OK():
+		return "?"
+	case !d.Significant():
+		return "~"
+	}
+	return fmt.Sprintf("%+.2f", d.Diff)
+}
+
+// intervals names the intervals a difference has.
+func (d PairDiff) intervals() string {
+	var out []string
+	if d.OK() {
+		out = append(out, "seeds t")
+	}
+	if d.Examples != nil {
+		out = append(out, "examples bootstrap")
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, " + ")
+}
+
+// runPair is one paired run of two methods: the same backbone, setting and seed.
+type runPair struct {
+	a, b    *results.Result
+	setting string
+}
+
+// pairValues are the best dev values of metric of paired runs, a's and b's.
+func pairValues(pairs []runPair, metric string) (xa, xb []float64) {
+	for _, p := range pairs {
+		xa, xb = append(xa, p.a.Best[metric]), append(xb, p.b.Best[metric])
+	}
+	return xa, xb
+}
+
+// pairedRuns pairs the runs of two methods by (backbone, setting, seed) over the groups keep
+// accepts, among the runs that have metric, in a's groups' order; higher is the metric's
+// direction and known whether any group has it.
+func pairedRuns(groups []*Group, a, b, metric string, keep func(*Group) bool) (pairs []runPair, settings []string, higher, known bool) {
 	type pk struct {
 		backbone, setting string
 		seed              int64
 	}
-	va, vb := map[pk]float64{}, map[pk]float64{}
+	va, vb := map[pk]*results.Result{}, map[pk]*results.Result{}
 	var order []pk
 	higher = true
 	for _, g := range groups {
@@ -134,16 +198,15 @@ func pairedValues(groups []*Group, a, b, metric string, keep func(*Group) bool) 
 			}
 		}
 		for _, r := range g.Cells {
-			v, ok := r.Best[metric]
-			if !ok {
+			if _, ok := r.Best[metric]; !ok {
 				continue
 			}
 			k := pk{g.Backbone, g.Setting, r.Cell.Seed}
 			if g.Method == a {
-				va[k] = v
+				va[k] = r
 				order = append(order, k)
 			} else {
-				vb[k] = v
+				vb[k] = r
 			}
 		}
 	}
@@ -152,18 +215,19 @@ func pairedValues(groups []*Group, a, b, metric string, keep func(*Group) bool) 
 		if !ok {
 			continue
 		}
-		xa, xb = append(xa, va[k]), append(xb, y)
+		pairs = append(pairs, runPair{a: va[k], b: y, setting: k.setting})
 		if !contains(settings, k.setting) {
 			settings = append(settings, k.setting)
 		}
 	}
-	return xa, xb, settings, higher, known
+	return pairs, settings, higher, known
 }
 
 // PairDiffs lists every pair of methods that ran the same (backbone, regime, task), in the
 // groups' order (methods in paper order, the later method first: fl-tuning − p-tuning-v2), on
-// the task's headline metric.
-func PairDiffs(groups []*Group) []PairDiff {
+// the task's headline metric, with the bootstrap over examples where dev (Set.Dev, by cell
+// key; nil for none) has every paired run's statistics.
+func PairDiffs(groups []*Group, dev map[string]*DevRows) []PairDiff {
 	type rt struct{ backbone, regime, task string }
 	var order []rt
 	methods := map[rt][]string{}
@@ -187,13 +251,16 @@ func PairDiffs(groups []*Group) []PairDiff {
 		}
 		for j := len(ms) - 1; j >= 0; j-- {
 			for i := j - 1; i >= 0; i-- {
-				xa, xb, settings, higher, _ := pairedValues(groups, ms[j], ms[i], metric[k], keep)
+				pairs, settings, higher, _ := pairedRuns(groups, ms[j], ms[i], metric[k], keep)
 				sign := 1.0
 				if !higher {
 					sign = -1
 				}
-				out = append(out, PairDiff{Backbone: k.backbone, Regime: k.regime, Task: k.task, Metric: metric[k],
-					A: ms[j], B: ms[i], Settings: settings, Interval: PairedInterval(xa, xb, sign)})
+				xa, xb := pairValues(pairs, metric[k])
+				d := PairDiff{Backbone: k.backbone, Regime: k.regime, Task: k.task, Metric: metric[k],
+					A: ms[j], B: ms[i], Settings: settings, Interval: PairedInterval(xa, xb, sign)}
+				d.Examples, d.NoExamples = examplesBootstrap(pairs, metric[k], sign, dev)
+				out = append(out, d)
 			}
 		}
 	}

@@ -10,14 +10,19 @@
 // A Result holds the cell it ran (a plan.Cell, with its ID), its status (ResultOK or
 // ResultFailed with the error), the metrics with their direction (the first is the
 // headline), the dev curve (EvalPoints) and best dev values, Convergence (ConvergenceOf),
-// parameter counts (Params), timings, peak memory, data sizes and Provenance. ResultSchema
+// parameter counts (Params), timings, peak memory, data sizes and Provenance, and where
+// they exist the test metrics of the best-dev weights (Test, a labelled test split only) and
+// the file of per-example dev statistics (DevStats); both are optional, so results written
+// before them read as they did. ResultSchema
 // is bumped when Result changes incompatibly, and readers refuse other versions.
 //
 // # The store
 //
 // A Store is a results directory. Under cells/ it holds <key>.json (the Result), <key>.log,
-// and <key>.claim while the cell runs. Under predictions/<key>/ it holds the test
-// submission file. Write replaces a result atomically, so a reader sees the old file or the
+// and <key>.claim while the cell runs, and <key>.dev.json, the best dev evaluation's
+// per-example statistics of the headline (DevStats, for a bootstrap over examples; results
+// name it in DevStats, and Keys never takes it for a result). Under predictions/<key>/ it
+// holds the test submission file. Write replaces a result atomically, so a reader sees the old file or the
 // new one; All reads every result back. A result file that does not parse is a CorruptError,
 // never taken for a missing result; SetAside renames it to <key>.json.corrupt-<time> so that
 // the cell can run again without losing it. Files are written 0644 (under the umask) for a

@@ -117,6 +117,13 @@ type Result struct {
 	Weights      string `json:"weights,omitempty"`
 	WeightsBytes int64  `json:"weights_bytes,omitempty"`
 	Log          string `json:"log,omitempty"`
+	// DevStats is the file of the best dev evaluation's per-example statistics (DevStats),
+	// relative to the results dir; absent in results recorded before cells wrote them, or when
+	// the file could not be written.
+	DevStats string `json:"dev_stats,omitempty"`
+	// Test holds the metrics of the best-dev weights on the test split where it is labelled
+	// (FewCLUE's test_public.json); absent otherwise. Selection never reads it.
+	Test map[string]float64 `json:"test,omitempty"`
 }
 
 // Headline returns the headline metric and its best dev value.

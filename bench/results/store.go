@@ -17,7 +17,8 @@ import (
 )
 
 // Store is a results directory: cells/<key>.json results, cells/<key>.log logs,
-// cells/<key>.claim claims, predictions/<key>/ test predictions.
+// cells/<key>.claim claims, cells/<key>.dev.json per-example dev statistics,
+// predictions/<key>/ test predictions.
 type Store struct {
 	Dir string
 	// Warnf, when set, is told what the store repaired on its own: a stale claim it took
@@ -51,6 +52,23 @@ func (s *Store) LogPath(key string) string { return s.path(key, ".log") }
 
 // WeightsPath is the safetensors file of a cell's trained tensors, beside its result.
 func (s *Store) WeightsPath(key string) string { return s.path(key, ".safetensors") }
+
+// DevStatsPath is the file of a cell's per-example dev statistics (DevStats), beside its
+// result.
+func (s *Store) DevStatsPath(key string) string { return s.path(key, devStatsExt) }
+
+// devStatsExt ends a dev statistics file's name. Keys end in a seed or a grid value (a
+// number, true/false or a word), never in ".dev", so no result's name ends so.
+const devStatsExt = ".dev.json"
+
+// KeyOfFile returns the cell key of a file name in cells/ when the file is a result
+// (<key>.json, not <key>.dev.json).
+func KeyOfFile(name string) (string, bool) {
+	if !strings.HasSuffix(name, ".json") || strings.HasSuffix(name, devStatsExt) {
+		return "", false
+	}
+	return strings.TrimSuffix(name, ".json"), true
+}
 
 // PredDir is where a cell's test predictions go.
 func (s *Store) PredDir(key string) string { return filepath.Join(s.Dir, "predictions", key) }
@@ -153,9 +171,11 @@ func (s *Store) Keys() ([]string, error) {
 		return nil, err
 	}
 	sort.Strings(files)
-	keys := make([]string, len(files))
-	for i, f := range files {
-		keys[i] = strings.TrimSuffix(filepath.Base(f), ".json")
+	keys := make([]string, 0, len(files))
+	for _, f := range files {
+		if k, ok := KeyOfFile(filepath.Base(f)); ok {
+			keys = append(keys, k)
+		}
 	}
 	return keys, nil
 }

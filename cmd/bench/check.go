@@ -122,8 +122,8 @@ func checkResults(dir string, cells []plan.Cell) error {
 			return fmt.Errorf("results %s: %w", dir, err)
 		}
 		for _, e := range entries {
-			if name := e.Name(); filepath.Ext(name) == ".json" {
-				keys = append(keys, name[:len(name)-len(".json")])
+			if k, ok := results.KeyOfFile(e.Name()); ok {
+				keys = append(keys, k)
 			}
 		}
 	} else {

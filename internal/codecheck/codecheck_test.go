@@ -32,10 +32,11 @@ import (
 // registrations are the functions that may panic, as directory (relative to the module root,
 // slash-separated) "." function name.
 var registrations = map[string]bool{
-	"methods.Register":    true, // a method name registered twice, or not lower-case-with-dashes
-	"heads.Register":      true, // a task kind registered twice, or without a name or prefix
-	"clue.Register":       true, // a task registered twice, or an invalid declaration
-	"clue.registerMetric": true, // a metric registered twice
+	"methods.Register":           true, // a method name registered twice, or not lower-case-with-dashes
+	"heads.Register":             true, // a task kind registered twice, or without a name or prefix
+	"clue.Register":              true, // a task registered twice, or an invalid declaration
+	"clue.registerMetric":        true, // a metric registered twice
+	"clue.registerExampleMetric": true, // a metric's per-example statistics registered twice
 }
 
 // packageLevelMust are the Must functions allowed in package-level declarations, by import path.
