@@ -3,17 +3,11 @@
 package model
 
 import (
-	"fmt"
-	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/nn"
 
 	"github.com/clue-bench/clue-bench/internal/tsx"
 )
@@ -64,20 +58,7 @@ func checkArchParity(t *testing.T, dir string) {
 			}
 			compare := func(tag string, out Output, mask func(row, pos int) bool) {
 				t.Helper()
-				dh := maxDiff(t, out.Hidden, ref[tag+".hidden"], mask)
-				dp := 0.0
-				if want, ok := ref[tag+".pooled"]; ok {
-					if out.Pooled == nil {
-						t.Fatalf("%s: no pooled output, want one", tag)
-					}
-					dp = maxDiff(t, out.Pooled, want, nil)
-				} else if out.Pooled != nil {
-					t.Errorf("%s: pooled output from a model without a pooler", tag)
-				}
-				t.Logf("%s/%s: max abs error hidden %.2e, pooled %.2e", m.name, tag, dh, dp)
-				if dh > archParityTol || dp > archParityTol {
-					t.Errorf("%s: max abs error hidden %.2e, pooled %.2e > %g", tag, dh, dp, archParityTol)
-				}
+				checkOutputs(t, m.name, tag, archParityTol, ref, out, mask)
 			}
 			for _, tag := range []string{"nopad", "pad"} {
 				b := batchFrom(ref, tag)
@@ -107,23 +88,9 @@ func checkArchParity(t *testing.T, dir string) {
 
 func TestArchParityFixture(t *testing.T) { checkArchParity(t, archFixture) }
 
-// TestArchParityFresh regenerates the models with a random seed, so parity is checked on
-// weights and inputs the code has never seen.
+// TestArchParityFresh checks parity on models regenerated with a random seed.
 func TestArchParityFresh(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs python3 with torch; skipped in -short mode")
-	}
-	if err := exec.Command(refPython, "-c", "import torch").Run(); err != nil {
-		t.Skipf("%s cannot import torch (%v): fresh-weight parity not checked", refPython, err)
-	}
-	seed := rand.Int63n(1 << 31)
-	dir := t.TempDir()
-	cmd := exec.Command(refPython, filepath.Join("testdata", "gen_arch_reference.py"), "--out", dir, "--seed", fmt.Sprint(seed))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gen_arch_reference.py --seed %d: %v\n%s", seed, err, out)
-	}
-	t.Logf("seed %d", seed)
-	checkArchParity(t, dir)
+	checkArchParity(t, freshReference(t, "gen_arch_reference.py"))
 }
 
 // TestArchLoadErrors checks that a NEZHA or RoFormer checkpoint that does not fit its config
@@ -144,7 +111,6 @@ func TestArchLoadErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.model, func(t *testing.T) {
 			src := filepath.Join(archFixture, c.model)
-			dir := t.TempDir()
 			raw, err := os.ReadFile(filepath.Join(src, "config.json"))
 			if err != nil {
 				t.Fatal(err)
@@ -160,14 +126,7 @@ func TestArchLoadErrors(t *testing.T) {
 				}
 				cfg = strings.Join(lines, "\n")
 			}
-			if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			d0, err := OpenDir(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tensors, err := ReadCheckpoint(d0.WeightsFile)
+			tensors, err := ReadCheckpoint(openDir(t, src).WeightsFile)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,20 +135,10 @@ func TestArchLoadErrors(t *testing.T) {
 				tsx.Drop(tensors[n])
 				delete(tensors, n)
 			}
-			if err := WriteSafetensors(filepath.Join(dir, "model.safetensors"), tensors); err != nil {
-				t.Fatal(err)
-			}
-			d, err := OpenDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			vs := nn.NewVarStore(gotch.CPU)
-			defer vs.Destroy()
-			if _, err := NewEncoder(vs.Root().Sub(d.Config.Namespace()), d.Config); err != nil {
-				t.Fatal(err)
-			}
+			d := checkpointDir(t, []byte(cfg), tensors)
+			_, vs := encoderFor(t, d)
 			_, err = LoadWeights(d, vs)
-			checkError(t, err, append([]string{filepath.Join(dir, "model.safetensors"), filepath.Join(dir, "config.json")}, c.want...)...)
+			checkError(t, err, append([]string{filepath.Join(d.Path, "model.safetensors"), filepath.Join(d.Path, "config.json")}, c.want...)...)
 		})
 	}
 }

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/tsx"
@@ -253,16 +251,9 @@ func TestConfigCheckpointMismatch(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			d, err := OpenDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			vs := nn.NewVarStore(gotch.CPU)
-			defer vs.Destroy()
-			if _, err := NewEncoder(vs.Root().Sub("bert"), d.Config); err != nil {
-				t.Fatal(err)
-			}
-			_, err = LoadWeights(d, vs)
+			d := openDir(t, dir)
+			_, vs := encoderFor(t, d)
+			_, err := LoadWeights(d, vs)
 			checkError(t, err, append([]string{d.WeightsFile, filepath.Join(dir, "config.json")}, c.want...)...)
 		})
 	}

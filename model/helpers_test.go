@@ -57,23 +57,39 @@ func readRef(t *testing.T, path string) map[string]*ts.Tensor {
 	return ref
 }
 
-// loadModel opens an HF directory and builds and loads an encoder on the CPU.
-func loadModel(t *testing.T, dir string) (*Encoder, *nn.VarStore, *LoadReport) {
+// openDir is OpenDir, failing the test on an error.
+func openDir(t *testing.T, dir string) *Dir {
 	t.Helper()
 	d, err := OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// encoderFor builds an encoder for d's config on the CPU, in a VarStore freed after the test,
+// without loading d's weights: the tests of checkpoints that must not load call LoadWeights
+// themselves.
+func encoderFor(t *testing.T, d *Dir) (*Encoder, *nn.VarStore) {
+	t.Helper()
 	vs := nn.NewVarStore(gotch.CPU)
+	t.Cleanup(vs.Destroy)
 	enc, err := NewEncoder(vs.Root().Sub(d.Config.Namespace()), d.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return enc, vs
+}
+
+// loadModel opens an HF directory and builds and loads an encoder on the CPU.
+func loadModel(t *testing.T, dir string) (*Encoder, *nn.VarStore, *LoadReport) {
+	t.Helper()
+	d := openDir(t, dir)
+	enc, vs := encoderFor(t, d)
 	rep, err := LoadWeights(d, vs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(vs.Destroy)
 	return enc, vs, rep
 }
 

@@ -19,25 +19,18 @@ import (
 	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
-// checkpointDir writes an HF directory holding the fixture config and the given tensors.
-func checkpointDir(t *testing.T, tensors map[string]*ts.Tensor) *Dir {
+// checkpointDir writes an HF directory holding the given config.json and the tensors as
+// model.safetensors, and opens it.
+func checkpointDir(t *testing.T, config []byte, tensors map[string]*ts.Tensor) *Dir {
 	t.Helper()
 	dir := t.TempDir()
-	cfg, err := os.ReadFile(filepath.Join(fixture, "safetensors", "config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), config, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := WriteSafetensors(filepath.Join(dir, "model.safetensors"), tensors); err != nil {
 		t.Fatal(err)
 	}
-	d, err := OpenDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return openDir(t, dir)
 }
 
 // fixtureTensors reads the fixture's prefix-free safetensors checkpoint.
@@ -51,19 +44,10 @@ func fixtureTensors(t *testing.T) map[string]*ts.Tensor {
 	return m
 }
 
+// newTinyEncoder builds the fixture's encoder without loading its weights.
 func newTinyEncoder(t *testing.T) (*Encoder, *nn.VarStore) {
 	t.Helper()
-	d, err := OpenDir(filepath.Join(fixture, "safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vs := nn.NewVarStore(gotch.CPU)
-	enc, err := NewEncoder(vs.Root().Sub("bert"), d.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(vs.Destroy)
-	return enc, vs
+	return encoderFor(t, openDir(t, filepath.Join(fixture, "safetensors")))
 }
 
 func TestVariableNamesMatchCheckpoint(t *testing.T) {
@@ -97,7 +81,7 @@ func TestLoadWeightsListsAllProblems(t *testing.T) {
 	delete(bad, "pooler.dense.bias")
 	bad["embeddings.word_embeddings.weight"] = wrong
 	bad["bert.pooler.dense.weight"] = file["pooler.dense.weight"] // same variable twice
-	d := checkpointDir(t, bad)
+	d := checkpointDir(t, readFixture(t, "safetensors", "config.json"), bad)
 
 	_, vs := newTinyEncoder(t)
 	before := floats(t, mustGet(t, vs, "bert.embeddings.LayerNorm.bias"))
@@ -135,7 +119,7 @@ func TestLoadWeightsHeads(t *testing.T) {
 	for k, v := range file {
 		withHead[k] = v
 	}
-	d := checkpointDir(t, withHead)
+	d := checkpointDir(t, readFixture(t, "safetensors", "config.json"), withHead)
 	_, vs := newTinyEncoder(t)
 	root := vs.Root()
 	if _, err := newLinear(root.Sub("classifier"), 32, 3, 0.02); err != nil {
@@ -283,10 +267,7 @@ func TestLoadWeightsCorruptFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), full[:len(full)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d, err := OpenDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openDir(t, dir)
 	_, vs := newTinyEncoder(t)
 	if _, err := LoadWeights(d, vs); err == nil || !strings.Contains(err.Error(), d.WeightsFile) {
 		t.Fatalf("LoadWeights on a truncated file: %v", err)

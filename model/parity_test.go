@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sugarme/gotch/ts"
 )
 
 // parityTol is the acceptance bound on |Go − reference| (reference computed in float64).
@@ -34,15 +36,30 @@ func checkParity(t *testing.T, dir string) {
 			}
 			for _, tag := range []string{"nopad", "pad"} {
 				b := batchFrom(ref, tag)
-				out := forwardEval(t, enc, b)
-				dh := maxDiff(t, out.Hidden, ref[tag+".hidden"], realTokens(t, b.Mask))
-				dp := maxDiff(t, out.Pooled, ref[tag+".pooled"], nil)
-				t.Logf("%s/%s: max abs error hidden %.2e, pooled %.2e", v, tag, dh, dp)
-				if dh > parityTol || dp > parityTol {
-					t.Errorf("%s/%s: max abs error hidden %.2e, pooled %.2e > %g", v, tag, dh, dp, parityTol)
-				}
+				checkOutputs(t, v, tag, parityTol, ref, forwardEval(t, enc, b), realTokens(t, b.Mask))
 			}
 		})
+	}
+}
+
+// checkOutputs compares out with the references ref[tag+".hidden"] (at the positions mask
+// keeps) and, where the reference has one, ref[tag+".pooled"]: a model with a pooler must give
+// a pooled output, one without must give none. name labels the model in the messages.
+func checkOutputs(t *testing.T, name, tag string, tol float64, ref map[string]*ts.Tensor, out Output, mask func(row, pos int) bool) {
+	t.Helper()
+	dh := maxDiff(t, out.Hidden, ref[tag+".hidden"], mask)
+	dp := 0.0
+	if want, ok := ref[tag+".pooled"]; ok {
+		if out.Pooled == nil {
+			t.Fatalf("%s/%s: no pooled output, want one", name, tag)
+		}
+		dp = maxDiff(t, out.Pooled, want, nil)
+	} else if out.Pooled != nil {
+		t.Errorf("%s/%s: pooled output from a model without a pooler", name, tag)
+	}
+	t.Logf("%s/%s: max abs error hidden %.2e, pooled %.2e", name, tag, dh, dp)
+	if dh > tol || dp > tol {
+		t.Errorf("%s/%s: max abs error hidden %.2e, pooled %.2e > %g", name, tag, dh, dp, tol)
 	}
 }
 
@@ -51,9 +68,11 @@ func TestParityFixture(t *testing.T) { checkParity(t, fixture) }
 // refPython is Debian's interpreter with torch; the python3 on PATH may lack torch.
 const refPython = "/usr/bin/python3"
 
-// TestParityFreshWeights regenerates the model with a random seed, so parity is checked on
-// weights and inputs the code has never seen.
-func TestParityFreshWeights(t *testing.T) {
+// freshReference runs testdata/script --out DIR --seed N with a random seed and returns DIR,
+// so that parity is checked on weights and inputs the code has never seen. It skips the test
+// in -short mode and where refPython cannot import torch.
+func freshReference(t *testing.T, script string) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs python3 with torch; skipped in -short mode")
 	}
@@ -62,13 +81,16 @@ func TestParityFreshWeights(t *testing.T) {
 	}
 	seed := rand.Int63n(1 << 31)
 	dir := t.TempDir()
-	cmd := exec.Command(refPython, filepath.Join("testdata", "gen_reference.py"), "--out", dir, "--seed", fmt.Sprint(seed))
+	cmd := exec.Command(refPython, filepath.Join("testdata", script), "--out", dir, "--seed", fmt.Sprint(seed))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gen_reference.py --seed %d: %v\n%s", seed, err, out)
+		t.Fatalf("%s --seed %d: %v\n%s", script, seed, err, out)
 	}
 	t.Logf("seed %d", seed)
-	checkParity(t, dir)
+	return dir
 }
+
+// TestParityFreshWeights checks parity on a model regenerated with a random seed.
+func TestParityFreshWeights(t *testing.T) { checkParity(t, freshReference(t, "gen_reference.py")) }
 
 func TestLoadReport(t *testing.T) {
 	lock(t)

@@ -30,10 +30,10 @@ settings:
   few: {split: "few:all", batch_size: 4}
 `
 
-// Lists expand into grid points after the setting and before the seed, first axis (in Hyper
-// field order) outermost, values in the order written; the point names the cell.
-func TestGridExpandOrder(t *testing.T) {
-	cfg, err := ParseConfig("/x/grid.yaml", []byte(gridYAML), testReg)
+// expand parses a config (path: where it would be) and expands its cells.
+func expand(t *testing.T, path, yaml string) (*Config, []Cell) {
+	t.Helper()
+	cfg, err := ParseConfig(path, []byte(yaml), testReg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +41,13 @@ func TestGridExpandOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg, cells
+}
+
+// Lists expand into grid points after the setting and before the seed, first axis (in Hyper
+// field order) outermost, values in the order written; the point names the cell.
+func TestGridExpandOrder(t *testing.T) {
+	cfg, cells := expand(t, "/x/grid.yaml", gridYAML)
 	var got []string
 	ids := map[string]bool{}
 	for _, c := range cells {
@@ -152,14 +159,7 @@ func TestGridPrecedence(t *testing.T) {
 					y += map[string]string{"tasks": "tasks: {afqmc: {}}\n", "methods": "methods: {fl-tuning: {}}\n", "settings": "settings: {full: {}}\n"}[k]
 				}
 			}
-			cfg, err := ParseConfig("x.yaml", []byte(y), testReg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cells, err := cfg.Expand()
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, cells := expand(t, "x.yaml", y)
 			var got []string
 			for _, c := range cells {
 				got = append(got, c.Grid)
@@ -199,14 +199,7 @@ func TestGridErrors(t *testing.T) {
 // A config without lists expands exactly as before grids existed (TestSingleBackboneCellsPinned
 // pins its ids): no cell has a grid point, and names keep their form.
 func TestNoGridUnchanged(t *testing.T) {
-	cfg, err := ParseConfig("/x/experiments.yaml", []byte(goodYAML), testReg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells, err := cfg.Expand()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, cells := expand(t, "/x/experiments.yaml", goodYAML)
 	for _, c := range cells {
 		if c.Grid != "" || strings.Contains(c.Name(), "@") || strings.Count(c.Key(), "__") != 3 {
 			t.Errorf("cell %s: grid %q, name %q", c.Key(), c.Grid, c.Name())
@@ -220,14 +213,7 @@ func TestNoGridUnchanged(t *testing.T) {
 // Include and exclude globs may name grid points, and a frozen plan keeps the points.
 func TestGridGlobsAndFreeze(t *testing.T) {
 	y := gridYAML + "include: [\"afqmc/fl-tuning/full/*/batch_size=16,*\", \"tnews/fine-tuning/full/s1/lr=0.0001\"]\n"
-	cfg, err := ParseConfig("/x/grid.yaml", []byte(y), testReg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells, err := cfg.Expand()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, cells := expand(t, "/x/grid.yaml", y)
 	var got []string
 	for _, c := range cells {
 		got = append(got, c.Key())

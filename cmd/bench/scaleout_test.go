@@ -68,41 +68,54 @@ func TestParseDevices(t *testing.T) {
 	}
 }
 
-func TestRunDevices(t *testing.T) {
+// checkScaleOut writes the tiny matrix and runs its cells (all afqmc/*/full) with bench run
+// and the scale-out flags, this test binary standing in for the bench binary so that it can
+// start workers. The run must succeed and say each of wants on stderr, and one process over the
+// same cells must get the same numbers. It returns the fixture's directory and the scaled-out
+// run's stderr.
+func checkScaleOut(t *testing.T, flags, wants []string) (dir, stderr string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("trains tiny models in worker processes")
 	}
 	t.Setenv(asBench, "1")
-	dir := t.TempDir()
+	dir = t.TempDir()
 	p, err := fixture.Write(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	two, one := filepath.Join(dir, "two"), filepath.Join(dir, "one")
-	code, _, stderr := runBench(t, "run", "-c", p.Config, "--out", two, "--devices", "cpu,cpu", "--only", "afqmc/*/full")
+	args := append(append([]string{"run", "-c", p.Config, "--out", two}, flags...), "--only", "afqmc/*/full")
+	code, _, stderr := runBench(t, args...)
 	if code != 0 {
-		t.Fatalf("--devices cpu,cpu: exit %d\n%s", code, stderr)
+		t.Fatalf("%s: exit %d\n%s", strings.Join(flags, " "), code, stderr)
 	}
-	// Each worker ran its own half: three cells each, none twice.
-	for _, w := range []string{"[1 cpu] bench run: 3 ran (0 failed)", "[2 cpu] bench run: 3 ran (0 failed)", "--shard=1/2", "--shard=2/2", "--only=afqmc/*/full"} {
+	for _, w := range wants {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, stderr)
 		}
 	}
-	// One process over the same cells gets the same numbers.
-	if code, _, stderr := runBench(t, "run", "-c", p.Config, "--out", one); code != 0 {
+	if code, _, stderr := runBench(t, "run", "-c", p.Config, "--out", one, "--only", "afqmc/*/full"); code != 0 {
 		t.Fatalf("plain run: exit %d\n%s", code, stderr)
 	}
 	if err := fixture.Compare(two, one); err != nil {
 		t.Error(err)
 	}
+	return dir, stderr
+}
+
+// TestRunDevices runs the tiny matrix's cells in one worker process per device, each its own
+// half: three cells each, none twice, and the numbers of one process.
+func TestRunDevices(t *testing.T) {
+	dir, _ := checkScaleOut(t, []string{"--devices", "cpu,cpu"},
+		[]string{"[1 cpu] bench run: 3 ran (0 failed)", "[2 cpu] bench run: 3 ran (0 failed)", "--shard=1/2", "--shard=2/2", "--only=afqmc/*/full"})
 
 	// A failing worker makes the whole run fail.
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(bad, []byte(strings.Replace(fixture.Config, "fl-tuning: {options: {units: 8}}", "fl-tuning: {max_len: 1000, options: {units: 8}}", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr = runBench(t, "run", "-c", bad, "--out", filepath.Join(dir, "bad"), "--devices", "cpu,cpu")
+	code, _, stderr := runBench(t, "run", "-c", bad, "--out", filepath.Join(dir, "bad"), "--devices", "cpu,cpu")
 	if code != 1 || !strings.Contains(stderr, "cpu exit 1") {
 		t.Errorf("a failed cell in one worker: exit %d, want 1\n%s", code, stderr)
 	}
@@ -112,25 +125,8 @@ func TestRunDevices(t *testing.T) {
 // cells through their claims: every cell runs exactly once, and the numbers are those of one
 // process.
 func TestRunWorkers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains tiny models in worker processes")
-	}
-	t.Setenv(asBench, "1")
-	dir := t.TempDir()
-	p, err := fixture.Write(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	two, one := filepath.Join(dir, "two"), filepath.Join(dir, "one")
-	code, _, stderr := runBench(t, "run", "-c", p.Config, "--out", two, "--workers", "2", "--threads", "2", "--only", "afqmc/*/full")
-	if code != 0 {
-		t.Fatalf("--workers 2: exit %d\n%s", code, stderr)
-	}
-	for _, w := range []string{"[1] bench run: ", "[2] bench run: ", "--workers=1 --threads=1 --longest-first", "--only=afqmc/*/full", "worker 1 exit 0, worker 2 exit 0"} {
-		if !strings.Contains(stderr, w) {
-			t.Errorf("stderr lacks %q:\n%s", w, stderr)
-		}
-	}
+	_, stderr := checkScaleOut(t, []string{"--workers", "2", "--threads", "2"},
+		[]string{"[1] bench run: ", "[2] bench run: ", "--workers=1 --threads=1 --longest-first", "--only=afqmc/*/full", "worker 1 exit 0, worker 2 exit 0"})
 	ran := 0
 	for _, m := range regexp.MustCompile(`\] bench run: (\d+) ran \(0 failed\)`).FindAllStringSubmatch(stderr, -1) {
 		n, _ := strconv.Atoi(m[1])
@@ -138,12 +134,6 @@ func TestRunWorkers(t *testing.T) {
 	}
 	if ran != 6 {
 		t.Errorf("the workers ran %d cells between them, want each of the 6 once:\n%s", ran, stderr)
-	}
-	if code, _, stderr := runBench(t, "run", "-c", p.Config, "--out", one, "--only", "afqmc/*/full"); code != 0 {
-		t.Fatalf("plain run: exit %d\n%s", code, stderr)
-	}
-	if err := fixture.Compare(two, one); err != nil {
-		t.Error(err)
 	}
 }
 

@@ -44,10 +44,14 @@ import argparse
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
+
+# The pieces shared with the model package's reference scripts.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "model", "testdata"))
+from tinyref import (Rand, encoder_weights, gelu, layer_norm, nezha_relative, read_safetensors,  # noqa: E402
+                     rotary_angles, turn, write_safetensors)
 
 CFG = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
            vocab_size=50, max_position_embeddings=24, type_vocab_size=2, hidden_act="gelu",
@@ -97,49 +101,6 @@ CASES = [
 
 SITES = ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"]
 SITE_DIMS = {"intermediate.dense": (H, I), "output.dense": (I, H)}  # (in, out); others (H, H)
-
-
-class Rand:
-    def __init__(self, seed):
-        self.g = torch.Generator().manual_seed(seed)
-
-    def normal(self, *shape, std=1.0, mean=0.0):
-        return (mean + std * torch.randn(*shape, generator=self.g, dtype=torch.float64)).float()
-
-    def matrix(self, rows, cols):
-        # Linear weight (out, in), scaled so activations stay O(1).
-        return self.normal(rows, cols, std=1.0 / math.sqrt(cols))
-
-
-def encoder_weights(r, arch="bert"):
-    w = {}
-    ns = arch + "."
-    e = ns + "embeddings."
-    emb = EMB if arch == "roformer" else H
-    w[e + "word_embeddings.weight"] = r.normal(V, emb, std=0.5)
-    if arch == "bert":
-        w[e + "position_embeddings.weight"] = r.normal(POS, H, std=0.5)
-    w[e + "token_type_embeddings.weight"] = r.normal(TV, emb, std=0.5)
-    w[e + "LayerNorm.weight"] = r.normal(emb, std=0.1, mean=1.0)
-    w[e + "LayerNorm.bias"] = r.normal(emb, std=0.1)
-    if emb != H:
-        w[ns + "embeddings_project.weight"] = r.matrix(H, emb)
-        w[ns + "embeddings_project.bias"] = r.normal(H, std=0.1)
-    for l in range(L):
-        p = ns + "encoder.layer.%d." % l
-        linears = [("attention.self.query", H, H), ("attention.self.key", H, H),
-                   ("attention.self.value", H, H), ("attention.output.dense", H, H),
-                   ("intermediate.dense", I, H), ("output.dense", H, I)]
-        for name, out, inp in linears:
-            w[p + name + ".weight"] = r.matrix(out, inp)
-            w[p + name + ".bias"] = r.normal(out, std=0.1)
-        for ln in ("attention.output.LayerNorm", "output.LayerNorm"):
-            w[p + ln + ".weight"] = r.normal(H, std=0.1, mean=1.0)
-            w[p + ln + ".bias"] = r.normal(H, std=0.1)
-    if arch != "roformer":
-        w[ns + "pooler.dense.weight"] = r.matrix(H, H)
-        w[ns + "pooler.dense.bias"] = r.normal(H, std=0.1)
-    return w
 
 
 def options(opts):
@@ -272,44 +233,6 @@ def prefix_kv(w, method, opts, batch):
     return out
 
 
-def gelu(x):
-    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
-
-
-def layer_norm(x, g, b):
-    mu = x.mean(-1, keepdim=True)
-    var = ((x - mu) ** 2).mean(-1, keepdim=True)
-    return (x - mu) / torch.sqrt(var + EPS) * g + b
-
-
-def nezha_relative(t, plen):
-    """(T, P+T, d) float64: zero for prefix keys, sinusoid row clip(j - i) + M for real key j."""
-    rows = 2 * MAX_REL + 1
-    pos = torch.arange(rows, dtype=torch.float32)[:, None]
-    omega = torch.exp(torch.arange(0, D, 2, dtype=torch.float32) * (-math.log(10000.0) / D))
-    table = torch.zeros(rows, D)
-    table[:, 0::2], table[:, 1::2] = torch.sin(pos * omega), torch.cos(pos * omega)
-    rel = torch.zeros(t, plen + t, D, dtype=torch.float64)
-    for i in range(t):
-        for j in range(t):
-            rel[i, plen + j] = table[max(-MAX_REL, min(MAX_REL, j - i)) + MAX_REL].double()
-    return rel
-
-
-def turn(x, start):
-    """Turn each pair (2c, 2c+1) of x (B, heads, T, d) by p w_c, p = start..start+T-1; the
-    angles' sines and cosines are rounded to float32 as RoFormer stores them."""
-    t = x.shape[2]
-    ang = torch.tensor([[p / 10000.0 ** (2.0 * c / D) for c in range(D // 2)]
-                        for p in range(start, start + t)], dtype=torch.float64)
-    sin, cos = torch.sin(ang).float().double(), torch.cos(ang).float().double()
-    a, b = x[..., 0::2], x[..., 1::2]
-    out = torch.empty_like(x)
-    out[..., 0::2] = a * cos - b * sin
-    out[..., 1::2] = b * cos + a * sin
-    return out
-
-
 def forward(w, ids, types, mask, prefix, shifted, arch="bert", method="", opts=()):
     """w's tensors are float64 (the gradients are taken with respect to them)."""
     o = defaults(method, options(opts))
@@ -323,13 +246,13 @@ def forward(w, ids, types, mask, prefix, shifted, arch="bert", method="", opts=(
     x = w[emb + "word_embeddings.weight"][ids] + w[emb + "token_type_embeddings.weight"][types]
     if arch == "bert":
         x = x + w[emb + "position_embeddings.weight"][start + elen:start + elen + t].unsqueeze(0)
-    x = layer_norm(x, w[emb + "LayerNorm.weight"], w[emb + "LayerNorm.bias"])
+    x = layer_norm(x, w[emb + "LayerNorm.weight"], w[emb + "LayerNorm.bias"], EPS)
     if ns + "embeddings_project.weight" in w:
         x = x @ w[ns + "embeddings_project.weight"].T + w[ns + "embeddings_project.bias"]
     if elen:
         x = torch.cat([prompt.unsqueeze(0).expand(b, elen, H), x], 1)
         t += elen
-    rel = nezha_relative(t, plen) if arch == "nezha" else None
+    rel = nezha_relative(t, plen, MAX_REL, D) if arch == "nezha" else None
     # Keys a query may see: the whole prefix, the prompt, then the real tokens.
     seen = torch.cat([torch.ones(b, plen + elen, dtype=torch.bool), mask.bool()], 1)  # (B, P+T)
     bias = torch.zeros(b, plen + t, dtype=torch.float64).masked_fill(~seen, float("-inf"))
@@ -367,10 +290,12 @@ def forward(w, ids, types, mask, prefix, shifted, arch="bert", method="", opts=(
         q, k, v = (site(x, l, n, x).reshape(b, t, NH, D) for n in ("query", "key", "value"))
         k, v = k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3)                  # (B, heads, T, d)
         if arch == "roformer":
-            q = turn(q.permute(0, 2, 1, 3), start).permute(0, 2, 1, 3)
-            k = turn(k, start)
+            # Sines and cosines of the angles rounded to float32, as RoFormer stores them.
+            sin, cos = rotary_angles(start, t, D)
+            q = turn(q.permute(0, 2, 1, 3), sin, cos).permute(0, 2, 1, 3)
+            k = turn(k, sin, cos)
             if arch_config(arch).get("rotary_value"):
-                v = turn(v, start)
+                v = turn(v, sin, cos)
         if prefix:
             k = torch.cat([prefix[l][0], k], 2)
             v = torch.cat([prefix[l][1], v], 2)
@@ -383,7 +308,7 @@ def forward(w, ids, types, mask, prefix, shifted, arch="bert", method="", opts=(
             ctx = ctx + torch.einsum("bhqk,qkd->bqhd", probs, rel)
         ctx = ctx.reshape(b, t, H)
         x = layer_norm(x + adapter(site(ctx, l, "attention.output.dense", x), l, "attention"),
-                       w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+                       w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], EPS)
         mid = gelu(site(x, l, "intermediate.dense", x))
         if "ia3.layer.%d.output.dense.ia3_l" % l in w:
             mid = mid * w["ia3.layer.%d.output.dense.ia3_l" % l]
@@ -391,7 +316,8 @@ def forward(w, ids, types, mask, prefix, shifted, arch="bert", method="", opts=(
         fl = "fl-tuning.layer.%d." % l
         if fl + "output.bias" in w:
             ffn = ffn + lin(gelu(lin(x, fl + "intermediate")), fl + "output")
-        x = layer_norm(x + adapter(ffn, l, "output"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        x = layer_norm(x + adapter(ffn, l, "output"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
+                       EPS)
     x = x[:, elen:]
     if ns + "pooler.dense.weight" not in w:
         return x, None
@@ -412,43 +338,6 @@ def inputs(r, lengths):
     return ids, types, mask
 
 
-ST_DTYPES = {torch.float32: "F32", torch.int64: "I64"}
-
-
-def save_safetensors(path, tensors):
-    assert sys.byteorder == "little"
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        raw = t.numpy().tobytes()
-        header[name] = {"dtype": ST_DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
-
-
-ST_BACK = {"F32": torch.float32, "I64": torch.int64}
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    out = {}
-    for name, h in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = h["data_offsets"]
-        raw = bytearray(data[8 + n + a:8 + n + b])
-        out[name] = torch.frombuffer(raw, dtype=ST_BACK[h["dtype"]]).reshape(h["shape"]).clone()
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -457,11 +346,12 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     r = Rand(args.seed)
-    enc = encoder_weights(r, args.arch)
+    enc = encoder_weights(r, args.arch + ".", V, TV, H, I, L, emb=EMB if args.arch == "roformer" else H,
+                          positions=POS if args.arch == "bert" else 0, pooler=args.arch != "roformer")
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(arch_config(args.arch), f, indent=2, sort_keys=True)
         f.write("\n")
-    save_safetensors(os.path.join(args.out, "encoder.safetensors"), enc)
+    write_safetensors(os.path.join(args.out, "encoder.safetensors"), enc)
     ids, types, mask = inputs(r, [9, 6, 3])
     cases, cases_done = CASES, []
     if args.arch == "nezha":
@@ -475,13 +365,13 @@ def main():
         out = dict(mv, input_ids=ids, token_type_ids=types, attention_mask=mask, hidden=hidden.float())
         if pooled is not None:
             out["pooled"] = pooled.float()
-        save_safetensors(os.path.join(args.out, name + ".safetensors"), out)
+        write_safetensors(os.path.join(args.out, name + ".safetensors"), out)
         cases_done.append((name, method, opts))
     # Gradients, with a generator of their own so that the outputs above keep their draws.
     g = Rand(args.seed + 1)
     for name, method, opts in cases_done:
         mv = method_vars(Rand(0), method, opts)  # shapes only; values come from the case file
-        saved = load_safetensors(os.path.join(args.out, name + ".safetensors"))
+        saved = read_safetensors(os.path.join(args.out, name + ".safetensors"))
         w = {k: (saved[k] if k in mv else v).double() for k, v in dict(enc, **mv).items()}
         train = trained(method, opts, sorted(w))
         for k in train:
@@ -497,7 +387,7 @@ def main():
         loss.backward()
         for k in train:
             out["grad." + k] = w[k].grad.float()
-        save_safetensors(os.path.join(args.out, "grads-" + name + ".safetensors"), out)
+        write_safetensors(os.path.join(args.out, "grads-" + name + ".safetensors"), out)
     with open(os.path.join(args.out, "cases.json"), "w") as f:
         json.dump([{"name": n, "method": m, "set": o} for n, m, o in cases], f, indent=1)
         f.write("\n")

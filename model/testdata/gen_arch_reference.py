@@ -30,108 +30,25 @@ the token ids of "你好世界" and of the pair ("你好", "世界"); "*.pooled"
 """
 import argparse
 import collections
-import json
 import math
 import os
-import struct
-import sys
 
 import torch
+
+from tinyref import (VOCAB_WORDS, Rand, batch, embed_inputs, encoder_weights, gelu, layer_norm,
+                     nezha_relative, nezha_table, rotary_angles, rotary_phases, turn, write_model_dir,
+                     write_safetensors)
 
 H, LAYERS, HEADS, INTER, VOCAB, TYPES, MAXPOS = 32, 2, 4, 64, 64, 2, 40
 D = H // HEADS
 MAX_REL = 3  # small, so that the 8-token rows reach the clipping
 PREFIX_LEN, BRANCH_UNITS = 3, 6
-CLS, SEP, PAD, FIRST_WORD = 2, 3, 0, 5
-VOCAB_WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list(
-    "你好世界中国人我们是的一不了在有大上这个来到说和天气很北京语") + [
-    chr(c) for c in range(ord("a"), ord("z") + 1)] + ["，", "。", "！"]
 assert len(VOCAB_WORDS) == VOCAB
-
-
-def gelu(x):
-    return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
-
-
-def layer_norm(x, g, b, eps=1e-12):
-    mu = x.mean(-1, keepdim=True)
-    var = ((x - mu) ** 2).mean(-1, keepdim=True)
-    return (x - mu) / torch.sqrt(var + eps) * g + b
-
-
-class Rand:
-    def __init__(self, seed):
-        self.g = torch.Generator().manual_seed(seed)
-
-    def normal(self, *shape, std=1.0, mean=0.0):
-        return (mean + std * torch.randn(*shape, generator=self.g, dtype=torch.float64)).float()
-
-    def matrix(self, rows, cols):
-        return self.normal(rows, cols, std=1.0 / math.sqrt(cols))
 
 
 def weights(r, arch, emb):
     """Encoder state dict relative to the base model, float32."""
-    w = collections.OrderedDict()
-    e = "embeddings."
-    w[e + "word_embeddings.weight"] = r.normal(VOCAB, emb, std=0.5)
-    w[e + "token_type_embeddings.weight"] = r.normal(TYPES, emb, std=0.5)
-    w[e + "LayerNorm.weight"] = r.normal(emb, std=0.1, mean=1.0)
-    w[e + "LayerNorm.bias"] = r.normal(emb, std=0.1)
-    if emb != H:
-        w["embeddings_project.weight"] = r.matrix(H, emb)
-        w["embeddings_project.bias"] = r.normal(H, std=0.1)
-    for l in range(LAYERS):
-        p = "encoder.layer.%d." % l
-        for name, out, inp in [("attention.self.query", H, H), ("attention.self.key", H, H),
-                               ("attention.self.value", H, H), ("attention.output.dense", H, H),
-                               ("intermediate.dense", INTER, H), ("output.dense", H, INTER)]:
-            w[p + name + ".weight"] = r.matrix(out, inp)
-            w[p + name + ".bias"] = r.normal(out, std=0.1)
-        for ln in ("attention.output.LayerNorm", "output.LayerNorm"):
-            w[p + ln + ".weight"] = r.normal(H, std=0.1, mean=1.0)
-            w[p + ln + ".bias"] = r.normal(H, std=0.1)
-    if arch == "nezha":
-        w["pooler.dense.weight"] = r.matrix(H, H)
-        w["pooler.dense.bias"] = r.normal(H, std=0.1)
-    return w
-
-
-def nezha_table():
-    """(2M+1, d) sinusoid rows, in float32 arithmetic as the NEZHA code computes them."""
-    rows = 2 * MAX_REL + 1
-    pos = torch.arange(rows, dtype=torch.float32)[:, None]
-    omega = torch.exp(torch.arange(0, D, 2, dtype=torch.float32) * (-math.log(10000.0) / D))
-    t = torch.zeros(rows, D)
-    t[:, 0::2] = torch.sin(pos * omega)
-    t[:, 1::2] = torch.cos(pos * omega)
-    return t
-
-
-def nezha_relative(t, plen):
-    """(T, P+T, d) float64: zero for prefix keys, table[clip(j - i) + M] for real key j."""
-    table = nezha_table().double()
-    rel = torch.zeros(t, plen + t, D, dtype=torch.float64)
-    for i in range(t):
-        for j in range(t):
-            rel[i, plen + j] = table[max(-MAX_REL, min(MAX_REL, j - i)) + MAX_REL]
-    return rel
-
-
-def rotary_angles(start, t):
-    """(T, d/2) sines and cosines of p w_c for p = start..start+T-1, float64 rounded to float32."""
-    ang = torch.tensor([[p / 10000.0 ** (2.0 * c / D) for c in range(D // 2)]
-                        for p in range(start, start + t)], dtype=torch.float64)
-    return torch.sin(ang).float().double(), torch.cos(ang).float().double()
-
-
-def turn(x, sin, cos):
-    """Rotate each pair (x[2c], x[2c+1]) of x (B, heads, T, d) by the angle with sin, cos (T, d/2)."""
-    a, b = x[..., 0::2], x[..., 1::2]
-    out = torch.empty_like(x)
-    out[..., 0::2] = a * cos - b * sin
-    out[..., 1::2] = b * cos + a * sin
-    return out
+    return encoder_weights(r, "", VOCAB, TYPES, H, INTER, LAYERS, emb=emb, pooler=arch == "nezha")
 
 
 def forward(arch, cfg, w, ids, types, mask, prefix=None, shift=False, branch=None):
@@ -149,8 +66,8 @@ def forward(arch, cfg, w, ids, types, mask, prefix=None, shift=False, branch=Non
         x = lin(x, "embeddings_project")
     seen = torch.cat([torch.ones(b, plen, dtype=torch.bool), mask.bool()], 1)
     bias = torch.zeros(b, plen + t, dtype=torch.float64).masked_fill(~seen, float("-inf"))
-    rel = nezha_relative(t, plen) if arch == "nezha" else None
-    sin, cos = rotary_angles(start, t) if arch == "roformer" else (None, None)
+    rel = nezha_relative(t, plen, MAX_REL, D) if arch == "nezha" else None
+    sin, cos = rotary_angles(start, t, D) if arch == "roformer" else (None, None)
     for l in range(LAYERS):
         p = "encoder.layer.%d." % l
         q, k, v = (lin(x, p + "attention.self." + n).reshape(b, t, HEADS, D).permute(0, 2, 1, 3)
@@ -181,39 +98,6 @@ def forward(arch, cfg, w, ids, types, mask, prefix=None, shift=False, branch=Non
     return x.float(), (pooled.float() if pooled is not None else None)
 
 
-def batch(g, lengths, width):
-    ids = torch.full((len(lengths), width), PAD, dtype=torch.int64)
-    types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for row, n in enumerate(lengths):
-        ids[row, :n] = torch.randint(FIRST_WORD, VOCAB, (n,), generator=g)
-        ids[row, 0], ids[row, n - 1] = CLS, SEP
-        if n >= 5:
-            cut = n // 2
-            ids[row, cut] = SEP
-            types[row, cut + 1:n] = 1
-        mask[row, :n] = 1
-    return ids, types, mask
-
-
-DTYPES = {torch.float32: "F32", torch.int64: "I64"}
-
-
-def write_safetensors(path, tensors):
-    assert sys.byteorder == "little"
-    header, blobs, off = {}, [], 0
-    for name in sorted(tensors):
-        raw = tensors[name].contiguous().numpy().tobytes()
-        header[name] = {"dtype": DTYPES[tensors[name].dtype], "shape": list(tensors[name].shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)) + head + b"".join(blobs))
-
-
 def config(arch, extra):
     c = collections.OrderedDict(
         architectures=["NezhaModel" if arch == "nezha" else "RoFormerModel"], model_type=arch,
@@ -223,16 +107,6 @@ def config(arch, extra):
         pad_token_id=0, type_vocab_size=TYPES, vocab_size=VOCAB)
     c.update(extra)
     return c
-
-
-def write_model(path, cfg, save):
-    os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2)
-        f.write("\n")
-    with open(os.path.join(path, "vocab.txt"), "w", encoding="utf-8") as f:
-        f.write("\n".join(VOCAB_WORDS) + "\n")
-    save(path)
 
 
 def references(r, arch, cfg, w):
@@ -266,10 +140,7 @@ def references(r, arch, cfg, w):
     if pooled is not None:
         ref["pad.branch.pooled"] = pooled
     # Fixed token sequences for the `bench embed` test.
-    chars = [VOCAB_WORDS.index(c) for c in "你好世界"]
-    for tag, ids, types in (("embed_single", [CLS] + chars + [SEP], [0] * 6),
-                            ("embed_pair", [CLS] + chars[:2] + [SEP] + chars[2:] + [SEP], [0, 0, 0, 0, 1, 1, 1])):
-        ids, types = torch.tensor([ids]), torch.tensor([types])
+    for tag, ids, types in embed_inputs():
         ref[tag + ".input_ids"], ref[tag + ".token_type_ids"] = ids, types
         hidden, pooled = forward(arch, cfg, w, ids, types, torch.ones_like(ids))
         ref[tag + ".hidden"] = hidden
@@ -290,21 +161,21 @@ def main():
     cfg = config("nezha", {"max_relative_position": MAX_REL})
     w = weights(r, "nezha", H)
     ref = references(r, "nezha", cfg, w)
-    table = nezha_table()
+    table = nezha_table(MAX_REL, D)
     dist = torch.arange(MAXPOS)[None, :] - torch.arange(MAXPOS)[:, None]
     buffer = table[dist.clamp(-MAX_REL, MAX_REL) + MAX_REL]
     hf = collections.OrderedDict(("nezha." + k, v) for k, v in w.items())
     for l in range(LAYERS):
         hf["nezha.encoder.layer.%d.attention.self.relative_positions_encoding.positions_encoding" % l] = buffer
     out = os.path.join(args.out, "nezha")
-    write_model(out, cfg, lambda d: write_safetensors(os.path.join(d, "model.safetensors"), hf))
+    write_model_dir(out, cfg, lambda d: write_safetensors(os.path.join(d, "model.safetensors"), hf))
     write_safetensors(os.path.join(out, "reference.safetensors"), ref)
 
     def legacy(k):
         return "bert." + k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")
     old = collections.OrderedDict((legacy(k), v) for k, v in w.items())
     out = os.path.join(args.out, "nezha-legacy")
-    write_model(out, cfg, lambda d: torch.save(old, os.path.join(d, "pytorch_model.bin")))
+    write_model_dir(out, cfg, lambda d: torch.save(old, os.path.join(d, "pytorch_model.bin")))
     write_safetensors(os.path.join(out, "reference.safetensors"), ref)
 
     # RoFormer, E = H: no prefix on the names, the sinusoid table as HF saves it.
@@ -312,11 +183,10 @@ def main():
     w = weights(r, "roformer", H)
     ref = references(r, "roformer", cfg, w)
     sd = collections.OrderedDict(w)
-    half = D // 2
-    ang = torch.tensor([[p / 10000.0 ** (2.0 * c / D) for c in range(half)] for p in range(MAXPOS)], dtype=torch.float64)
+    ang = rotary_phases(0, MAXPOS, D)
     sd["encoder.embed_positions.weight"] = torch.cat([torch.sin(ang), torch.cos(ang)], 1).float()
     out = os.path.join(args.out, "roformer")
-    write_model(out, cfg, lambda d: write_safetensors(os.path.join(d, "model.safetensors"), sd))
+    write_model_dir(out, cfg, lambda d: write_safetensors(os.path.join(d, "model.safetensors"), sd))
     write_safetensors(os.path.join(out, "reference.safetensors"), ref)
 
     # RoFormer, E < H and rotary values.
@@ -325,7 +195,7 @@ def main():
     ref = references(r, "roformer", cfg, w)
     sd = collections.OrderedDict(("roformer." + k, v) for k, v in w.items())
     out = os.path.join(args.out, "roformer-project")
-    write_model(out, cfg, lambda d: torch.save(sd, os.path.join(d, "pytorch_model.bin")))
+    write_model_dir(out, cfg, lambda d: torch.save(sd, os.path.join(d, "pytorch_model.bin")))
     write_safetensors(os.path.join(out, "reference.safetensors"), ref)
 
 

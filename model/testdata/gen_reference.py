@@ -11,7 +11,7 @@ DIR gets:
   bin/          pytorch_model.bin (zip format), names with "bert." plus cls.* heads whose decoder
                 weight shares storage with the word embeddings, an int64 position_ids buffer,
                 _metadata on the dict, and one BF16 and one F16 tensor
-  safetensors/  model.safetensors written by hand below, names without "bert.", mixed dtypes
+  safetensors/  model.safetensors written by hand (tinyref.py), names without "bert.", mixed dtypes
                 (embeddings F16, layers BF16, pooler F32)
   legacy/       pytorch_model.bin in torch's legacy (non-zip) format, "bert." names with
                 LayerNorm.gamma/beta, and an old-style config.json without optional fields
@@ -25,23 +25,17 @@ Every weight is exactly representable in F16 and BF16, so all three layouts hold
 """
 import argparse
 import collections
-import json
 import math
 import os
-import struct
-import sys
 
 import torch
 import torch.nn.functional as F
 
+from tinyref import VOCAB_WORDS, batch, embed_inputs, write_model_dir, write_safetensors
+
 H, LAYERS, HEADS, INTER, VOCAB, TYPES, MAXPOS = 32, 2, 4, 64, 64, 2, 40
 PREFIX_LEN, BRANCH_UNITS = 3, 6
-
-VOCAB_WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list(
-    "你好世界中国人我们是的一不了在有大上这个来到说和天气很北京语") + [
-    chr(c) for c in range(ord("a"), ord("z") + 1)] + ["，", "。", "！"]
 assert len(VOCAB_WORDS) == VOCAB, len(VOCAB_WORDS)
-CLS, SEP, PAD, FIRST_WORD = 2, 3, 0, 5
 
 
 def config(full):
@@ -143,63 +137,6 @@ def forward(sd, ids, types, mask, prefix=None, shift=False, branch=None):
     return x.float(), pooled.float()
 
 
-def batch(g, lengths, width, pair):
-    """[CLS] a… [SEP] b… [SEP] rows of the given real lengths, padded to width."""
-    ids = torch.full((len(lengths), width), PAD, dtype=torch.int64)
-    types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for r, n in enumerate(lengths):
-        ids[r, :n] = torch.randint(FIRST_WORD, VOCAB, (n,), generator=g)
-        ids[r, 0] = CLS
-        ids[r, n - 1] = SEP
-        if pair and n >= 5:
-            cut = n // 2
-            ids[r, cut] = SEP
-            types[r, cut + 1:n] = 1
-        mask[r, :n] = 1
-    return ids, types, mask
-
-
-def tensor_bytes(t):
-    t = t.contiguous()
-    if t.dtype in (torch.float16, torch.bfloat16):
-        t = t.view(torch.int16)  # numpy has no bfloat16; the bits are what matter
-    return t.numpy().tobytes()
-
-
-DTYPES = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16",
-          torch.bfloat16: "BF16", torch.int64: "I64"}
-
-
-def write_safetensors(path, tensors):
-    assert sys.byteorder == "little"
-    header, blobs, off = {}, [], 0
-    for name in sorted(tensors):
-        raw = tensor_bytes(tensors[name])
-        header[name] = {"dtype": DTYPES[tensors[name].dtype], "shape": list(tensors[name].shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    header["__metadata__"] = {"format": "pt"}
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)))
-        f.write(head)
-        for raw in blobs:
-            f.write(raw)
-
-
-def write_dir(path, cfg, save):
-    os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2)
-        f.write("\n")
-    with open(os.path.join(path, "vocab.txt"), "w", encoding="utf-8") as f:
-        f.write("\n".join(VOCAB_WORDS) + "\n")
-    save(path)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -225,8 +162,8 @@ def main():
     full._metadata = collections.OrderedDict([("", {"version": 1}), ("bert", {"version": 1})])
     full["bert.pooler.dense.weight"] = full["bert.pooler.dense.weight"].to(torch.bfloat16)
     full["bert.encoder.layer.0.intermediate.dense.weight"] = full["bert.encoder.layer.0.intermediate.dense.weight"].half()
-    write_dir(os.path.join(args.out, "bin"), config(True),
-              lambda d: torch.save(full, os.path.join(d, "pytorch_model.bin")))
+    write_model_dir(os.path.join(args.out, "bin"), config(True),
+                    lambda d: torch.save(full, os.path.join(d, "pytorch_model.bin")))
 
     # safetensors: no prefix, mixed dtypes.
     def st_dtype(name):
@@ -236,8 +173,8 @@ def main():
             return torch.bfloat16
         return torch.float32
     st = {k: v.to(st_dtype(k)) for k, v in sd.items()}
-    write_dir(os.path.join(args.out, "safetensors"), config(True),
-              lambda d: write_safetensors(os.path.join(d, "model.safetensors"), st))
+    write_model_dir(os.path.join(args.out, "safetensors"), config(True),
+                    lambda d: write_safetensors(os.path.join(d, "model.safetensors"), st, metadata={"format": "pt"}))
 
     # legacy: TF-era LayerNorm names, legacy torch.save format, minimal config.
     def legacy_name(k):
@@ -246,13 +183,13 @@ def main():
         return "bert." + k
     old = collections.OrderedDict((legacy_name(k), v) for k, v in sd.items())
     old._metadata = collections.OrderedDict([("", {"version": 1})])
-    write_dir(os.path.join(args.out, "legacy"), config(False),
-              lambda d: torch.save(old, os.path.join(d, "pytorch_model.bin"),
-                                   _use_new_zipfile_serialization=False))
+    write_model_dir(os.path.join(args.out, "legacy"), config(False),
+                    lambda d: torch.save(old, os.path.join(d, "pytorch_model.bin"),
+                                         _use_new_zipfile_serialization=False))
 
     ref = {}
     for tag, lengths, width in (("nopad", [6, 6], 6), ("pad", [8, 5, 3], 8)):
-        ids, types, mask = batch(g, lengths, width, pair=True)
+        ids, types, mask = batch(g, lengths, width)
         ref[tag + ".input_ids"], ref[tag + ".token_type_ids"], ref[tag + ".attention_mask"] = ids, types, mask
         ref[tag + ".hidden"], ref[tag + ".pooled"] = forward(sd, ids, types, mask)
     ids, types, mask = ref["pad.input_ids"], ref["pad.token_type_ids"], ref["pad.attention_mask"]
@@ -271,14 +208,11 @@ def main():
         branch["branch.%d.b2" % i] = 0.1 * torch.randn(H, generator=g)
     ref.update(branch)
     ref["pad.branch.hidden"], ref["pad.branch.pooled"] = forward(sd, ids, types, mask, branch=branch)
-    # Fixed token sequences for the `bench embed` test: "你好世界", and the pair ("你好", "世界").
-    w = [VOCAB_WORDS.index(c) for c in "你好世界"]
-    for tag, ids, types in (("embed_single", [CLS] + w + [SEP], [0] * 6),
-                            ("embed_pair", [CLS] + w[:2] + [SEP] + w[2:] + [SEP], [0, 0, 0, 0, 1, 1, 1])):
-        ids, types = torch.tensor([ids]), torch.tensor([types])
+    # Fixed token sequences for the `bench embed` test.
+    for tag, ids, types in embed_inputs():
         ref[tag + ".input_ids"], ref[tag + ".token_type_ids"] = ids, types
         ref[tag + ".hidden"], ref[tag + ".pooled"] = forward(sd, ids, types, torch.ones_like(ids))
-    write_safetensors(os.path.join(args.out, "reference.safetensors"), ref)
+    write_safetensors(os.path.join(args.out, "reference.safetensors"), ref, metadata={"format": "pt"})
 
 
 if __name__ == "__main__":

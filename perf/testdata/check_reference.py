@@ -10,17 +10,17 @@ shifted positions where the fixture has them. Exits 1 on a mismatch, printing ea
 """
 import json
 import os
-import struct
 import sys
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, ".."))
+sys.path.insert(0, os.path.join(here, "..", "..", "model", "testdata"))
 import reference  # noqa: E402
+from tinyref import read_safetensors  # noqa: E402
 
 TOLERANCE = 1e-4
-
-DTYPES = {"F32": torch.float32, "I64": torch.int64}
 
 NAMES = {  # transformers' names (after the namespace) -> reference.py's
     "embeddings.word_embeddings.": "word.",
@@ -37,21 +37,6 @@ NAMES = {  # transformers' names (after the namespace) -> reference.py's
     "output.LayerNorm.": "out_ln.",
     "pooler.dense.": "pooler.",
 }
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    out = {}
-    for name, h in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = h["data_offsets"]
-        raw = bytearray(data[8 + n + a:8 + n + b])
-        out[name] = torch.frombuffer(raw, dtype=DTYPES[h["dtype"]]).reshape(h["shape"]).clone()
-    return out
 
 
 def state_dict(model_dir, arch):
