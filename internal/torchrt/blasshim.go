@@ -24,6 +24,15 @@ static int cb_openblas_threads(void) {
 	return f ? f() : 0;
 }
 
+typedef void (*set_threads_fn)(int);
+
+static int cb_openblas_set_threads(int n) {
+	set_threads_fn f = (set_threads_fn)dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+	if (!f) return 0;
+	f(n);
+	return 1;
+}
+
 // Row-major C = A·B or A·Bᵀ through cblas_sgemm; returns 0 when the BLAS has none.
 static int cb_sgemm(int m, int n, int k, const float *a, const float *b, int transB, float *c) {
 	sgemm_fn f = (sgemm_fn)dlsym(RTLD_DEFAULT, "cblas_sgemm");
@@ -46,6 +55,9 @@ func openblasCore() (string, int) {
 	}
 	return C.GoString(name), int(C.cb_openblas_threads())
 }
+
+// setOpenBLASThreads sizes OpenBLAS's own thread pool; false when the process has no OpenBLAS.
+func setOpenBLASThreads(n int) bool { return C.cb_openblas_set_threads(C.int(n)) != 0 }
 
 // sgemm computes the row-major m×n product of a (m×k) and b (k×n, or n×k when transB) with the
 // process's CBLAS; nil when there is none.
