@@ -62,7 +62,8 @@ func MeasureOverhead(ctx context.Context, self string, o OverheadOptions) (*Over
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("overhead: %w", err)
 	}
-	args := []string{"run", "-c", o.Config, "--out", o.Dir, "--force", "--threads", strconv.Itoa(o.Threads)}
+	// One process with the measured thread count, whatever workers the config runs.
+	args := []string{"run", "-c", o.Config, "--out", o.Dir, "--force", "--threads", strconv.Itoa(o.Threads), "--workers", "1"}
 	for _, g := range o.Only {
 		args = append(args, "--only", g)
 	}
