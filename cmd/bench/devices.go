@@ -125,7 +125,11 @@ func runWorkers(fs *flag.FlagSet, only []string, what string, workers []worker, 
 			return fmt.Errorf("%s: start %s: %w", what, wk.label, err)
 		}
 		mu.Lock()
-		fmt.Fprintf(stderr, "bench run: worker %d (%s, pid %d): %s\n", k+1, wk.label, cmd.Process.Pid, strings.Join(args, " "))
+		if wk.label == fmt.Sprintf("worker %d", k+1) {
+			fmt.Fprintf(stderr, "bench run: worker %d (pid %d): %s\n", k+1, cmd.Process.Pid, strings.Join(args, " "))
+		} else {
+			fmt.Fprintf(stderr, "bench run: worker %d on %s (pid %d): %s\n", k+1, wk.label, cmd.Process.Pid, strings.Join(args, " "))
+		}
 		mu.Unlock()
 		wg.Add(1)
 		go func() {
