@@ -16,6 +16,10 @@ const (
 	// TooFewSeeds: a delta claim whose methods have fewer than MinPairs paired runs, so there
 	// is no interval to judge it by; a warning says so.
 	TooFewSeeds = "too few seeds"
+	// Inconclusive: a delta claim whose intervals disagree, one meeting the claimed value ±
+	// tolerance and another lying outside it (with two seeds the interval over seeds is wide,
+	// the one over dev examples narrow); a warning gives both.
+	Inconclusive = "inconclusive"
 )
 
 // ClaimResult is a claim checked against our results.
@@ -267,7 +271,7 @@ func checkParams(cr *ClaimResult, groups []*Group, keep func(*Group) bool) (floa
 // some delta claim has a bootstrap interval over examples.
 const (
 	claimsRule          = "holds when |observed - claimed| <= tolerance; a delta claim holds when its paired 95% interval meets [claimed - tolerance, claimed + tolerance], and has no verdict (too few seeds) without an interval"
-	claimsRuleBootstrap = "holds when |observed - claimed| <= tolerance; a delta claim holds when its paired 95% interval over seeds or, where it has one, its paired bootstrap 95% interval over dev examples meets [claimed - tolerance, claimed + tolerance], does not hold when every interval it has lies outside it, and has no verdict (too few seeds) without the interval over seeds"
+	claimsRuleBootstrap = "holds when |observed - claimed| <= tolerance; a delta claim holds when its paired 95% interval over seeds and, where it has one, its paired bootstrap 95% interval over dev examples both meet [claimed - tolerance, claimed + tolerance], does not hold when every interval it has lies outside it, is inconclusive when they disagree, and has no verdict (too few seeds) without the interval over seeds"
 )
 
 // anyBootstrap reports whether some claim has a bootstrap interval over examples.
@@ -305,7 +309,7 @@ func WriteClaimsJSON(w io.Writer, refPath string, cs []ClaimResult) error {
 func writeClaimsMarkdown(w io.Writer, refPath string, cs []ClaimResult) error {
 	rule := fmt.Sprintf("a convergence or parameter claim holds when |ours − claimed| ≤ tolerance; a delta claim is judged by the paired %g%% interval of our difference over seeds (comparisons.md), not by its point estimate: it holds when the interval meets the claimed value ± tolerance, does not hold when it lies outside, and gets no verdict (too few seeds) with fewer than %d paired runs", 100*Confidence, MinPairs)
 	if anyBootstrap(cs) {
-		rule = fmt.Sprintf("a convergence or parameter claim holds when |ours − claimed| ≤ tolerance; a delta claim is judged by the paired %g%% intervals of our difference (comparisons.md), not by its point estimate: it holds when its interval over seeds or, where it has one, its bootstrap interval over dev examples meets the claimed value ± tolerance, does not hold when every interval it has lies outside it, and gets no verdict (too few seeds) with fewer than %d paired runs", 100*Confidence, MinPairs)
+		rule = fmt.Sprintf("a convergence or parameter claim holds when |ours − claimed| ≤ tolerance; a delta claim is judged by the paired %g%% intervals of our difference (comparisons.md), not by its point estimate: it holds when its interval over seeds and, where it has one, its bootstrap interval over dev examples both meet the claimed value ± tolerance, does not hold when every interval it has lies outside it, is inconclusive when they disagree, and gets no verdict (too few seeds) with fewer than %d paired runs", 100*Confidence, MinPairs)
 	}
 	fmt.Fprintf(w, "## Claims\n\nThe paper's claims from `%s`, checked against our results: %s. Deltas are in points of the metric, in its better direction; convergence is a ratio of steps-to-best; parameters are in %% of the model.\n\n", refPath, rule)
 	var rows [][]string
@@ -341,9 +345,16 @@ func judgeDelta(cr *ClaimResult, claimed, tol float64) {
 	}
 	iv, bs := cr.Interval, cr.Bootstrap
 	lo, hi := claimed-tol-1e-9, claimed+tol+1e-9
-	cr.Status = DoesNotHold
-	if (iv.Lo <= hi && iv.Hi >= lo) || (bs != nil && bs.Lo <= hi && bs.Hi >= lo) {
+	meets := func(c *ClaimInterval) bool { return c.Lo <= hi && c.Hi >= lo }
+	switch {
+	case meets(iv) && (bs == nil || meets(bs)):
 		cr.Status = Holds
+	case !meets(iv) && (bs == nil || !meets(bs)):
+		cr.Status = DoesNotHold
+	default:
+		cr.Status = Inconclusive
+		cr.Warnings = append(cr.Warnings, fmt.Sprintf("inconclusive: the paired %g%% interval over seeds [%.2f, %.2f] and the one over dev examples [%.2f, %.2f] disagree on [%.2f, %.2f]", 100*Confidence, iv.Lo, iv.Hi, bs.Lo, bs.Hi, claimed-tol, claimed+tol))
+		return
 	}
 	if point := math.Abs(*cr.Observed-claimed) <= tol+1e-9; point != (cr.Status == Holds) {
 		if bs == nil {

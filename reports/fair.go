@@ -203,7 +203,7 @@ func (r *Report) writeClaimIntervals(w io.Writer) error {
 	fmt.Fprintf(w, "## Delta claims and their intervals\n\n")
 	header := []string{"Claim", "Paper", "Ours", "95% CI", "Status"}
 	if anyBootstrap(r.Claims) {
-		fmt.Fprintf(w, "A delta claim holds when the paired 95%% interval of our difference over seeds or, where it has one, its paired bootstrap interval over dev examples meets the claimed value ± tolerance, does not hold when every interval it has lies outside it (the rule by which a difference prints \"~\" when either interval includes 0), and gets no verdict without the interval over seeds (too few seeds).\n\n")
+		fmt.Fprintf(w, "A delta claim holds when the paired 95%% interval of our difference over seeds and, where it has one, its paired bootstrap interval over dev examples both meet the claimed value ± tolerance, does not hold when every interval it has lies outside it, is inconclusive when they disagree (as a difference prints \"~\" when either interval includes 0), and gets no verdict without the interval over seeds (too few seeds).\n\n")
 		header = []string{"Claim", "Paper", "Ours", "95% CI over seeds", "95% CI over examples", "Status"}
 	} else {
 		fmt.Fprintf(w, "A delta claim holds when the paired 95%% interval of our difference meets the claimed value ± tolerance, does not hold when the interval lies outside it, and gets no verdict without an interval (too few seeds).\n\n")
