@@ -15,7 +15,6 @@ import (
 	"github.com/clue-bench/clue-bench/bench/results"
 	"github.com/clue-bench/clue-bench/clue"
 	"github.com/clue-bench/clue-bench/heads"
-	"github.com/clue-bench/clue-bench/internal/torchrt"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -106,12 +105,7 @@ func Predict(ctx context.Context, o PredictOptions) (*Prediction, error) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	threads := o.Threads
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	torchrt.SetNumThreads(threads)
-	info, err := torchrt.Describe(o.Device)
+	threads, info, err := startTorch(o.Threads, o.Device)
 	if err != nil {
 		return nil, err
 	}

@@ -80,12 +80,7 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 	// libtorch's grad mode and thread count are per OS thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	threads := o.Threads
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	torchrt.SetNumThreads(threads)
-	info, err := torchrt.Describe(o.Device)
+	threads, info, err := startTorch(o.Threads, o.Device)
 	if err != nil {
 		return sum, err
 	}
@@ -242,4 +237,16 @@ func (o *RunOptions) modelDir(cell plan.Cell) (string, error) {
 		return d, nil
 	}
 	return "", fmt.Errorf("cell %s: no directory for backbone %q", cell.Key(), cell.BackboneName)
+}
+
+// startTorch sets libtorch's (and OpenBLAS's) thread count for the calling OS thread, which the
+// caller has locked, to threads or, when that is 0 or less, one per logical core, and describes
+// the device. It returns the thread count in use.
+func startTorch(threads int, device string) (int, torchrt.Info, error) {
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	torchrt.SetNumThreads(threads)
+	info, err := torchrt.Describe(device)
+	return threads, info, err
 }
