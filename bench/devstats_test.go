@@ -13,30 +13,19 @@ import (
 	"github.com/clue-bench/clue-bench/clue"
 )
 
-// writeTinyBUSTM writes a FewCLUE-layout BUSTM fold 0 with a labelled test_public.json; as in
-// writeTinyAFQMC, the label is 1 when both sentences start with the same character.
+// writeTinyBUSTM writes a FewCLUE-layout BUSTM fold 0 of tinyPair's pairs with a labelled
+// test_public.json.
 func writeTinyBUSTM(t *testing.T, dir string, seed int64) {
 	t.Helper()
 	d := filepath.Join(dir, "bustm")
 	must(t, os.MkdirAll(d, 0o755))
 	r := rand.New(rand.NewSource(seed))
-	sentence := func(first rune) string {
-		s := []rune{first}
-		for i := 0; i < 3+r.Intn(4); i++ {
-			s = append(s, tinyChars[r.Intn(len(tinyChars))])
-		}
-		return string(s)
-	}
 	id := 0
 	write := func(name string, n int) {
 		var sb strings.Builder
 		for i := 0; i < n; i++ {
-			a := tinyChars[r.Intn(4)]
-			b, label := a, "1"
-			if r.Intn(2) == 0 {
-				b, label = tinyChars[4+r.Intn(4)], "0"
-			}
-			line, _ := json.Marshal(map[string]any{"id": id, "sentence1": sentence(a), "sentence2": sentence(b), "label": label})
+			s1, s2, label := tinyPair(r)
+			line, _ := json.Marshal(map[string]any{"id": id, "sentence1": s1, "sentence2": s2, "label": label})
 			id++
 			sb.Write(append(line, '\n'))
 		}

@@ -58,13 +58,9 @@ func writeTinyModel(t *testing.T, dir string) {
 	must(t, model.WriteSafetensors(filepath.Join(dir, "model.safetensors"), named))
 }
 
-// writeTinyAFQMC writes an AFQMC-layout task whose label is 1 when both sentences start with
-// the same character: learnable, but not by a random model.
-func writeTinyAFQMC(t *testing.T, dir string, seed int64) {
-	t.Helper()
-	d := filepath.Join(dir, "afqmc_public")
-	must(t, os.MkdirAll(d, 0o755))
-	r := rand.New(rand.NewSource(seed))
+// tinyPair draws one sentence pair of the tiny pair tasks, labelled "1" when both sentences start
+// with the same character: learnable, but not by a random model.
+func tinyPair(r *rand.Rand) (s1, s2, label string) {
 	sentence := func(first rune) string {
 		s := []rune{first}
 		for i := 0; i < 3+r.Intn(4); i++ {
@@ -72,16 +68,25 @@ func writeTinyAFQMC(t *testing.T, dir string, seed int64) {
 		}
 		return string(s)
 	}
+	a := tinyChars[r.Intn(4)]
+	b, label := a, "1"
+	if r.Intn(2) == 0 {
+		b, label = tinyChars[4+r.Intn(4)], "0"
+	}
+	return sentence(a), sentence(b), label
+}
+
+// writeTinyAFQMC writes an AFQMC-layout task of tinyPair's pairs.
+func writeTinyAFQMC(t *testing.T, dir string, seed int64) {
+	t.Helper()
+	d := filepath.Join(dir, "afqmc_public")
+	must(t, os.MkdirAll(d, 0o755))
+	r := rand.New(rand.NewSource(seed))
 	write := func(name string, n int, labelled bool) {
 		var sb strings.Builder
 		for i := 0; i < n; i++ {
-			a := tinyChars[r.Intn(4)]
-			b := a
-			label := "1"
-			if r.Intn(2) == 0 {
-				b, label = tinyChars[4+r.Intn(4)], "0"
-			}
-			rec := map[string]any{"sentence1": sentence(a), "sentence2": sentence(b)}
+			s1, s2, label := tinyPair(r)
+			rec := map[string]any{"sentence1": s1, "sentence2": s2}
 			if labelled {
 				rec["label"] = label
 			} else {
