@@ -32,8 +32,9 @@ type suite struct {
 	ref    map[string]*results.Result
 	refDur time.Duration // how long the uninterrupted run took: faults land within it
 	preds  map[string][]byte
-	names  []string // "task/method/setting sSEED" of each cell, as bench prints it
-	fast   []string // environment that spares each start the re-execution (see newSuite)
+	devs   map[string][]byte // the reference's per-example dev statistics files
+	names  []string          // "task/method/setting sSEED" of each cell, as bench prints it
+	fast   []string          // environment that spares each start the re-execution (see newSuite)
 	rng    *rand.Rand
 }
 
@@ -113,7 +114,7 @@ func newSuite(t *testing.T) *suite {
 	if err != nil || len(all) != 6 {
 		t.Fatalf("reference run: %d results, %v", len(all), err)
 	}
-	s.ref, s.preds = map[string]*results.Result{}, map[string][]byte{}
+	s.ref, s.preds, s.devs = map[string]*results.Result{}, map[string][]byte{}, map[string][]byte{}
 	for _, r := range all {
 		if r.Status != results.ResultOK {
 			t.Fatalf("reference cell %s: %s %s", r.Cell.Key(), r.Status, r.Error)
@@ -122,6 +123,9 @@ func newSuite(t *testing.T) *suite {
 		s.names = append(s.names, fmt.Sprintf("%s s%d", r.Cell.Name(), r.Cell.Seed))
 		if s.preds[r.Cell.Key()], err = os.ReadFile(filepath.Join(refDir, r.Predictions)); err != nil {
 			t.Fatal(err)
+		}
+		if s.devs[r.Cell.Key()], err = os.ReadFile(filepath.Join(refDir, r.DevStats)); err != nil || r.DevStats == "" {
+			t.Fatalf("reference cell %s: dev statistics %q: %v", r.Cell.Key(), r.DevStats, err)
 		}
 	}
 	t.Logf("reference: %d cells in %s", len(all), s.refDur.Round(time.Millisecond))
@@ -272,8 +276,10 @@ func (s *suite) check(t *testing.T, dir string) state {
 			st.claim = append(st.claim, name)
 		case strings.Contains(name, ".corrupt-"):
 			t.Errorf("%s: a result was set aside as corrupt", name)
+		case strings.HasSuffix(name, ".dev.json"):
+			// A cell's per-example dev statistics: compared through its result (diff).
 		case strings.HasSuffix(name, ".json"):
-			key := strings.TrimSuffix(name, ".json")
+			key, _ := results.KeyOfFile(name)
 			r, err := store.Read(key)
 			if err != nil || r == nil {
 				t.Errorf("%s: %v", name, err)
@@ -322,6 +328,17 @@ func (s *suite) diff(dir string, r *results.Result) string {
 	}
 	if !bytes.Equal(b, s.preds[r.Cell.Key()]) {
 		return "predictions differ"
+	}
+	// A full disk may leave a cell without its dev statistics (the result is kept, and its log
+	// says so); statistics it names must be the uninterrupted run's, byte for byte.
+	if r.DevStats == "" {
+		return ""
+	}
+	if b, err = os.ReadFile(filepath.Join(dir, r.DevStats)); err != nil {
+		return fmt.Sprintf("dev statistics: %v", err)
+	}
+	if !bytes.Equal(b, s.devs[r.Cell.Key()]) {
+		return "dev statistics differ"
 	}
 	return ""
 }

@@ -138,10 +138,14 @@ for j in "${JOBS[@]}"; do
   tasks=$(scontrol -o show job "$j" | grep -c 'JobState=COMPLETED')
   [ "$tasks" = "$N" ] || fail "job $j completed $tasks tasks, want $N"
 done
-# One result per cell, all ok, no claim left behind.
-results=$(ls "$OUT"/cells/*.json | wc -l)
+# One result per cell (beside it, KEY.dev.json: its per-example dev statistics), all ok, no
+# claim left behind.
+result_files=$(ls "$OUT"/cells/*.json | grep -v '\.dev\.json$')
+results=$(echo "$result_files" | wc -l)
 [ "$results" = "$N" ] || fail "$results result files for $N cells"
-! grep -L '"status": "ok"' "$OUT"/cells/*.json | grep . || fail "cells not ok (above)"
+devstats=$(ls "$OUT"/cells/*.dev.json | wc -l)
+[ "$devstats" = "$N" ] || fail "$devstats dev statistics files for $N cells"
+! grep -L '"status": "ok"' $result_files | grep . || fail "cells not ok (above)"
 ! ls "$OUT"/cells/*.claim 2>/dev/null || fail "claims left behind (above)"
 # Each cell was trained by exactly one task: one "ran" line per key over all task logs, and the
 # other array's task for that cell skipped it (or waited for it, then skipped it).
