@@ -61,7 +61,7 @@ func runOnDevices(fs *flag.FlagSet, only []string, devices []string, stderr io.W
 // walks the whole list and takes the next cell no live claim holds, so they stay busy until
 // the last cell however long each cell is. Several one-thread processes beat one process of
 // several threads when the model's GEMMs are too small to split well across threads (the
-// built-in suite: 1.7x on 2 cores); a large model wants the opposite.
+// built-in suite: 1.5-1.7x on 2 cores); a large model wants the opposite.
 func runOnCPUWorkers(fs *flag.FlagSet, only []string, n, threads int, stderr io.Writer) error {
 	per := max(1, threads/n)
 	workers := make([]worker, n)
