@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,9 +52,10 @@ func isIndex(s string) bool {
 func runOnDevices(fs *flag.FlagSet, only []string, devices []string, stderr io.Writer) error {
 	workers := make([]worker, len(devices))
 	for k, dev := range devices {
-		workers[k] = worker{label: dev, args: []string{"--device=" + dev, fmt.Sprintf("--shard=%d/%d", k+1, len(devices))}}
+		workers[k] = worker{label: dev, name: fmt.Sprintf("worker %d on %s", k+1, dev), prefix: fmt.Sprintf("[%d %s] ", k+1, dev),
+			args: []string{"--device=" + dev, fmt.Sprintf("--shard=%d/%d", k+1, len(devices))}}
 	}
-	return runWorkers(fs, only, "--devices", workers, stderr)
+	return runWorkers(fs, only, "--devices", []string{"devices", "device", "shard"}, workers, stderr)
 }
 
 // runOnCPUWorkers runs `bench run` n times at once on this machine, each process with
@@ -66,35 +68,32 @@ func runOnCPUWorkers(fs *flag.FlagSet, only []string, n, threads int, stderr io.
 	per := max(1, threads/n)
 	workers := make([]worker, n)
 	for k := range workers {
-		workers[k] = worker{label: fmt.Sprintf("worker %d", k+1), args: []string{"--workers=1", fmt.Sprintf("--threads=%d", per), "--longest-first"}}
+		name := fmt.Sprintf("worker %d", k+1)
+		workers[k] = worker{label: name, name: name, prefix: fmt.Sprintf("[%d] ", k+1),
+			args: []string{"--workers=1", fmt.Sprintf("--threads=%d", per), "--longest-first"}}
 	}
-	return runWorkers(fs, only, "--workers", workers, stderr)
+	return runWorkers(fs, only, "--workers", []string{"workers", "threads"}, workers, stderr)
 }
 
-// worker is one `bench run` process: what its lines are prefixed with and the flags it gets
-// beyond the ones the parent was given.
+// worker is one `bench run` process: its label in the exit summary, its name in the start line,
+// the prefix of its output lines and the flags it gets beyond the ones the parent was given.
 type worker struct {
-	label string
-	args  []string
+	label, name, prefix string
+	args                []string
 }
 
-// runWorkers starts the workers, prefixes their output lines with their labels and waits for
-// all of them. Flags the workers set themselves are not passed on.
-func runWorkers(fs *flag.FlagSet, only []string, what string, workers []worker, stderr io.Writer) error {
+// runWorkers starts the workers, prefixes their output lines and waits for all of them. The
+// parent's flags are passed on except own, the ones the workers' args set themselves.
+func runWorkers(fs *flag.FlagSet, only []string, what string, own []string, workers []worker, stderr io.Writer) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("%s: find this binary to start workers: %w", what, err)
 	}
 	var common []string
 	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "devices", "device", "workers", "threads":
-		case "shard":
-			if what == "--devices" {
-				break
-			}
-			common = append(common, "--"+f.Name+"="+f.Value.String())
-		case "only": // repeatable: its Value prints as one list
+		switch {
+		case slices.Contains(own, f.Name):
+		case f.Name == "only": // repeatable: its Value prints as one list
 			for _, g := range only {
 				common = append(common, "--only="+g)
 			}
@@ -113,11 +112,7 @@ func runWorkers(fs *flag.FlagSet, only []string, what string, workers []worker, 
 		args := append(append([]string{"run"}, wk.args...), common...)
 		cmd := exec.CommandContext(ctx, exe, args...)
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-		prefix := fmt.Sprintf("[%d %s] ", k+1, wk.label)
-		if strings.HasPrefix(wk.label, "worker ") {
-			prefix = fmt.Sprintf("[%d] ", k+1)
-		}
-		w := &prefixWriter{mu: &mu, w: stderr, prefix: prefix}
+		w := &prefixWriter{mu: &mu, w: stderr, prefix: wk.prefix}
 		cmd.Stdout, cmd.Stderr = w, w
 		if err := cmd.Start(); err != nil {
 			stop()
@@ -125,11 +120,7 @@ func runWorkers(fs *flag.FlagSet, only []string, what string, workers []worker, 
 			return fmt.Errorf("%s: start %s: %w", what, wk.label, err)
 		}
 		mu.Lock()
-		if wk.label == fmt.Sprintf("worker %d", k+1) {
-			fmt.Fprintf(stderr, "bench run: worker %d (pid %d): %s\n", k+1, cmd.Process.Pid, strings.Join(args, " "))
-		} else {
-			fmt.Fprintf(stderr, "bench run: worker %d on %s (pid %d): %s\n", k+1, wk.label, cmd.Process.Pid, strings.Join(args, " "))
-		}
+		fmt.Fprintf(stderr, "bench run: %s (pid %d): %s\n", wk.name, cmd.Process.Pid, strings.Join(args, " "))
 		mu.Unlock()
 		wg.Add(1)
 		go func() {

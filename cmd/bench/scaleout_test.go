@@ -107,8 +107,9 @@ func checkScaleOut(t *testing.T, flags, wants []string) (dir, stderr string) {
 // TestRunDevices runs the tiny matrix's cells in one worker process per device, each its own
 // half: three cells each, none twice, and the numbers of one process.
 func TestRunDevices(t *testing.T) {
-	dir, _ := checkScaleOut(t, []string{"--devices", "cpu,cpu"},
-		[]string{"[1 cpu] bench run: 3 ran (0 failed)", "[2 cpu] bench run: 3 ran (0 failed)", "--shard=1/2", "--shard=2/2", "--only=afqmc/*/full"})
+	// --threads reaches each device's worker as given.
+	dir, _ := checkScaleOut(t, []string{"--devices", "cpu,cpu", "--threads", "1"},
+		[]string{"[1 cpu] bench run: 3 ran (0 failed)", "[2 cpu] bench run: 3 ran (0 failed)", "--shard=1/2", "--shard=2/2", "--only=afqmc/*/full", "--threads=1", "worker 1 on cpu (pid "})
 
 	// A failing worker makes the whole run fail.
 	bad := filepath.Join(dir, "bad.yaml")
