@@ -41,11 +41,7 @@ func registerExampleMetric(key string, m exampleMetric) {
 }
 
 func exampleMetricFor(t *Task, name string) (exampleMetric, bool) {
-	if m, ok := exampleMetrics[t.Kind+"/"+name]; ok {
-		return m, true
-	}
-	m, ok := exampleMetrics[name]
-	return m, ok
+	return byKind(exampleMetrics, t, name)
 }
 
 // ExampleStats is one metric's statistics over a list of examples: a row per example, in the

@@ -21,12 +21,16 @@ func registerMetric(key string, f metricFunc) {
 	metricFuncs[key] = f
 }
 
-func metricFor(t *Task, name string) (metricFunc, bool) {
-	if f, ok := metricFuncs[t.Kind+"/"+name]; ok {
-		return f, true
+func metricFor(t *Task, name string) (metricFunc, bool) { return byKind(metricFuncs, t, name) }
+
+// byKind looks name up in a registry keyed by metric name, where a task kind's own entry
+// ("kind/name") wins over the generic one.
+func byKind[V any](m map[string]V, t *Task, name string) (V, bool) {
+	if v, ok := m[t.Kind+"/"+name]; ok {
+		return v, true
 	}
-	f, ok := metricFuncs[name]
-	return f, ok
+	v, ok := m[name]
+	return v, ok
 }
 
 // Evaluate computes the task's metrics over gold examples and the predictions made for them,
