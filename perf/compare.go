@@ -54,6 +54,12 @@ type PairSummary struct {
 	// Shares of the size's float32 roofline (Report.Roofline), when it was measured.
 	OursRooflineShare float64 `json:"ours_roofline_share,omitempty"`
 	RefRooflineShare  float64 `json:"reference_roofline_share,omitempty"`
+	// StepRooflineGFLOPS is the float32 roofline at the step's own products
+	// (Roofline.StepRate of StepFLOPs.GEMMs), and the sides' shares of it: what the step would
+	// reach if it did nothing but its matrix products, each at the rate measured for its shape.
+	StepRooflineGFLOPS    float64 `json:"step_roofline_gflops,omitempty"`
+	OursStepRooflineShare float64 `json:"ours_step_roofline_share,omitempty"`
+	RefStepRooflineShare  float64 `json:"reference_step_roofline_share,omitempty"`
 }
 
 // CompareOptions selects what Compare measures.

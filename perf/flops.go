@@ -30,32 +30,65 @@ type StepFLOPs struct {
 	Forward  int64 `json:"forward"`
 	Backward int64 `json:"backward"`
 	Total    int64 `json:"total"`
+	// GEMMs are the step's products themselves, forward and gradients, each distinct one once
+	// with Weight the number of times the step runs it (their Weight·FLOPs add up to Total):
+	// the shapes the method's own roofline (Roofline.StepRate) is timed at.
+	GEMMs []GEMM `json:"gemms,omitempty"`
 }
 
 // flopCounter adds up matrix products and, for the backward pass, the gradient products that
-// autograd runs for them.
-type flopCounter struct{ fwd, bwd int64 }
+// autograd runs for them, and keeps their shapes.
+type flopCounter struct {
+	fwd, bwd int64
+	gemms    []GEMM
+	index    map[GEMM]int // a product with Weight 0 → its place in gemms
+}
 
-// product counts out = a·b over batch independent (m×k)·(k×n) products. Autograd computes
-// the gradient of each operand that requires one (dA = dOut·bᵀ, dB = aᵀ·dOut), each a
-// product of the same size, and none for an operand that does not. It returns whether out
-// requires a gradient.
-func (c *flopCounter) product(batch, m, n, k int64, aGrad, bGrad bool) bool {
-	f := 2 * batch * m * n * k
+// add records g once more.
+func (c *flopCounter) add(g GEMM) {
+	if c.index == nil {
+		c.index = map[GEMM]int{}
+	}
+	i, ok := c.index[g]
+	if !ok {
+		i = len(c.gemms)
+		c.index[g] = i
+		c.gemms = append(c.gemms, g)
+	}
+	c.gemms[i].Weight++
+}
+
+// product counts out = a·b over batch independent (m×k)·(k×n) products of kind, transA and
+// transB marking an operand passed as a transposed view. Autograd computes the gradient of
+// each operand that requires one, each a product of the same size: dA = dOut·bᵀ (pass
+// gradA), whose second operand is a transposed view exactly when b was not, and dB = aᵀ·dOut
+// (pass gradB), likewise for its first; none for an operand that does not. It returns
+// whether out requires a gradient.
+func (c *flopCounter) product(kind, gradA, gradB string, batch, m, n, k int64, transA, transB, aGrad, bGrad bool) bool {
+	fwd := GEMM{Kind: kind, Pass: "forward", Batch: batch, M: m, N: n, K: k, TransA: transA, TransB: transB}
+	f := fwd.FLOPs()
 	c.fwd += f
+	c.add(fwd)
 	if aGrad {
 		c.bwd += f
+		c.add(GEMM{Kind: kind, Pass: gradA, Batch: batch, M: m, N: k, K: n, TransB: !transB})
 	}
 	if bGrad {
 		c.bwd += f
+		c.add(GEMM{Kind: kind, Pass: gradB, Batch: batch, M: k, N: n, K: m, TransA: !transA})
 	}
 	return aGrad || bGrad
 }
 
-// linear counts x·Wᵀ for rows×in inputs and an out×in weight: the input gradient when x
-// requires one, the weight gradient when the weight trains.
-func (c *flopCounter) linear(rows, in, out int64, xGrad, trains bool) bool {
-	return c.product(1, rows, out, in, xGrad, trains)
+// linear counts x·Wᵀ (Wᵀ a transposed view) for rows×in inputs and an out×in weight: the
+// input gradient when x requires one, the weight gradient when the weight trains.
+func (c *flopCounter) linear(kind string, rows, in, out int64, xGrad, trains bool) bool {
+	return c.product(kind, "input", "weight", 1, rows, out, in, false, true, xGrad, trains)
+}
+
+// attention counts a per-example-and-head product (scores or context), operands a and b.
+func (c *flopCounter) attention(kind string, batch, m, n, k int64, transB, aGrad, bGrad bool) bool {
+	return c.product(kind, "a", "b", batch, m, n, k, false, transB, aGrad, bGrad)
 }
 
 // ErrNoFLOPCount is CountStepFLOPs' error for a method it has no count for: such a method is
@@ -112,8 +145,8 @@ func CountStepFLOPs(w Workload) (StepFLOPs, error) {
 		prefixLen = o.PrefixLen
 		if o.Projection {
 			// Embedding(P, H) → Linear(H, ph) → tanh → Linear(ph, 2·L·H), all trainable.
-			x := c.linear(prefixLen, h, o.ProjectionHidden, true, true)
-			c.linear(prefixLen, o.ProjectionHidden, 2*cfg.NumHiddenLayers*h, x, true)
+			x := c.linear("prefix-projection", prefixLen, h, o.ProjectionHidden, true, true)
+			c.linear("prefix-projection", prefixLen, o.ProjectionHidden, 2*cfg.NumHiddenLayers*h, x, true)
 		}
 	case methods.FLTuningOptions:
 		branchUnits = o.Units
@@ -134,33 +167,36 @@ func CountStepFLOPs(w Workload) (StepFLOPs, error) {
 	x := trainsEncoder
 	arch := cfg.Arch()
 	if e := cfg.EmbeddingDim(); arch == model.ArchRoFormer && e != h {
-		x = c.linear(rows, e, h, x, trainsEncoder) // embeddings_project
+		x = c.linear("embeddings-project", rows, e, h, x, trainsEncoder)
 	}
 	keys := prefixLen + s
 	for l := int64(0); l < cfg.NumHiddenLayers; l++ {
-		q := c.linear(rows, h, h, x, trainsEncoder)
-		k := c.linear(rows, h, h, x, trainsEncoder) || prefixLen > 0 // concatenated with the prefix
-		v := c.linear(rows, h, h, x, trainsEncoder) || prefixLen > 0
-		scores := c.product(b*nh, s, keys, d, q, k) // per example and head: (T×d)·(d×(P+T))
+		q := c.linear("projection", rows, h, h, x, trainsEncoder)
+		k := c.linear("projection", rows, h, h, x, trainsEncoder) || prefixLen > 0 // concatenated with the prefix
+		v := c.linear("projection", rows, h, h, x, trainsEncoder) || prefixLen > 0
+		// per example and head: (T×d)·(d×(P+T)) against kᵀ, a transposed view
+		scores := c.attention("scores", b*nh, s, keys, d, true, q, k)
 		if arch == model.ArchNEZHA {
-			c.product(s, b*nh, keys, d, q, false) // per query: (B·heads×d)·(d×(P+T)) against aᵀ
+			// per query: (B·heads×d)·(d×(P+T)) against aᵀ
+			c.attention("relative-scores", s, b*nh, keys, d, true, q, false)
 		}
-		ctx := c.product(b*nh, s, d, keys, scores, v)
+		ctx := c.attention("context", b*nh, s, d, keys, false, scores, v)
 		if arch == model.ArchNEZHA {
-			c.product(s, b*nh, d, keys, scores, false) // per query: (B·heads×(P+T))·((P+T)×d) against a
+			// per query: (B·heads×(P+T))·((P+T)×d) against a
+			c.attention("relative-context", s, b*nh, d, keys, false, scores, false)
 		}
-		a := c.linear(rows, h, h, ctx, trainsEncoder) || x // + residual
-		f := c.linear(rows, h, inter, a, trainsEncoder)
-		f = c.linear(rows, inter, h, f, trainsEncoder)
+		a := c.linear("projection", rows, h, h, ctx, trainsEncoder) || x // + residual
+		f := c.linear("ffn-in", rows, h, inter, a, trainsEncoder)
+		f = c.linear("ffn-out", rows, inter, h, f, trainsEncoder)
 		if branchAt[l] {
-			br := c.linear(rows, h, branchUnits, a, true)
-			f = c.linear(rows, branchUnits, h, br, true) || f
+			br := c.linear("branch-in", rows, h, branchUnits, a, true)
+			f = c.linear("branch-out", rows, branchUnits, h, br, true) || f
 		}
 		x = f || a // + residual
 	}
 	if arch != model.ArchRoFormer {
-		c.fwd += 2 * b * h * h // pooler on [CLS]: forward only
+		c.linear("pooler", b, h, h, false, false) // on [CLS]: forward only
 	}
-	c.linear(b, h, w.Labels, x, true) // classifier on [CLS]
-	return StepFLOPs{Forward: c.fwd, Backward: c.bwd, Total: c.fwd + c.bwd}, nil
+	c.linear("classifier", b, h, w.Labels, x, true) // on [CLS]
+	return StepFLOPs{Forward: c.fwd, Backward: c.bwd, Total: c.fwd + c.bwd, GEMMs: c.gemms}, nil
 }

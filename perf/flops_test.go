@@ -1,6 +1,8 @@
 package perf
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/clue-bench/clue-bench/model"
@@ -55,8 +57,9 @@ func TestCountStepFLOPs(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		if got.Forward != c.fwd || got.Backward != c.bwd || got.Total != c.fwd+c.bwd {
-			t.Errorf("%s: %+v, want forward %d backward %d", c.name, got, c.fwd, c.bwd)
+			t.Errorf("%s: forward %d backward %d, want forward %d backward %d", c.name, got.Forward, got.Backward, c.fwd, c.bwd)
 		}
+		checkGEMMsAddUp(t, c.name, got)
 	}
 	nezha, roformer, projected := cfg, cfg, cfg
 	nezha.ModelType, nezha.MaxRelativePosition = model.ArchNEZHA, 2
@@ -95,8 +98,9 @@ func TestCountStepFLOPs(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		if got.Forward != c.fwd || got.Backward != c.bwd || got.Total != c.fwd+c.bwd {
-			t.Errorf("%s: %+v, want forward %d backward %d", c.name, got, c.fwd, c.bwd)
+			t.Errorf("%s: forward %d backward %d, want forward %d backward %d", c.name, got.Forward, got.Backward, c.fwd, c.bwd)
 		}
+		checkGEMMsAddUp(t, c.name, got)
 	}
 	if _, err := CountStepFLOPs(Workload{Method: "no-such-method", Config: cfg, Labels: 2, Batch: 2, Seq: 3}); err == nil {
 		t.Error("an unknown method was counted")
@@ -151,6 +155,69 @@ func TestCountStepFLOPsBackbones(t *testing.T) {
 			}
 			if got.Total != want {
 				t.Errorf("%s fine-tuning: %d FLOPs, want %d", name, got.Total, want)
+			}
+		}
+	}
+}
+
+// checkGEMMsAddUp checks that a count's products, each counted Weight times, are its FLOPs,
+// the forward ones its forward FLOPs, and that no shape is listed twice for one kind and pass.
+func checkGEMMsAddUp(t *testing.T, name string, f StepFLOPs) {
+	t.Helper()
+	var fwd, all int64
+	seen := map[GEMM]bool{}
+	for _, g := range f.GEMMs {
+		if g.Weight < 1 {
+			t.Errorf("%s: %+v has weight %d", name, g, g.Weight)
+		}
+		all += int64(g.Weight) * g.FLOPs()
+		if g.Pass == "forward" {
+			fwd += int64(g.Weight) * g.FLOPs()
+		}
+		g.Weight = 0
+		if seen[g] {
+			t.Errorf("%s: %+v listed twice", name, g)
+		}
+		seen[g] = true
+	}
+	if fwd != f.Forward || all != f.Total {
+		t.Errorf("%s: products add up to forward %d, total %d; counted %d, %d", name, fwd, all, f.Forward, f.Total)
+	}
+}
+
+// TestCountedLayerIsStepGEMMs checks the counter's products, transposed views included,
+// against the roofline's hand-written fine-tuning layer: under fine-tuning every layer runs
+// exactly StepGEMMs (projections four times), so the counter's products of those kinds are
+// StepGEMMs with each weight multiplied by the number of layers. Every size and method's
+// products add up to its FLOPs.
+func TestCountedLayerIsStepGEMMs(t *testing.T) {
+	for _, name := range SizeNames() {
+		s := Sizes()[name]
+		for _, m := range []string{"fine-tuning", "p-tuning-v2", "fl-tuning"} {
+			f, err := CountStepFLOPs(s.Workload(m, 1, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGEMMsAddUp(t, name+"/"+m, f)
+			if m != "fine-tuning" {
+				continue
+			}
+			got := map[GEMM]int{}
+			for _, g := range f.GEMMs {
+				if slices.Contains(GEMMKinds, g.Kind) {
+					w := g.Weight
+					g.Weight = 0
+					got[g] = w
+				}
+			}
+			want := map[GEMM]int{}
+			for _, g := range StepGEMMs(s) {
+				w := g.Weight * int(s.Config.NumHiddenLayers)
+				g.Weight = 0
+				want[g] = w
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("%s: fine-tuning's layer products\n%v\nwant StepGEMMs × layers\n%v", name, got, want)
 			}
 		}
 	}

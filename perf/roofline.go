@@ -3,6 +3,7 @@ package perf
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 	"runtime"
@@ -43,8 +44,10 @@ type GEMM struct {
 func (g GEMM) FLOPs() int64 { return 2 * g.Batch * g.M * g.N * g.K }
 
 // StepGEMMs lists the matrix products of one fine-tuning layer at s's shapes: forward and
-// both gradients of each. Token rows are batch × seq; attention runs over seq keys (a
-// P-tuning v2 prefix lengthens them, but the roofline is the size's, not a method's).
+// both gradients of each. Token rows are batch × seq; attention runs over seq keys. Their rate
+// is the size's roofline, one number per size; a method's own roofline (Roofline.StepRate)
+// times the products its step runs instead (a P-tuning v2 prefix lengthens the attention, and
+// frozen weights have no gradient).
 func StepGEMMs(s Size) []GEMM {
 	c := s.Config
 	rows, h, inter := int64(s.Batch*s.Seq), c.HiddenSize, c.IntermediateSize
@@ -127,6 +130,63 @@ type Roofline struct {
 	FP32GFLOPS float64    `json:"fp32_gflops"`
 	BF16GFLOPS float64    `json:"bf16_gflops"`
 	Rates      []GEMMRate `json:"rates"`
+	// Products are the measured rates of every distinct product shape the size's steps run
+	// (the methods' own, StepFLOPs.GEMMs, beside the fine-tuning layer's), for StepRate.
+	Products []GEMMRate `json:"products,omitempty"`
+}
+
+// shapeKey is what a product's speed depends on: its shape and which operands are transposed
+// views, not what it belongs to or how often it runs.
+type shapeKey struct {
+	batch, m, n, k int64
+	transA, transB bool
+}
+
+func keyOf(g GEMM) shapeKey { return shapeKey{g.Batch, g.M, g.N, g.K, g.TransA, g.TransB} }
+
+// distinctShapes lists each shape among the lists once (the first product with it), in order.
+func distinctShapes(lists ...[]GEMM) []GEMM {
+	seen := map[shapeKey]bool{}
+	var out []GEMM
+	for _, l := range lists {
+		for _, g := range l {
+			if k := keyOf(g); !seen[k] {
+				seen[k] = true
+				g.Weight = 1
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+// StepRate is the roofline of one method's step at its own shapes: the FLOPs of gemms (a
+// StepFLOPs.GEMMs), each counted Weight times, over the time their measured medians add up
+// to, in GFLOP/s; 0 when a shape was not measured. Unlike the size's rate it weighs the
+// products as the method runs them: P-tuning v2's attention over P+T keys, no weight
+// gradients for frozen layers, FL-tuning's narrow branch products.
+func (r Roofline) StepRate(gemms []GEMM, bf16 bool) float64 {
+	times := map[shapeKey]float64{}
+	for _, p := range r.Products {
+		t := p.FP32MS
+		if bf16 {
+			t = p.BF16MS
+		}
+		times[keyOf(p.GEMM)] = t
+	}
+	var flops, ms float64
+	for _, g := range gemms {
+		t, ok := times[keyOf(g)]
+		if !ok || t <= 0 {
+			return 0
+		}
+		flops += float64(g.Weight) * float64(g.FLOPs())
+		ms += float64(g.Weight) * t
+	}
+	if ms <= 0 {
+		return 0
+	}
+	return flops / ms / 1e6
 }
 
 // Rate is the weighted rate over the products of a kind ("" for all), in GFLOP/s.
@@ -261,14 +321,27 @@ func (r *Runner) GEMMs(ctx context.Context, w GEMMWorkload) (GEMMMeasurement, er
 	return m, nil
 }
 
-// rooflineOf summarises the roofline child's measurement of s.
-func rooflineOf(s Size, m GEMMMeasurement) Roofline {
+// rooflineOf summarises the roofline child's measurement of s: m holds a rate for each of
+// distinctShapes(StepGEMMs(s), …), and the fine-tuning layer's products take theirs by shape.
+func rooflineOf(s Size, m GEMMMeasurement) (Roofline, error) {
 	c := s.Config
 	rl := Roofline{Size: s.Name, Rows: int64(s.Batch * s.Seq), Hidden: c.HiddenSize, Intermediate: c.IntermediateSize,
 		Heads: c.NumAttentionHeads, Seq: int64(s.Seq), Threads: m.Threads, Device: m.Device, BLAS: m.BLAS,
-		BLASCore: m.BLASCore, Rates: m.Rates}
+		BLASCore: m.BLASCore, Products: m.Rates}
+	byShape := map[shapeKey]GEMMRate{}
+	for _, r := range m.Rates {
+		byShape[keyOf(r.GEMM)] = r
+	}
+	for _, g := range StepGEMMs(s) {
+		r, ok := byShape[keyOf(g)]
+		if !ok {
+			return Roofline{}, fmt.Errorf("roofline %s: %s %s was not measured", s.Name, g.Kind, g.Pass)
+		}
+		r.GEMM = g
+		rl.Rates = append(rl.Rates, r)
+	}
 	rl.FP32GFLOPS, rl.BF16GFLOPS = rl.Rate("", false), rl.Rate("", true)
-	return rl
+	return rl, nil
 }
 
 // sameSetup refuses a roofline taken under another BLAS, kernel, thread count or device
@@ -295,15 +368,26 @@ func MeasureThroughput(ctx context.Context, r *Runner, o CompareOptions) ([]Roof
 	var rls []Roofline
 	var pairs []Pair
 	for _, s := range o.Sizes {
-		w := GEMMWorkload{Size: s.Name, GEMMs: StepGEMMs(s), Threads: o.Threads, Device: o.Device}
+		lists := [][]GEMM{StepGEMMs(s)}
+		for _, m := range o.Methods {
+			f, err := CountStepFLOPs(s.Workload(m, o.Threads, o.Device))
+			if err != nil && !errors.Is(err, ErrNoFLOPCount) {
+				return nil, nil, fmt.Errorf("%s/%s: %w", s.Name, m, err)
+			}
+			lists = append(lists, f.GEMMs)
+		}
+		w := GEMMWorkload{Size: s.Name, GEMMs: distinctShapes(lists...), Threads: o.Threads, Device: o.Device}
 		m, err := r.GEMMs(ctx, w)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s roofline: %w", s.Name, err)
 		}
-		rl := rooflineOf(s, m)
+		rl, err := rooflineOf(s, m)
+		if err != nil {
+			return nil, nil, err
+		}
 		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "perf: %s roofline: float32 %.1f GFLOP/s, bf16 %.1f GFLOP/s (%d products)\n",
-				s.Name, rl.FP32GFLOPS, rl.BF16GFLOPS, len(rl.Rates))
+			fmt.Fprintf(o.Progress, "perf: %s roofline: float32 %.1f GFLOP/s, bf16 %.1f GFLOP/s (a fine-tuning layer's %d products; %d shapes timed)\n",
+				s.Name, rl.FP32GFLOPS, rl.BF16GFLOPS, len(rl.Rates), len(rl.Products))
 		}
 		so := o
 		so.Sizes = []Size{s}

@@ -3,6 +3,7 @@ package perf
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/clue-bench/clue-bench/model"
@@ -61,6 +62,45 @@ func TestRooflineRate(t *testing.T) {
 		if got := rl.Rate(c.kind, c.bf16); math.Abs(got-c.want) > 1e-9 {
 			t.Errorf("Rate(%q, bf16 %v) = %v, want %v", c.kind, c.bf16, got, c.want)
 		}
+	}
+}
+
+// TestStepRate checks a method's roofline against hand-worked numbers: products are looked up
+// by shape alone (kind and pass do not change a product's speed) and weighted by how often the
+// step runs them; a shape that was not measured gives no rate rather than a wrong one.
+func TestStepRate(t *testing.T) {
+	a := GEMM{Kind: "projection", Pass: "forward", Batch: 1, M: 1000, N: 1000, K: 500, TransB: true, Weight: 1} // 1 GFLOP
+	b := GEMM{Kind: "scores", Pass: "a", Batch: 10, M: 100, N: 1000, K: 500, Weight: 1}                        // 1 GFLOP
+	rl := Roofline{Products: []GEMMRate{{GEMM: a, FP32MS: 10, BF16MS: 20}, {GEMM: b, FP32MS: 40, BF16MS: 10}}}
+	twiceA := a
+	twiceA.Weight, twiceA.Kind, twiceA.Pass = 2, "branch-in", "input"
+	// 2 GFLOP in 20 ms and 1 GFLOP in 40 ms: 3 GFLOP in 60 ms, 50 GFLOP/s; bf16 3 in 50 ms.
+	if got := rl.StepRate([]GEMM{twiceA, b}, false); math.Abs(got-50) > 1e-9 {
+		t.Errorf("float32 step rate %v, want 50", got)
+	}
+	if got := rl.StepRate([]GEMM{twiceA, b}, true); math.Abs(got-60) > 1e-9 {
+		t.Errorf("bf16 step rate %v, want 60", got)
+	}
+	transposed := a
+	transposed.TransB = false
+	if got := rl.StepRate([]GEMM{a, transposed}, false); got != 0 {
+		t.Errorf("a shape not measured (no transposed view): rate %v, want 0", got)
+	}
+	if got := distinctShapes([]GEMM{a, b}, []GEMM{twiceA, transposed}); len(got) != 3 || got[2] != (GEMM{Kind: "projection", Pass: "forward", Batch: 1, M: 1000, N: 1000, K: 500, Weight: 1}) {
+		t.Errorf("distinctShapes = %+v, want a, b and the untransposed a", got)
+	}
+}
+
+// TestRooflineOfNeedsTheLayer refuses a measurement that lacks a fine-tuning layer product.
+func TestRooflineOfNeedsTheLayer(t *testing.T) {
+	s := Sizes()["builtin"]
+	gs := StepGEMMs(s)
+	var m GEMMMeasurement
+	for _, g := range gs[1:] {
+		m.Rates = append(m.Rates, GEMMRate{GEMM: g, FP32MS: 1, BF16MS: 1})
+	}
+	if _, err := rooflineOf(s, m); err == nil || !strings.Contains(err.Error(), "was not measured") {
+		t.Errorf("rooflineOf without %s %s: %v, want an error", gs[0].Kind, gs[0].Pass, err)
 	}
 }
 
