@@ -229,8 +229,8 @@ func TestTargets(t *testing.T) {
 		"base fine-tuning: share of the fp32 roofline ≥ the reference's (53.6%)": true,
 		// The step's own products at the same rate: the same shares.
 		"base fine-tuning: share of the fp32 roofline at the step's products ≥ 60%": false,
-		"bench run time outside training steps and evaluations ≤ 3%":             true, // (40 − 38 − 1.5)/40
-		"tnews/fl-tuning/full s1: RSS within ±5% over 2000 steps":                true,
+		"bench run time outside training steps and evaluations ≤ 3%":                true, // (40 − 38 − 1.5)/40
+		"tnews/fl-tuning/full s1: RSS within ±5% over 2000 steps":                   true,
 	}
 	got := fixedReport().Targets
 	if len(got) != len(want) {

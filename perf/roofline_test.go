@@ -70,7 +70,7 @@ func TestRooflineRate(t *testing.T) {
 // step runs them; a shape that was not measured gives no rate rather than a wrong one.
 func TestStepRate(t *testing.T) {
 	a := GEMM{Kind: "projection", Pass: "forward", Batch: 1, M: 1000, N: 1000, K: 500, TransB: true, Weight: 1} // 1 GFLOP
-	b := GEMM{Kind: "scores", Pass: "a", Batch: 10, M: 100, N: 1000, K: 500, Weight: 1}                        // 1 GFLOP
+	b := GEMM{Kind: "scores", Pass: "a", Batch: 10, M: 100, N: 1000, K: 500, Weight: 1}                         // 1 GFLOP
 	rl := Roofline{Products: []GEMMRate{{GEMM: a, FP32MS: 10, BF16MS: 20}, {GEMM: b, FP32MS: 40, BF16MS: 10}}}
 	twiceA := a
 	twiceA.Weight, twiceA.Kind, twiceA.Pass = 2, "branch-in", "input"
