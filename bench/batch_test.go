@@ -82,18 +82,24 @@ func (lengthHead) Loss(model.Output, *heads.Batch) (*ts.Tensor, error) {
 }
 
 func (lengthHead) Predict(_ model.Output, b *heads.Batch) ([]heads.Guess, error) {
-	n, err := b.In.Mask.SumDimIntlist([]int64{1}, false, gotch.Int64, false)
+	shape, err := b.In.InputIDs.Size()
 	if err != nil {
 		return nil, err
 	}
-	defer tsx.Drop(n)
-	rows, err := n.Size()
-	if err != nil {
-		return nil, err
-	}
-	counts := make([]int64, rows[0])
-	if err := n.CopyData(counts, uint(len(counts))); err != nil {
-		return nil, err
+	counts := make([]int64, shape[0])
+	if b.In.Mask == nil { // no padding: every row is as long as the batch
+		for i := range counts {
+			counts[i] = shape[1]
+		}
+	} else {
+		n, err := b.In.Mask.SumDimIntlist([]int64{1}, false, gotch.Int64, false)
+		if err != nil {
+			return nil, err
+		}
+		defer tsx.Drop(n)
+		if err := n.CopyData(counts, uint(len(counts))); err != nil {
+			return nil, err
+		}
 	}
 	var gs []heads.Guess
 	for _, v := range counts {

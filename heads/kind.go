@@ -140,13 +140,16 @@ func (r *rows) add(e tokenizer.Encoding) {
 }
 
 // padRows pads rows idx of r with pad to the longest among them and uploads ids, type ids
-// and the attention mask. It returns the padded length.
+// and the attention mask. It returns the padded length. A batch whose rows all have the
+// longest length gets no mask (model.Batch's nil): adding an all-zero additive mask to every
+// layer's (T × keys) scores changes no number, and skipping it saves a pass over them.
 func (r *rows) padRows(idx []int, pad int64, dev gotch.Device, b *Batch) (int, error) {
 	maxT := 0
 	for _, i := range idx {
 		maxT = max(maxT, len(r.ids[i]))
 	}
 	n := len(idx)
+	padded := false
 	ids := make([]int64, n*maxT)
 	types := make([]int64, n*maxT)
 	mask := make([]int64, n*maxT)
@@ -160,12 +163,13 @@ func (r *rows) padRows(idx []int, pad int64, dev gotch.Device, b *Batch) (int, e
 		for c := range r.ids[i] {
 			mask[k*maxT+c] = 1
 		}
+		padded = padded || len(r.ids[i]) < maxT
 		b.Tokens += len(r.ids[i])
 	}
 	var err error
 	shape := []int64{int64(n), int64(maxT)}
 	if b.In.InputIDs, err = upload(ids, shape, dev); err == nil {
-		if b.In.TypeIDs, err = upload(types, shape, dev); err == nil {
+		if b.In.TypeIDs, err = upload(types, shape, dev); err == nil && padded {
 			b.In.Mask, err = upload(mask, shape, dev)
 		}
 	}

@@ -2,6 +2,7 @@ package heads
 
 import (
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,5 +78,40 @@ func TestHeadParamsMatchVariables(t *testing.T) {
 	}
 	for name := range pinned {
 		lookupTask(t, name)
+	}
+}
+
+// TestPadRowsMask checks the batches' attention mask: 1 for real tokens and 0 for padding when
+// some row is shorter than the longest, and none at all (model.Batch's "no padding") when every
+// row has the longest length.
+func TestPadRowsMask(t *testing.T) {
+	r := &rows{ids: [][]int64{{5, 6, 7}, {8, 9}, {4, 3, 2}}, types: [][]int64{{0, 0, 1}, {0, 1}, {0, 0, 0}}}
+	for _, c := range []struct {
+		name string
+		idx  []int
+		ids  []int64
+		mask []int64 // nil: no mask
+	}{
+		{"padded", []int{0, 1}, []int64{5, 6, 7, 8, 9, 0}, []int64{1, 1, 1, 1, 1, 0}},
+		{"full", []int{0, 2}, []int64{5, 6, 7, 4, 3, 2}, nil},
+		{"one row", []int{1}, []int64{8, 9}, nil},
+	} {
+		var b Batch
+		n, err := r.padRows(c.idx, 0, gotch.CPU, &b)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := b.In.InputIDs.Int64Values(false); n != len(c.ids)/len(c.idx) || !slices.Equal(got, c.ids) {
+			t.Errorf("%s: length %d, ids %v; want %v", c.name, n, got, c.ids)
+		}
+		switch {
+		case c.mask == nil && b.In.Mask != nil:
+			t.Errorf("%s: mask %v, want none", c.name, b.In.Mask.Int64Values(false))
+		case c.mask != nil && b.In.Mask == nil:
+			t.Errorf("%s: no mask, want %v", c.name, c.mask)
+		case c.mask != nil && !slices.Equal(b.In.Mask.Int64Values(false), c.mask):
+			t.Errorf("%s: mask %v, want %v", c.name, b.In.Mask.Int64Values(false), c.mask)
+		}
+		b.Drop()
 	}
 }

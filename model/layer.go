@@ -5,6 +5,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
@@ -77,6 +78,19 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, terms positionTerms, 
 			return nil, err
 		}
 	}
+	// Scaling q by 1/√d before the product, instead of the (T × keys) scores after it, touches
+	// T·d elements instead of T·(P+T), forward and backward. It is exact when √d is a power of
+	// two (d = 64 in BERT-base: q/8): then every product, sum and gradient is the same number
+	// scaled by 2⁻ᵏ, bit for bit. Other head sizes (the built-in backbone's 32) keep
+	// transformers' order, scores/√d, so their results do not move.
+	scaleQ := exactRootScale(d)
+	if scaleQ != 0 {
+		if q, err = t.scalarOp(scaleQ, func(out *libtch.Ctensor, sc libtch.Cscalar) {
+			libtch.AtgMulScalar(out, q, sc)
+		}); err != nil {
+			return nil, err
+		}
+	}
 	kt, err := t.op(func(out *libtch.Ctensor) { libtch.AtgTranspose(out, k, -1, -2) })
 	if err != nil {
 		return nil, err
@@ -96,11 +110,13 @@ func (e *Encoder) attention(s *hscope, i int, x, mask raw, terms positionTerms, 
 			}
 		}
 	}
-	scores, err = t.scalarOp(math.Sqrt(float64(d)), func(out *libtch.Ctensor, sc libtch.Cscalar) {
-		libtch.AtgDivScalar(out, scores, sc)
-	})
-	if err != nil {
-		return nil, err
+	if scaleQ == 0 {
+		scores, err = t.scalarOp(math.Sqrt(float64(d)), func(out *libtch.Ctensor, sc libtch.Cscalar) {
+			libtch.AtgDivScalar(out, scores, sc)
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if mask != nil {
 		if scores, err = t.add(scores, mask); err != nil {
@@ -215,4 +231,13 @@ func (e *Encoder) residual(s, t *hscope, i int, b Block, ln layerNorm, o, res ra
 		return nil, err
 	}
 	return s.layerNorm(ln, o)
+}
+
+// exactRootScale is 1/√d when √d is a power of two (d = 4ᵏ), a factor whose products are
+// exact, and 0 otherwise.
+func exactRootScale(d int64) float64 {
+	if d < 1 || d&(d-1) != 0 || bits.TrailingZeros64(uint64(d))%2 != 0 {
+		return 0
+	}
+	return math.Ldexp(1, -bits.TrailingZeros64(uint64(d))/2)
 }

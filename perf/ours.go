@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -88,7 +89,10 @@ func upload(b hostBatch, bsz, seq int, dev gotch.Device) (*heads.Batch, error) {
 	var err error
 	if out.In.InputIDs, err = mk(b.ids, shape); err == nil {
 		if out.In.TypeIDs, err = mk(b.types, shape); err == nil {
-			if out.In.Mask, err = mk(b.mask, shape); err == nil {
+			if slices.Contains(b.mask, 0) { // as the kind's batches: no mask without padding
+				out.In.Mask, err = mk(b.mask, shape)
+			}
+			if err == nil {
 				out.Target, err = mk(b.labels, []int64{int64(bsz)})
 			}
 		}
