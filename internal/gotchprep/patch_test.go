@@ -161,6 +161,7 @@ func fakeGotch(t *testing.T, delay string) (Options, string) {
 	os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module github.com/sugarme/gotch\n"), 0o644)
 	os.WriteFile(filepath.Join(mod, "libtch", "lib.go"), []byte("package libtch\n"), 0o444)
 	os.WriteFile(filepath.Join(mod, "libtch", "torch_api_generated.cpp.h"), []byte(genSample), 0o444)
+	os.WriteFile(filepath.Join(mod, "libtch", GeneratedName), []byte(generatedSample), 0o444)
 	bin := t.TempDir()
 	runs, cxx := filepath.Join(bin, "runs"), filepath.Join(bin, "fakecxx")
 	script := "#!/bin/sh\necho run >> " + runs + "\nsleep " + delay + "\nfor a; do f=$a; done\nif grep -q 'gone_int(\\*self)' \"$(dirname $f)/torch_api_generated.cpp.h\"; then echo \"$(dirname $f)/torch_api_generated.cpp.h:12:5: error: no gone_int\"; exit 1; fi\n"
@@ -193,6 +194,13 @@ func TestPrepareIsIdempotent(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(out, DisabledListName)); string(b) != "atg_gone_int\n" {
 		t.Fatalf("list file %q", b)
+	}
+	// c-generated.go is replaced by its parts (SplitGenerated).
+	if _, err := os.Stat(filepath.Join(out, "libtch", GeneratedName)); !os.IsNotExist(err) {
+		t.Errorf("%s is still in the copy (%v)", GeneratedName, err)
+	}
+	if parts, _ := filepath.Glob(filepath.Join(out, "libtch", "c-generated-*.go")); len(parts) != 3 {
+		t.Errorf("parts %v, want 3 (one per function of the sample)", parts)
 	}
 	if _, did, err := Prepare(o); err != nil || did {
 		t.Fatalf("second Prepare with the same libtorch must be a no-op: did=%v err=%v", did, err)

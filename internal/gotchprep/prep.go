@@ -19,7 +19,7 @@ import (
 )
 
 // toolVersion changes whenever the way the copy is prepared changes, so that old copies are redone.
-const toolVersion = "gotchprep/2"
+const toolVersion = "gotchprep/3"
 
 // Stamp records what a prepared copy was made from.
 type Stamp struct {
@@ -179,6 +179,9 @@ func prepareIn(tmp, fp string, o Options) (*Stamp, error) {
 	}
 	if err := os.WriteFile(filepath.Join(libtch, "buildinfo.go"), []byte(buildInfoFile(o.Libtorch)), 0o644); err != nil {
 		return nil, fmt.Errorf("write buildinfo.go: %w", err)
+	}
+	if err := splitGeneratedIn(libtch); err != nil {
+		return nil, err
 	}
 	genPath := filepath.Join(libtch, "torch_api_generated.cpp.h")
 	var disabled []string
