@@ -321,8 +321,10 @@ func (r *Report) rooflineMarkdown(b *strings.Builder) {
 			}
 		}
 		b.WriteString("\nEach product a step runs (forward, and the input and weight gradients, transposed operands passed as views as autograd does) " +
-			"timed through libtorch's matmul in a child process with the sides' environment, thread count and device: the median of back-to-back calls " +
-			"after a warm-up call, at least 0.3 s per product and dtype. A column pools its products' FLOPs over their times; the fine-tuning layer rate " +
+			"timed through libtorch's matmul in a child process with the sides' environment, thread count and device: after a warm-up call, three " +
+			"rounds over all the products of back-to-back calls, at least 0.1 s per product, dtype and round, and the fastest round's median; float32 " +
+			"is timed again the same way after the size's steps, and each product keeps its faster pass (a slow stretch of a shared machine would " +
+			"otherwise lower the roofline and flatter every share of it). A column pools its products' FLOPs over their times; the fine-tuning layer rate " +
 			"counts each product as often as one fine-tuning layer runs it (four projections) and is the roofline below. " +
 			"bf16 is faster than float32 only on CPUs with bf16 instructions (AVX512-BF16, AMX); elsewhere it is slower.\n")
 	}

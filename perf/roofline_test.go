@@ -3,6 +3,7 @@ package perf
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,6 +92,37 @@ func TestStepRate(t *testing.T) {
 	}
 }
 
+// TestMergeFaster keeps each product's faster float32 pass and refuses passes that do not
+// match: other products, or another BLAS kernel or thread count.
+func TestMergeFaster(t *testing.T) {
+	a := GEMM{Kind: "projection", Pass: "forward", Batch: 1, M: 1000, N: 1000, K: 500, Weight: 4} // 1 GFLOP
+	b := GEMM{Kind: "scores", Pass: "a", Batch: 10, M: 100, N: 1000, K: 500, Weight: 1}
+	set := GEMMMeasurement{BLAS: []string{"openblas"}, BLASCore: "SkylakeX", Threads: 2, Device: "cpu"}
+	first, second := set, set
+	first.Rates = []GEMMRate{{GEMM: a, FP32MS: 10, FP32GFLOPS: 100, BF16MS: 5, FP32Calls: 3}, {GEMM: b, FP32MS: 20, FP32GFLOPS: 50, FP32Calls: 3}}
+	second.Rates = []GEMMRate{{GEMM: a, FP32MS: 12, FP32GFLOPS: 83, FP32Calls: 3}, {GEMM: b, FP32MS: 10, FP32GFLOPS: 100, FP32Calls: 4}}
+	got, err := mergeFaster(first, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []GEMMRate{{GEMM: a, FP32MS: 10, FP32GFLOPS: 100, BF16MS: 5, FP32Calls: 6}, {GEMM: b, FP32MS: 10, FP32GFLOPS: 100, FP32Calls: 7}}
+	if !slices.Equal(got.Rates, want) {
+		t.Errorf("merged %+v, want %+v", got.Rates, want)
+	}
+	if first.Rates[1].FP32MS != 20 {
+		t.Error("mergeFaster changed its first argument")
+	}
+	other := second
+	other.Rates = []GEMMRate{second.Rates[1], second.Rates[0]}
+	otherCore := second
+	otherCore.BLASCore = "Prescott"
+	for name, x := range map[string]GEMMMeasurement{"other products": other, "other kernel": otherCore, "fewer products": {Rates: second.Rates[:1]}} {
+		if _, err := mergeFaster(first, x); err == nil {
+			t.Errorf("%s: merged", name)
+		}
+	}
+}
+
 // TestRooflineOfNeedsTheLayer refuses a measurement that lacks a fine-tuning layer product.
 func TestRooflineOfNeedsTheLayer(t *testing.T) {
 	s := Sizes()["builtin"]
@@ -140,10 +172,31 @@ func TestRunGEMMs(t *testing.T) {
 		t.Fatalf("%d rates for %d products, %d threads, device %q, BLAS %v", len(m.Rates), len(w.GEMMs), m.Threads, m.Device, m.BLAS)
 	}
 	for _, r := range m.Rates {
-		if !(r.FP32GFLOPS > 0) || !(r.BF16GFLOPS > 0) || r.FP32Calls < gemmMinCalls || r.BF16Calls < gemmMinCalls {
+		// every round times each product at least gemmMinCalls times
+		if !(r.FP32GFLOPS > 0) || !(r.BF16GFLOPS > 0) || r.FP32Calls < gemmRounds*gemmMinCalls || r.BF16Calls < gemmRounds*gemmMinCalls {
 			t.Errorf("%s %s: %+v", r.Kind, r.Pass, r)
 		}
 	}
+	w.FP32Only = true
+	m2, err := RunGEMMs(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range m2.Rates {
+		if !(r.FP32GFLOPS > 0) || r.BF16MS != 0 || r.BF16Calls != 0 {
+			t.Errorf("float32 only: %s %s: %+v", r.Kind, r.Pass, r)
+		}
+	}
+	merged, err := mergeFaster(m, m2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range merged.Rates {
+		if r.FP32MS != min(m.Rates[i].FP32MS, m2.Rates[i].FP32MS) || r.BF16MS != m.Rates[i].BF16MS {
+			t.Errorf("merged %s %s: %+v from %+v and %+v", r.Kind, r.Pass, r, m.Rates[i], m2.Rates[i])
+		}
+	}
+	w.FP32Only = false
 	w.GEMMs = append(w.GEMMs, GEMM{Kind: "projection", Pass: "forward", Batch: 1, M: 0, N: 4, K: 4, Weight: 1})
 	if _, err := RunGEMMs(w); err == nil {
 		t.Error("an empty product was timed")
