@@ -20,7 +20,10 @@
 //     replaces the body of each failing wrapper with one that sets
 //     gotch's error "<wrapper>: not available in libtorch <version>", so that calling it
 //     returns an error in Go instead of breaking the build. An error can hide others, so
-//     Prepare repeats the compile check until it passes (at most four checks).
+//     Prepare repeats the compile check until it passes (at most four checks). Wrappers
+//     that an earlier preparation found failing against the same libtorch version
+//     (KnownFailing, shipped in known/) are disabled before the first check, which then
+//     usually passes at once.
 //  4. Prepare writes the list of disabled wrappers and, last, a Stamp into the copy. It then
 //     moves aside an old OutDir, if any, and renames the copy into its place.
 //

@@ -185,6 +185,21 @@ func prepareIn(tmp, fp string, o Options) (*Stamp, error) {
 	}
 	genPath := filepath.Join(libtch, "torch_api_generated.cpp.h")
 	var disabled []string
+	src, err := os.ReadFile(genPath)
+	if err != nil {
+		return nil, err
+	}
+	if heads := HeadLines(string(src), knownFailing(o.GotchVersion, o.Libtorch.Version)); len(heads) > 0 {
+		patched, names, err := Disable(string(src), heads, o.Libtorch.Version)
+		if err != nil {
+			return nil, fmt.Errorf("patch %s: %w", genPath, err)
+		}
+		if err := os.WriteFile(genPath, []byte(patched), 0o644); err != nil {
+			return nil, err
+		}
+		disabled = append(disabled, names...)
+		fmt.Fprintf(o.Log, "gotchprep: disabled %d wrappers known to fail against libtorch %s\n", len(names), o.Libtorch.Version)
+	}
 	checks := 0
 	// Usually one check finds every failing wrapper and a second confirms; errors can hide
 	// others (a failed template instantiation stops that path), so repeat until clean.
