@@ -88,7 +88,8 @@ type GEMMWorkload struct {
 	Threads int    `json:"threads"`
 	Device  string `json:"device,omitempty"`
 	// MinTimeS is how long each product and dtype is timed at least (after a warm-up call),
-	// in back-to-back calls, at least gemmMinCalls of them; 0 means gemmMinTime.
+	// split over gemmRounds rounds of back-to-back calls, at least gemmMinCalls in each round;
+	// 0 means gemmMinTime.
 	MinTimeS float64 `json:"min_time_s,omitempty"`
 	// FP32Only skips the bf16 timings (the second pass after a size's steps needs float32 only).
 	FP32Only bool `json:"fp32_only,omitempty"`
