@@ -184,28 +184,21 @@ func prepareIn(tmp, fp string, o Options) (*Stamp, error) {
 		return nil, err
 	}
 	genPath := filepath.Join(libtch, "torch_api_generated.cpp.h")
-	var disabled []string
-	src, err := os.ReadFile(genPath)
+	guess := knownFailing(o.GotchVersion, o.Libtorch.Version)
+	disabled, err := disableIn(genPath, func(src string) []int { return HeadLines(src, guess) }, o.Libtorch.Version)
 	if err != nil {
 		return nil, err
 	}
-	if heads := HeadLines(string(src), knownFailing(o.GotchVersion, o.Libtorch.Version)); len(heads) > 0 {
-		patched, names, err := Disable(string(src), heads, o.Libtorch.Version)
-		if err != nil {
-			return nil, fmt.Errorf("patch %s: %w", genPath, err)
-		}
-		if err := os.WriteFile(genPath, []byte(patched), 0o644); err != nil {
-			return nil, err
-		}
-		disabled = append(disabled, names...)
-		fmt.Fprintf(o.Log, "gotchprep: disabled %d wrappers known to fail against libtorch %s\n", len(names), o.Libtorch.Version)
+	if len(disabled) > 0 {
+		fmt.Fprintf(o.Log, "gotchprep: disabled %d wrappers known to fail against libtorch %s\n", len(disabled), o.Libtorch.Version)
 	}
 	checks := 0
-	// Usually one check finds every failing wrapper and a second confirms; errors can hide
-	// others (a failed template instantiation stops that path), so repeat until clean.
+	// With no known list, usually one check finds every failing wrapper and a second
+	// confirms; errors can hide others (a failed template instantiation stops that path), so
+	// repeat until clean.
 	for {
 		checks++
-		fmt.Fprintf(o.Log, "gotchprep: compile check %d of gotch's C wrappers against libtorch %s (about a minute)...\n", checks, o.Libtorch.Version)
+		fmt.Fprintf(o.Log, "gotchprep: compile check %d of gotch's C wrappers against libtorch %s (up to a minute)...\n", checks, o.Libtorch.Version)
 		out, err := exec.Command(o.CXX, o.Libtorch.compileArgs(libtch)...).CombinedOutput()
 		if err == nil {
 			break
@@ -214,15 +207,8 @@ func prepareIn(tmp, fp string, o Options) (*Stamp, error) {
 		if len(failing) == 0 || checks >= 4 {
 			return nil, fmt.Errorf("gotch's torch_api.cpp does not compile against libtorch %s at %s, and not only in generated wrappers:\n%s", o.Libtorch.Version, o.Libtorch.Root, tail(string(out), 4000))
 		}
-		src, err := os.ReadFile(genPath)
+		names, err := disableIn(genPath, func(string) []int { return failing }, o.Libtorch.Version)
 		if err != nil {
-			return nil, err
-		}
-		patched, names, err := Disable(string(src), failing, o.Libtorch.Version)
-		if err != nil {
-			return nil, fmt.Errorf("patch %s: %w", genPath, err)
-		}
-		if err := os.WriteFile(genPath, []byte(patched), 0o644); err != nil {
 			return nil, err
 		}
 		disabled = append(disabled, names...)
@@ -237,6 +223,28 @@ func prepareIn(tmp, fp string, o Options) (*Stamp, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// disableIn disables, in the generated file at path, the wrappers around the lines that pick
+// chooses in its source (Disable), and returns their names; it leaves the file alone when pick
+// chooses none.
+func disableIn(path string, pick func(src string) []int, libtorchVersion string) ([]string, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := pick(string(src))
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	patched, names, err := Disable(string(src), lines, libtorchVersion)
+	if err != nil {
+		return nil, fmt.Errorf("patch %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, []byte(patched), 0o644); err != nil {
+		return nil, err
+	}
+	return names, nil
 }
 
 func buildInfoFile(lt *Libtorch) string {
