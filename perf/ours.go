@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -26,20 +25,20 @@ import (
 
 // hostBatch is one batch of token ids as the runner holds it before upload.
 type hostBatch struct {
-	ids, types, mask, labels []int64
+	ids, types, labels []int64
 }
 
 // randomBatches makes n fixed-length batches of random tokens (never the padding id 0), all
-// type 0 and unmasked, with random labels: the shapes matter for speed, the values do not.
+// type 0, with random labels: the shapes matter for speed, the values do not. Rows of one
+// length need no attention mask, and the classification kind's batches carry none then.
 func randomBatches(w Workload, n int) []hostBatch {
 	r := rand.New(rand.NewSource(w.Seed))
 	out := make([]hostBatch, n)
 	for i := range out {
 		b := hostBatch{ids: make([]int64, w.Batch*w.Seq), types: make([]int64, w.Batch*w.Seq),
-			mask: make([]int64, w.Batch*w.Seq), labels: make([]int64, w.Batch)}
+			labels: make([]int64, w.Batch)}
 		for j := range b.ids {
 			b.ids[j] = 1 + r.Int63n(w.Config.VocabSize-1)
-			b.mask[j] = 1
 		}
 		for j := range b.labels {
 			b.labels[j] = r.Int63n(w.Labels)
@@ -89,16 +88,11 @@ func upload(b hostBatch, bsz, seq int, dev gotch.Device) (*heads.Batch, error) {
 	var err error
 	if out.In.InputIDs, err = mk(b.ids, shape); err == nil {
 		if out.In.TypeIDs, err = mk(b.types, shape); err == nil {
-			if slices.Contains(b.mask, 0) { // as the kind's batches: no mask without padding
-				out.In.Mask, err = mk(b.mask, shape)
-			}
-			if err == nil {
-				out.Target, err = mk(b.labels, []int64{int64(bsz)})
-			}
+			out.Target, err = mk(b.labels, []int64{int64(bsz)})
 		}
 	}
 	if err != nil {
-		tsx.Drop(out.In.InputIDs, out.In.TypeIDs, out.In.Mask, out.Target)
+		tsx.Drop(out.In.InputIDs, out.In.TypeIDs, out.Target)
 		return nil, fmt.Errorf("upload batch: %w", tsx.Err(err))
 	}
 	return out, nil
