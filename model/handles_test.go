@@ -9,16 +9,23 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/torchrt"
 	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
 // TestDropout checks the encoder's dropout against torch's definition: each element is zeroed
 // with probability p and the rest scaled by 1/(1−p), the gradient is the same mask, and eval
-// mode passes the input through untouched.
+// mode passes the input through untouched. float32 takes the fused mask, float64 libtorch's.
 func TestDropout(t *testing.T) {
+	for _, dt := range []gotch.DType{gotch.Float, gotch.Double} {
+		t.Run(dt.String(), func(t *testing.T) { testDropout(t, dt) })
+	}
+}
+
+func testDropout(t *testing.T, dt gotch.DType) {
 	lock(t)
 	const n, p = 200000, 0.25
-	x, err := ts.Ones([]int64{n}, gotch.Float, gotch.CPU)
+	x, err := ts.Ones([]int64{n}, dt, gotch.CPU)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +56,9 @@ func TestDropout(t *testing.T) {
 			t.Fatalf("element %d is %v, want 0 or %v", i, v, scale)
 		}
 	}
+	if len(vals) != n {
+		t.Fatalf("%d values, want %d", len(vals), n)
+	}
 	// Binomial(n, p): the standard deviation of the zeroed fraction is about 0.001.
 	if frac := float64(zeros) / n; math.Abs(frac-p) > 0.006 {
 		t.Errorf("zeroed fraction %.4f, want %.2f", frac, p)
@@ -70,5 +80,43 @@ func TestDropout(t *testing.T) {
 		if v != vals[i] {
 			t.Fatalf("gradient element %d is %v, want the mask value %v", i, v, vals[i])
 		}
+	}
+}
+
+// TestDropoutSeeded checks that libtorch's seed fixes the fused masks and that consecutive
+// masks differ.
+func TestDropoutSeeded(t *testing.T) {
+	lock(t)
+	x, err := ts.Ones([]int64{4096}, gotch.Float, gotch.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsx.Drop(x)
+	draw := func() []float32 {
+		var s hscope
+		defer s.free()
+		y, err := s.dropout(handle(x), 0.5, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := wrap(s.keep(y))
+		defer tsx.Drop(out)
+		return floats(t, out)
+	}
+	torchrt.ManualSeed(11)
+	a, b := draw(), draw()
+	torchrt.ManualSeed(11)
+	a2 := draw()
+	same := 0
+	for i := range a {
+		if a[i] != a2[i] {
+			t.Fatalf("element %d differs after re-seeding", i)
+		}
+		if a[i] == b[i] {
+			same++
+		}
+	}
+	if same > len(a)*6/10 {
+		t.Errorf("consecutive masks agree on %d of %d elements", same, len(a))
 	}
 }

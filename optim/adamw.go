@@ -8,6 +8,8 @@ import (
 	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
 
+	"github.com/clue-bench/clue-bench/internal/fused"
+	"github.com/clue-bench/clue-bench/internal/torchrt"
 	"github.com/clue-bench/clue-bench/internal/tsx"
 )
 
@@ -27,6 +29,7 @@ type AdamW struct {
 	params []Param
 	m, v   []handle // first and second moments, allocated lazily, one per param
 	step   int64
+	eager  bool // tests: take the eager path even where the fused one applies
 }
 
 // NewAdamW returns an optimiser over params. State is kept for these tensors only.
@@ -85,6 +88,9 @@ func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
 		}
 	}
 	m, v := o.m[i], o.v[i]
+	if done, err := o.fusedUpdate(pt, g, m, v, p.Decay, lr, bc1, bc2); done || err != nil {
+		return err
+	}
 	if p.Decay && o.WeightDecay != 0 {
 		if err := mulScalar(pt, 1-lr*o.WeightDecay); err != nil {
 			return err
@@ -117,6 +123,34 @@ func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
 		return err
 	}
 	return inplace(func(out *libtch.Ctensor) { libtch.AtgAddcdiv_(out, pt, m, d) })
+}
+
+// fusedUpdate takes update's step in one parallel pass over contiguous float32 CPU tensors
+// (package fused), with the scalars libtorch would use: each Python-float operand of an eager
+// op on a float32 tensor is rounded to float32. done is false for anything else (CUDA, bf16,
+// strided), which takes the eager path. On the BERT-base shapes the eager step is about
+// 24 tensor-sized memory passes per parameter (clipping and zeroing included) and the fused
+// one 9, which made a fine-tuning step's optimiser part about half as long.
+func (o *AdamW) fusedUpdate(pt, g, m, v handle, decay bool, lr, bc1, bc2 float64) (done bool, err error) {
+	if o.eager {
+		return false, nil
+	}
+	pd, ok1 := tsx.Float32Storage(pt)
+	gd, ok2 := tsx.Float32Storage(g)
+	md, ok3 := tsx.Float32Storage(m)
+	vd, ok4 := tsx.Float32Storage(v)
+	if !ok1 || !ok2 || !ok3 || !ok4 || len(gd) != len(pd) {
+		return false, nil
+	}
+	s := fused.AdamWStep{Decay: 1, W1: float32(1 - o.Beta1), W2: float32(1 - o.Beta2), Update: lr != 0}
+	if decay && o.WeightDecay != 0 {
+		s.Decay = float32(1 - lr*o.WeightDecay)
+	}
+	if s.Update {
+		s.C = float32(-bc1 / (lr * math.Sqrt(bc2)))
+		s.E = float32(-o.Eps * bc1 / lr)
+	}
+	return true, fused.AdamW(pd, gd, md, vd, s, torchrt.NumThreads())
 }
 
 // ZeroGrad clears the gradients of all parameters.

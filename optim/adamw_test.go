@@ -147,11 +147,19 @@ func TestStackSmoke(t *testing.T) {
 
 // TestAdamWMatchesTorch compares our AdamW with torch.optim.AdamW on fresh random parameters
 // and gradients, with decay on one group only and a changing learning rate.
+// TestAdamWMatchesTorch runs both paths of the step: the fused one that float32 CPU tensors
+// take (sizes cover its vector body, its tail and several workers) and the eager one.
 func TestAdamWMatchesTorch(t *testing.T) {
 	py := "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import torch").Run(); err != nil {
 		t.Skip("Debian's python3-torch is not installed; skipping the PyTorch reference")
 	}
+	for _, eager := range []bool{false, true} {
+		t.Run(map[bool]string{false: "fused", true: "eager"}[eager], func(t *testing.T) { adamwMatchesTorch(t, py, eager) })
+	}
+}
+
+func adamwMatchesTorch(t *testing.T, py string, eager bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	r := rand.New(rand.NewSource(time.Now().UnixNano()))
@@ -169,7 +177,7 @@ func TestAdamWMatchesTorch(t *testing.T) {
 	for s := 0; s < steps; s++ {
 		spec.LRs = append(spec.LRs, 1e-3*(1-float64(s)/steps)+1e-4)
 	}
-	sizes := []int{7, 13}
+	sizes := []int{7, 45, 70001}
 	for i, n := range sizes {
 		p := pspec{Init: randSlice(r, n, 1), Decay: i == 0}
 		for s := 0; s < steps; s++ {
@@ -200,6 +208,7 @@ func TestAdamWMatchesTorch(t *testing.T) {
 		params = append(params, Param{Name: string(rune('a' + i)), Tensor: tensorOf(t, p.Init, []int64{int64(len(p.Init))}, gotch.CPU, true), Decay: p.Decay})
 	}
 	opt := NewAdamW(params, spec.WeightDecay)
+	opt.eager = eager
 	defer opt.Close()
 	for s := 0; s < steps; s++ {
 		for i, p := range spec.Params {
