@@ -35,7 +35,7 @@ type Spec struct {
 // alters the weights pre-training produces for a spec (masking, optimiser arithmetic, dropout,
 // initialisation): an old cache entry would otherwise be reused, and the suite's numbers would
 // then depend on when the cache was filled, not on the code.
-const PretrainProcedure = 2
+const PretrainProcedure = 3
 
 // DefaultSpec is small enough to pre-train in a few minutes on two CPU cores, and large
 // enough that the three tuning methods separate on the mini-CLUE tasks.

@@ -19,7 +19,7 @@ import (
 func TestIDsPinned(t *testing.T) {
 	const (
 		data     = "mini-CLUE v4, seed 1"
-		backbone = "BERT 3×128, 2500 masked-LM steps, spec a87c8e6e, procedure 2, " + data
+		backbone = "BERT 3×128, 2500 masked-LM steps, spec a87c8e6e, procedure 3, " + data
 	)
 	if got := DataID(1); got != data {
 		t.Errorf("DataID(1) = %q, want %q", got, data)

@@ -15,7 +15,7 @@ import (
 )
 
 // shipped holds pre-trained built-in backbones, one directory per cache key (the base name
-// ModelDir would give the backbone, e.g. "bert-a9130d96d3"), each with a SHA256SUMS file.
+// ModelDir would give the backbone, e.g. "bert-6ef25eda2d"), each with a SHA256SUMS file.
 // Pre-training the default spec takes minutes on two CPU cores; installing the copy that was
 // pre-trained once with this code takes milliseconds, and gives every machine the same
 // weights whatever BLAS kernel it would have pre-trained with.
