@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"sync"
-	"unsafe"
 )
 
 // minChunk is the fewest elements worth handing to another worker: below it a goroutine's
@@ -111,6 +110,3 @@ func fillMask(out []float32, start int64, seed uint64, threshold uint32, scale f
 	C.fused_dropout_mask((*C.float)(&out[0]), C.int64_t(start), C.int64_t(len(out)), C.uint64_t(seed),
 		C.uint32_t(threshold), C.float(scale))
 }
-
-// Float32s views n float32 values at ptr (a tensor's storage) as a slice.
-func Float32s(ptr unsafe.Pointer, n int64) []float32 { return unsafe.Slice((*float32)(ptr), n) }
