@@ -275,8 +275,8 @@ func TestMarkdownBackbones(t *testing.T) {
 	r.evaluate()
 	got := r.Markdown()
 	for _, want := range []string{
-		"| builtin-nezha | fine-tuning | 32×64 | 1 | 3.00 | 2.50 | 1.20 | pass |",
-		"| builtin-roformer | fine-tuning | 32×64 | 1 | 4.40 | 4.00 | 1.10 | **miss** |",
+		"| builtin-nezha | fine-tuning | 32×64 | 5+30 × 1 | 3.00 | 2.50 | 1.20 | pass |",
+		"| builtin-roformer | fine-tuning | 32×64 | 5+30 × 1 | 4.40 | 4.00 | 1.10 | **miss** |",
 		"| size | method | bert | nezha | roformer |\n|---|---|---:|---:|---:|\n" +
 			"| builtin | fine-tuning | 1.33 (4.00 / 3.00) | 1.20 (3.00 / 2.50) | 1.10 (4.40 / 4.00) |\n" +
 			"| builtin | p-tuning-v2 | 1.00 (5.00 / 5.00) | | |\n" +

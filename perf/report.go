@@ -225,7 +225,7 @@ func (r *Report) Markdown() string {
 		m.CPU, m.Threads, wp, blas, m.Libtorch, m.Go, m.Started, m.Finished, m.Load1, m.Load1End)
 	if len(r.Throughput) > 0 {
 		b.WriteString("\n## Training throughput: ours vs PyTorch eager (same libtorch)\n\n")
-		b.WriteString("| size | method | batch×seq | reps | ours steps/s | reference steps/s | ours/ref | ≥1.2 | step time vs fine-tuning (ours) | ≤0.75 | ours peak RSS MiB | reference peak RSS MiB |\n")
+		b.WriteString("| size | method | batch×seq | steps × reps | ours steps/s | reference steps/s | ours/ref | ≥1.2 | step time vs fine-tuning (ours) | ≤0.75 | ours peak RSS MiB | reference peak RSS MiB |\n")
 		b.WriteString("|---|---|---|---:|---:|---:|---:|---|---:|---|---:|---:|\n")
 		ft := map[string]float64{}
 		for _, p := range r.Throughput {
@@ -240,11 +240,12 @@ func (r *Report) Markdown() string {
 				x := f / s.OursStepsPerS
 				rel, relOK = fmt.Sprintf("%.2f", x), passMiss(x <= TargetTunedShare)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %d×%d | %d | %.2f | %.2f | %.2f | %s | %s | %s | %.0f | %.0f |\n",
-				p.Size, p.Method, p.Workload.Batch, p.Workload.Seq, len(p.Ours), s.OursStepsPerS, s.RefStepsPerS, s.Ratio,
+			fmt.Fprintf(&b, "| %s | %s | %d×%d | %d+%d × %d | %.2f | %.2f | %.2f | %s | %s | %s | %.0f | %.0f |\n",
+				p.Size, p.Method, p.Workload.Batch, p.Workload.Seq, p.Workload.Warmup, p.Workload.Steps, len(p.Ours), s.OursStepsPerS, s.RefStepsPerS, s.Ratio,
 				passMiss(s.Ratio >= TargetRatio), rel, relOK, s.OursRSSMiB, s.RefRSSMiB)
 		}
-		b.WriteString("\nMedians over repetitions; each repetition is a fresh process per side, the sides alternating (ABBA). " +
+		b.WriteString("\nSteps × reps: untimed warm-up steps + timed steps per process, × processes per side. " +
+			"Medians over repetitions; each repetition is a fresh process per side, the sides alternating (ABBA). " +
 			"Peak RSS is each process's VmHWM (model, optimiser state, activations; the Python interpreter and torch import on the reference side).\n\n")
 		b.WriteString("| size | method | ours ms/step fwd / bwd / opt | reference ms/step fwd / bwd / opt | ours CPU ms/step | reference CPU ms/step |\n|---|---|---|---|---:|---:|\n")
 		for _, p := range r.Throughput {
