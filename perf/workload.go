@@ -104,9 +104,9 @@ func Sizes() map[string]Size {
 		// BERT-base shapes with the paper's budgets (paper.yaml: 160 prefix positions or units),
 		// random weights; a small batch so that a run stays within minutes on 2 cores. Two
 		// warm-up steps, because the allocator is still growing into fresh pages during the
-		// second: a fine-tuning step faults in ~540k pages first, ~300k second (the optimiser's
-		// moments land among the first step's freed activations), then ~20k per step, and the
-		// second step of either side ran 15-40% slower than the ones after it.
+		// second: a fine-tuning step faults in ~540k pages first, ~300k second, then ~20k per
+		// step, and in most processes of either side the second step ran 15-50% slower than
+		// the ones after it.
 		"base": {Name: "base", Config: bertBase, Batch: 8, Seq: 128, Warmup: 2, Steps: 4, Reps: 2,
 			Options: map[string][]string{"p-tuning-v2": {"prefix_len=160"}, "fl-tuning": {"units=160"}},
 			LR:      map[string]float64{"fine-tuning": 2e-5, "p-tuning-v2": 5e-3, "fl-tuning": 5e-4}},
