@@ -82,7 +82,7 @@ func (h *loraHook) Linear(c *model.LinearCall) (*ts.Tensor, error) {
 	var s tsx.Scope
 	defer s.Drop()
 	if c.Train && h.dropout > 0 {
-		if x, err = s.Track(ts.Dropout(x, h.dropout, true)); err != nil {
+		if x, err = s.Track(model.Dropout(x, h.dropout)); err != nil {
 			return nil, fmt.Errorf("lora: dropout: %w", err)
 		}
 	}

@@ -168,7 +168,7 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 		}
 	}
 	if train && pe.dropout > 0 {
-		if kv, err = s.Track(ts.Dropout(kv, pe.dropout, true)); err != nil {
+		if kv, err = s.Track(model.Dropout(kv, pe.dropout)); err != nil {
 			return nil, nil, fmt.Errorf("%s layer %d: dropout: %w", pe.name, layer, err)
 		}
 	}

@@ -122,6 +122,25 @@ func (s *hscope) dropout(x raw, p float64, train bool) (raw, error) {
 	return s.op(func(out *libtch.Ctensor) { libtch.AtgMul(out, x, mask) })
 }
 
+// Dropout is the encoder's training-mode dropout for tensors that tuning methods add outside it
+// (prefix keys and values, branch inputs), so that theirs draws its masks the same parallel way
+// (see dropout). The result is a new tensor the caller drops; with p = 0 it is x's storage.
+func Dropout(x *ts.Tensor, p float64) (*ts.Tensor, error) {
+	if x == nil {
+		return nil, fmt.Errorf("dropout of a nil tensor")
+	}
+	if p == 0 {
+		return borrow(handle(x))
+	}
+	var s hscope
+	defer s.free()
+	y, err := s.dropout(handle(x), p, true)
+	if err != nil {
+		return nil, fmt.Errorf("dropout: %w", err)
+	}
+	return wrap(s.keep(y)), nil
+}
+
 // fusedMask is x's dropout mask filled by package fused, or nil when x is not a float32 CPU
 // tensor or p ≥ 1.
 func (s *hscope) fusedMask(x raw, p float64) (raw, error) {

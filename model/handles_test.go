@@ -120,3 +120,55 @@ func TestDropoutSeeded(t *testing.T) {
 		t.Errorf("consecutive masks agree on %d of %d elements", same, len(a))
 	}
 }
+
+// TestDropoutExported checks the dropout tuning methods call: on an expanded (non-contiguous)
+// input, as the prefix's keys and values are, every copy of a row gets a mask of its own; with
+// p = 0 the input comes back as is.
+func TestDropoutExported(t *testing.T) {
+	lock(t)
+	row, err := ts.Ones([]int64{1, 4096}, gotch.Float, gotch.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsx.Drop(row)
+	x, err := row.Expand([]int64{2, 4096}, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsx.Drop(x)
+	same, err := Dropout(x, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := floats(t, same); got[0] != 1 || got[len(got)-1] != 1 {
+		t.Errorf("p = 0 changed the input: %v … %v", got[0], got[len(got)-1])
+	}
+	tsx.Drop(same)
+	y, err := Dropout(x, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsx.Drop(y)
+	vals := floats(t, y)
+	agree, zeros := 0, 0
+	for i := range 4096 {
+		for _, v := range []float32{vals[i], vals[4096+i]} {
+			if v != 0 && v != 2 {
+				t.Fatalf("element %d is %v, want 0 or 2", i, v)
+			}
+			if v == 0 {
+				zeros++
+			}
+		}
+		if vals[i] == vals[4096+i] {
+			agree++
+		}
+	}
+	// Independent masks agree on half the positions (standard deviation 32 of 4096).
+	if agree > 2300 || zeros < 3800 || zeros > 4400 {
+		t.Errorf("the two copies agree on %d of 4096 positions, %d of 8192 zeroed", agree, zeros)
+	}
+	if _, err := Dropout(nil, 0.5); err == nil {
+		t.Error("Dropout(nil) gave no error")
+	}
+}
