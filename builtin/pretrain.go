@@ -5,6 +5,7 @@ package builtin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
@@ -175,21 +176,9 @@ func Pretrain(ctx context.Context, spec Spec, vocab []string, corpus []string, o
 		for i := range batch {
 			batch[i] = seqs[r.Intn(len(seqs))]
 		}
-		loss, err := mlmStep(enc, head, masker, batch, tok.PAD(), dev)
+		loss, err := pretrainStep(opt, enc, head, masker, batch, tok.PAD(), dev, lr)
 		if err != nil {
 			return fmt.Errorf("pretrain step %d: %w", step+1, err)
-		}
-		if math.IsNaN(loss) {
-			return fmt.Errorf("pretrain diverged at step %d", step+1)
-		}
-		if _, err := optim.ClipGradNorm(params, 1); err != nil {
-			return fmt.Errorf("pretrain step %d: %w", step+1, err)
-		}
-		if err := opt.Step(lr); err != nil {
-			return err
-		}
-		if err := opt.ZeroGrad(); err != nil {
-			return err
 		}
 		if step == 0 {
 			smooth = loss
@@ -253,7 +242,24 @@ func (m *masker) mask(ids []int64) (out []int64, pos []int, target []int64) {
 	return out, pos, target
 }
 
-func mlmStep(enc *model.Encoder, head *mlmHead, m *masker, batch [][2][]int64, pad int64, dev gotch.Device) (float64, error) {
+// pretrainStep is one masked-LM step: loss, gradients clipped to norm 1, AdamW at lr.
+func pretrainStep(opt *optim.AdamW, enc *model.Encoder, head *mlmHead, m *masker, batch [][2][]int64, pad int64, dev gotch.Device, lr float64) (float64, error) {
+	grads := optim.NewGrads(opt.Params())
+	defer grads.Free()
+	loss, err := mlmStep(grads, opt.Params(), enc, head, m, batch, pad, dev)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(loss) {
+		return 0, errors.New("diverged: the loss is NaN")
+	}
+	if _, err := grads.ClipNorm(1); err != nil {
+		return 0, err
+	}
+	return loss, opt.Step(lr, grads)
+}
+
+func mlmStep(grads *optim.Grads, params []optim.Param, enc *model.Encoder, head *mlmHead, m *masker, batch [][2][]int64, pad int64, dev gotch.Device) (float64, error) {
 	maxT := 0
 	for _, s := range batch {
 		maxT = max(maxT, len(s[0]))
@@ -339,7 +345,7 @@ func mlmStep(enc *model.Encoder, head *mlmHead, m *masker, batch [][2][]int64, p
 	if err != nil {
 		return 0, err
 	}
-	if err := loss.Backward(); err != nil {
+	if err := grads.Backward(loss, params); err != nil {
 		return 0, err
 	}
 	return loss.Float64Value([]int64{})

@@ -1,7 +1,6 @@
 package optim
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
@@ -53,15 +52,22 @@ func (o *AdamW) StateTensors() int {
 	return n
 }
 
-// Step applies one update with learning rate lr. Parameters whose gradient is undefined
-// (not reached by backward) are skipped, as PyTorch does.
-func (o *AdamW) Step(lr float64) error {
+// Step applies one update with learning rate lr from the step's gradients g (scaled by
+// g.Scale()). Parameters without a gradient (not reached by backward) are skipped, as PyTorch
+// does.
+func (o *AdamW) Step(lr float64, g *Grads) error {
+	if g == nil || len(g.h) != len(o.params) {
+		return fmt.Errorf("adamw step: gradients for %d parameters, want %d", gradCount(g), len(o.params))
+	}
 	o.step++
 	bc1 := 1 - math.Pow(o.Beta1, float64(o.step))
 	bc2 := 1 - math.Pow(o.Beta2, float64(o.step))
 	return tsx.NoGrad(func() error {
 		for i, p := range o.params {
-			if err := o.update(i, p, lr, bc1, bc2); err != nil {
+			if g.h[i] == nil {
+				continue
+			}
+			if err := o.update(i, p, g.h[i], g.scale, lr, bc1, bc2); err != nil {
 				return fmt.Errorf("adamw step on %s: %w", p.Name, err)
 			}
 		}
@@ -69,16 +75,20 @@ func (o *AdamW) Step(lr float64) error {
 	})
 }
 
-// update is PyTorch's single-tensor AdamW step for parameter i. The last part is folded into
-// fewer passes over the tensors (8 operations, 2 temporaries, against 10 and 3 written out),
-// which rounds differently from PyTorch only in the last bits of the update.
-func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
-	g, err := gradOf(p.Tensor)
-	if err != nil || g == nil {
-		return err
+func gradCount(g *Grads) int {
+	if g == nil {
+		return 0
 	}
-	defer free(g)
+	return len(g.h)
+}
+
+// update is PyTorch's single-tensor AdamW step for parameter i with gradient g·scale. The
+// last part is folded into fewer passes over the tensors (8 operations, 2 temporaries, against
+// 10 and 3 written out), which rounds differently from PyTorch only in the last bits of the
+// update.
+func (o *AdamW) update(i int, p Param, g handle, scale, lr, bc1, bc2 float64) error {
 	pt := tsx.Handle(p.Tensor)
+	var err error
 	if o.m[i] == nil {
 		if o.m[i], err = newHandle(func(out *libtch.Ctensor) { libtch.AtgZerosLike(out, pt) }); err != nil {
 			return err
@@ -88,8 +98,19 @@ func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
 		}
 	}
 	m, v := o.m[i], o.v[i]
-	if done, err := o.fusedUpdate(pt, g, m, v, p.Decay, lr, bc1, bc2); done || err != nil {
+	if done, err := o.fusedUpdate(pt, g, m, v, p.Decay, scale, lr, bc1, bc2); done || err != nil {
 		return err
+	}
+	if scale != 1 {
+		// A scaled copy: a captured gradient may be shared (Grads.Backward).
+		err := tsx.WithScalar(scale, func(s libtch.Cscalar) (err error) {
+			g, err = newHandle(func(out *libtch.Ctensor) { libtch.AtgMulScalar(out, g, s) })
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		defer free(g)
 	}
 	if p.Decay && o.WeightDecay != 0 {
 		if err := mulScalar(pt, 1-lr*o.WeightDecay); err != nil {
@@ -130,8 +151,9 @@ func (o *AdamW) update(i int, p Param, lr, bc1, bc2 float64) error {
 // op on a float32 tensor is rounded to float32. done is false for anything else (CUDA, bf16,
 // strided), which takes the eager path. On the BERT-base shapes the eager step is about
 // 24 tensor-sized memory passes per parameter (clipping and zeroing included) and the fused
-// one 9, which made a fine-tuning step's optimiser part about half as long.
-func (o *AdamW) fusedUpdate(pt, g, m, v handle, decay bool, lr, bc1, bc2 float64) (done bool, err error) {
+// one 7 (reading p, g, m, v, writing p, m, v; the clipping factor applied on the way), which
+// made a fine-tuning step's optimiser part less than half as long.
+func (o *AdamW) fusedUpdate(pt, g, m, v handle, decay bool, scale, lr, bc1, bc2 float64) (done bool, err error) {
 	if o.eager {
 		return false, nil
 	}
@@ -142,7 +164,8 @@ func (o *AdamW) fusedUpdate(pt, g, m, v handle, decay bool, lr, bc1, bc2 float64
 	if !ok1 || !ok2 || !ok3 || !ok4 || len(gd) != len(pd) {
 		return false, nil
 	}
-	s := fused.AdamWStep{Decay: 1, W1: float32(1 - o.Beta1), W2: float32(1 - o.Beta2), Update: lr != 0}
+	s := fused.AdamWStep{Decay: 1, W1: float32(1 - o.Beta1), W2: float32(1 - o.Beta2), Update: lr != 0,
+		GradScale: float32(scale)}
 	if decay && o.WeightDecay != 0 {
 		s.Decay = float32(1 - lr*o.WeightDecay)
 	}
@@ -153,81 +176,10 @@ func (o *AdamW) fusedUpdate(pt, g, m, v handle, decay bool, lr, bc1, bc2 float64
 	return true, fused.AdamW(pd, gd, md, vd, s, torchrt.NumThreads())
 }
 
-// ZeroGrad clears the gradients of all parameters.
-func (o *AdamW) ZeroGrad() error {
-	for _, p := range o.params {
-		if err := ZeroGrad(p.Tensor); err != nil {
-			return fmt.Errorf("zero grad %s: %w", p.Name, err)
-		}
-	}
-	return nil
-}
-
 // Close frees the optimiser state.
 func (o *AdamW) Close() {
 	for i := range o.m {
 		free(o.m[i], o.v[i])
 		o.m[i], o.v[i] = nil, nil
 	}
-}
-
-// ZeroGrad zeroes t's gradient if it has one, without leaking the gradient handle.
-func ZeroGrad(t *ts.Tensor) error {
-	g, err := gradOf(t)
-	if err != nil || g == nil {
-		return err
-	}
-	defer free(g)
-	if err := inplace(func(out *libtch.Ctensor) { libtch.AtgDetach_(out, g) }); err != nil {
-		return err
-	}
-	return inplace(func(out *libtch.Ctensor) { libtch.AtgZero_(out, g) })
-}
-
-// ClipGradNorm rescales the gradients so that their global L2 norm is at most maxNorm, as
-// torch.nn.utils.clip_grad_norm_ does, and returns the norm before clipping.
-func ClipGradNorm(params []Param, maxNorm float64) (float64, error) {
-	var sq float64
-	var grads []handle
-	defer func() { free(grads...) }()
-	for _, p := range params {
-		g, err := gradOf(p.Tensor)
-		if err != nil {
-			return 0, err
-		}
-		if g == nil {
-			continue
-		}
-		grads = append(grads, g)
-		n, err := newHandle(func(out *libtch.Ctensor) { libtch.AtgNorm(out, g) })
-		if err != nil {
-			return 0, err
-		}
-		x := libtch.AtDoubleValueAtIndexes(n, nil, 0)
-		err = tsx.Err(ts.TorchErr())
-		free(n)
-		if err != nil {
-			return 0, err
-		}
-		sq += x * x
-	}
-	total := math.Sqrt(sq)
-	if math.IsNaN(total) || math.IsInf(total, 0) {
-		return total, errors.New("gradient norm is not finite")
-	}
-	coef := maxNorm / (total + 1e-6)
-	if coef < 1 {
-		err := tsx.NoGrad(func() error {
-			for _, g := range grads {
-				if err := mulScalar(g, coef); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
 }

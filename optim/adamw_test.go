@@ -8,11 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/torchrt"
@@ -110,11 +112,9 @@ func TestStackSmoke(t *testing.T) {
 	}
 	var first, last float64
 	for step := 0; step < 200; step++ {
-		if err := opt.ZeroGrad(); err != nil {
-			t.Fatal(err)
-		}
 		l := loss()
-		if err := l.Backward(); err != nil {
+		grads := NewGrads(opt.Params())
+		if err := grads.Backward(l, opt.Params()); err != nil {
 			t.Fatal(err)
 		}
 		v := values(t, l)[0]
@@ -123,18 +123,26 @@ func TestStackSmoke(t *testing.T) {
 			first = v
 		}
 		last = v
-		if err := opt.Step(0.02); err != nil {
+		if err := opt.Step(0.02, grads); err != nil {
 			t.Fatal(err)
 		}
+		grads.Free()
 	}
 	if !(last < 0.5*first) {
 		t.Errorf("loss did not fall: first %.4f last %.4f", first, last)
 	}
-	g, _ := w1.Grad(false)
-	if !g.MustDefined() {
-		t.Error("w1 received no gradient; the bit-identity check would be vacuous")
+	// Gradients are captured, never accumulated into .grad: not the optimised tensors', nor
+	// that of w1, which requires a gradient but is not asked for.
+	for name, p := range map[string]*ts.Tensor{"w1": w1, "w2": w2, "b2": b2} {
+		g, err := p.Grad(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.MustDefined() {
+			t.Errorf("%s.grad is defined after the steps", name)
+		}
+		tsx.Drop(g)
 	}
-	tsx.Drop(g)
 	for i, v := range values(t, w1) {
 		if v != w1Before[i] {
 			t.Fatalf("w1[%d] changed from %v to %v although it is not optimised", i, w1Before[i], v)
@@ -173,7 +181,8 @@ func adamwMatchesTorch(t *testing.T, py string, eager bool) {
 		Params      []pspec   `json:"params"`
 		WeightDecay float64   `json:"weight_decay"`
 		LRs         []float64 `json:"lrs"`
-	}{WeightDecay: 0.01}
+		Clip        float64   `json:"clip"`
+	}{WeightDecay: 0.01, Clip: 10}
 	for s := 0; s < steps; s++ {
 		spec.LRs = append(spec.LRs, 1e-3*(1-float64(s)/steps)+1e-4)
 	}
@@ -181,7 +190,8 @@ func adamwMatchesTorch(t *testing.T, py string, eager bool) {
 	for i, n := range sizes {
 		p := pspec{Init: randSlice(r, n, 1), Decay: i == 0}
 		for s := 0; s < steps; s++ {
-			p.Grads = append(p.Grads, randSlice(r, n, 0.1))
+			// Global norm about 26 on even steps (clipped to 10), 2.6 on odd ones (left).
+			p.Grads = append(p.Grads, randSlice(r, n, []float64{0.1, 0.01}[s%2]))
 		}
 		spec.Params = append(spec.Params, p)
 	}
@@ -210,10 +220,13 @@ func adamwMatchesTorch(t *testing.T, py string, eager bool) {
 	opt := NewAdamW(params, spec.WeightDecay)
 	opt.eager = eager
 	defer opt.Close()
+	clipped := 0
 	for s := 0; s < steps; s++ {
+		grads := NewGrads(params)
 		for i, p := range spec.Params {
+			// The gradient of sum(param · g) is g; one backward pass per parameter also
+			// exercises accumulation (the other parameters' gradients stay as they were).
 			g := tensorOf(t, p.Grads[s], []int64{int64(len(p.Grads[s]))}, gotch.CPU, false)
-			// Set the gradient by backpropagating sum(param * g).
 			prod, err := params[i].Tensor.Mul(g, false)
 			if err != nil {
 				t.Fatal(err)
@@ -222,18 +235,25 @@ func adamwMatchesTorch(t *testing.T, py string, eager bool) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := ZeroGrad(params[i].Tensor); err != nil {
-				t.Fatal(err)
-			}
-			if err := sum.Backward(); err != nil {
+			if err := grads.Backward(sum, params); err != nil {
 				t.Fatal(err)
 			}
 			tsx.Drop(sum)
 			tsx.Drop(g)
 		}
-		if err := opt.Step(spec.LRs[s]); err != nil {
+		if _, err := grads.ClipNorm(spec.Clip); err != nil {
 			t.Fatal(err)
 		}
+		if grads.Scale() < 1 {
+			clipped++
+		}
+		if err := opt.Step(spec.LRs[s], grads); err != nil {
+			t.Fatal(err)
+		}
+		grads.Free()
+	}
+	if clipped != steps/2 {
+		t.Fatalf("%d of %d steps clipped, want %d: the clipping case is not covered as meant", clipped, steps, steps/2)
 	}
 	const tol = 1e-6 // float32 arithmetic, same operation order as PyTorch's single-tensor path
 	for i, p := range params {
@@ -246,30 +266,57 @@ func adamwMatchesTorch(t *testing.T, py string, eager bool) {
 	}
 }
 
-func TestClipGradNorm(t *testing.T) {
+// TestClipNorm: the global norm over parameters, the factor it sets, and micro-batch
+// accumulation (two passes whose gradients add up).
+func TestClipNorm(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	p := tensorOf(t, []float32{1, 2, 3, 4}, []int64{4}, gotch.CPU, true)
-	g := tensorOf(t, []float32{3, 0, 0, 4}, []int64{4}, gotch.CPU, false) // norm 5
-	prod, _ := p.Mul(g, false)
-	sum, _ := prod.Sum(gotch.Float, true)
-	if err := sum.Backward(); err != nil {
-		t.Fatal(err)
+	q := tensorOf(t, []float32{5}, []int64{1}, gotch.CPU, true)
+	params := []Param{{Name: "p", Tensor: p}, {Name: "q", Tensor: q}, {Name: "unused", Tensor: tensorOf(t, []float32{0}, []int64{1}, gotch.CPU, true)}}
+	grads := NewGrads(params)
+	defer grads.Free()
+	// Gradients (1.5, 0, 0, 2) for p and 6 for q, in two passes of half each: norm 6.5.
+	for range 2 {
+		g := tensorOf(t, []float32{0.75, 0, 0, 1}, []int64{4}, gotch.CPU, false)
+		prod, _ := p.Mul(g, false)
+		sum, _ := prod.Sum(gotch.Float, true)
+		qq, _ := q.MulScalar(ts.FloatScalar(3), false)
+		qs, _ := qq.Sum(gotch.Float, true)
+		loss, _ := sum.Add(qs, true)
+		if err := grads.Backward(loss, params); err != nil {
+			t.Fatal(err)
+		}
+		tsx.Drop(loss, g, qq)
 	}
-	norm, err := ClipGradNorm([]Param{{Name: "p", Tensor: p}}, 1)
+	if grads.h[2] != nil {
+		t.Error("a parameter that the loss does not use got a gradient")
+	}
+	view := ts.New(libtch.AtShallowClone(grads.h[0]))
+	got := values(t, view)
+	tsx.Drop(view)
+	if !slices.Equal(got, []float64{1.5, 0, 0, 2}) {
+		t.Fatalf("accumulated gradient %v, want [1.5 0 0 2]", got)
+	}
+	if err := grads.Backward(q, params[:2]); err == nil {
+		t.Error("Backward accepted two parameters for gradients of three")
+	}
+	if norm, err := grads.ClipNorm(10); err != nil || math.Abs(norm-6.5) > 1e-6 || grads.Scale() != 1 {
+		t.Fatalf("ClipNorm(10) = %v, %v with scale %v; want 6.5, no clipping", norm, err, grads.Scale())
+	}
+	norm, err := grads.ClipNorm(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(norm-5) > 1e-6 {
-		t.Fatalf("norm %v, want 5", norm)
+	if math.Abs(norm-6.5) > 1e-6 {
+		t.Fatalf("norm %v, want 6.5", norm)
 	}
-	gr, _ := p.Grad(false)
-	got := values(t, gr)
-	want := []float64{0.6, 0, 0, 0.8}
-	for i := range want {
-		if math.Abs(got[i]-want[i]) > 1e-5 {
-			t.Fatalf("clipped grad %v, want %v", got, want)
-		}
+	if want := 1 / (6.5 + 1e-6); math.Abs(grads.Scale()-want) > 1e-12 {
+		t.Fatalf("scale %v, want %v", grads.Scale(), want)
+	}
+	grads.Free()
+	if grads.Scale() != 1 || grads.h[0] != nil {
+		t.Error("Free left a gradient or the factor behind")
 	}
 }
 
@@ -309,12 +356,14 @@ func TestAdamWZeroLR(t *testing.T) {
 	g := tensorOf(t, []float32{0.5, 0, -1, 2}, []int64{4}, gotch.CPU, false)
 	prod, _ := p.Mul(g, false)
 	sum, _ := prod.Sum(gotch.Float, true)
-	if err := sum.Backward(); err != nil {
-		t.Fatal(err)
-	}
 	opt := NewAdamW([]Param{{Name: "p", Tensor: p, Decay: true}}, 0.01)
 	defer opt.Close()
-	if err := opt.Step(0); err != nil {
+	grads := NewGrads(opt.Params())
+	defer grads.Free()
+	if err := grads.Backward(sum, opt.Params()); err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Step(0, grads); err != nil {
 		t.Fatal(err)
 	}
 	for i, v := range values(t, p) {

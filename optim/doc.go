@@ -13,10 +13,13 @@
 // keeps state for exactly those tensors, allocated at their first update. A training step is
 // then:
 //
-//	backward → ClipGradNorm(params, max) → opt.Step(lr) → opt.ZeroGrad()
+//	g := NewGrads(params) → g.Backward(loss, params) per micro-batch → g.ClipNorm(max) →
+//	opt.Step(lr, g) → g.Free()
 //
-// The caller computes the learning rate for every step; the schedule belongs to the runner.
-// Step skips parameters that backward did not reach, as PyTorch does. Close frees the state.
+// Gradients are taken from the autograd engine rather than accumulated into each tensor's
+// .grad (Grads says why); the parameters' .grad stays undefined. The caller computes the
+// learning rate for every step; the schedule belongs to the runner. Step skips parameters
+// that backward did not reach, as PyTorch does. Close frees the state.
 //
 // # Arithmetic and memory
 //

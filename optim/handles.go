@@ -2,7 +2,6 @@ package optim
 
 import (
 	"github.com/sugarme/gotch/libtch"
-	"github.com/sugarme/gotch/ts"
 
 	"github.com/clue-bench/clue-bench/internal/tsx"
 )
@@ -24,19 +23,6 @@ var (
 	free      = tsx.FreeHandles
 	inplace   = tsx.Inplace
 )
-
-// gradOf returns t's gradient handle, or nil if t has no gradient yet.
-func gradOf(t *ts.Tensor) (handle, error) {
-	g, err := newHandle(func(out *libtch.Ctensor) { libtch.AtgGrad(out, tsx.Handle(t)) })
-	if err != nil {
-		return nil, err
-	}
-	if !libtch.AtDefined(g) {
-		free(g)
-		return nil, nil
-	}
-	return g, nil
-}
 
 // mulScalar sets h ← h·x in place.
 func mulScalar(h handle, x float64) error {

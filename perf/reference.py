@@ -433,7 +433,10 @@ def main():
         for grp in opt.param_groups:
             grp["lr"] = w["lr"] * (1 - step / total)
         opt.step()
-        opt.zero_grad()
+        # Gradients set to None rather than zeroed (torch 2's default): backward then hands its
+        # tensors over instead of adding them into zeroed ones, as the harness's captured
+        # gradients do (optim.Grads).
+        opt.zero_grad(set_to_none=True)
         sync()
         t3 = time.perf_counter()
         if step >= w["warmup"]:

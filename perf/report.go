@@ -252,7 +252,7 @@ func (r *Report) Markdown() string {
 			s := p.Summary
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %.0f | %.0f |\n", p.Size, p.Method, phases(s.OursPhaseMS), phases(s.RefPhaseMS), s.OursCPUMS, s.RefCPUMS)
 		}
-		b.WriteString("\nfwd includes the batch upload and the loss read back; opt is clipping, AdamW and zeroing the gradients. " +
+		b.WriteString("\nfwd includes the batch upload and the loss read back; opt is clipping, AdamW and releasing the gradients (both sides keep no gradient between steps). " +
 			"CPU ms/step is the process's user + system time over all threads: less sensitive than wall time to other load on the machine.\n")
 		r.backboneMarkdown(&b)
 		r.rooflineMarkdown(&b)

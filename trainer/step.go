@@ -58,24 +58,28 @@ func (m *Model) checkDivergence(losses []float64) error {
 type Phases struct {
 	Forward   time.Duration // batch upload, forward pass, loss read back to the host
 	Backward  time.Duration
-	Optimizer time.Duration // clipping, AdamW, zeroing the gradients
+	Optimizer time.Duration // clipping, AdamW, freeing the gradients
 }
 
 // Step takes one optimiser step over n micro-batches: batch(k) uploads the k-th, and Step
 // drops it after its backward pass. Each loss is divided by accum before backward, so that
 // the gradients add up to those of one batch of accum micro-batches (accum exceeds n for the
 // short last step of an epoch). Then the gradients are clipped to a global norm of clip (0:
-// off), AdamW updates with learning rate lr, and the gradients are zeroed. Step returns each
-// micro-batch's loss, unscaled; a loss that is not finite stops it before the update, with an
-// error wrapping ErrDiverged, and so does a mean loss far above the first step's
-// (checkDivergence). ph, when not nil, accumulates the time of each part.
+// off), AdamW updates with learning rate lr, and the gradients are freed (optim.Grads: they
+// never live in the parameters' .grad). Step returns each micro-batch's loss, unscaled; a
+// loss that is not finite stops it before the update, with an error wrapping ErrDiverged,
+// and so does a mean loss far above the first step's (checkDivergence). ph, when not nil,
+// accumulates the time of each part.
 func (m *Model) Step(n, accum int, batch func(k int) (*heads.Batch, error), lr, clip float64, ph *Phases) ([]float64, error) {
 	if n < 1 || accum < n {
 		return nil, fmt.Errorf("step over %d micro-batches with the loss divided by %d: want 1 ≤ n ≤ accum", n, accum)
 	}
+	params := m.Opt.Params()
+	grads := optim.NewGrads(params)
+	defer grads.Free()
 	losses := make([]float64, 0, n)
 	for k := 0; k < n; k++ {
-		loss, err := m.microStep(batch, k, accum, ph)
+		loss, err := m.microStep(grads, batch, k, accum, ph)
 		if err != nil {
 			return losses, err
 		}
@@ -89,19 +93,17 @@ func (m *Model) Step(n, accum int, batch func(k int) (*heads.Batch, error), lr, 
 	}
 	t0 := time.Now()
 	if clip > 0 {
-		if norm, err := optim.ClipGradNorm(m.Opt.Params(), clip); err != nil {
+		if norm, err := grads.ClipNorm(clip); err != nil {
 			if math.IsNaN(norm) || math.IsInf(norm, 0) {
 				return losses, fmt.Errorf("%w: %w", ErrDiverged, err)
 			}
 			return losses, fmt.Errorf("clip gradients: %w", err)
 		}
 	}
-	if err := m.Opt.Step(lr); err != nil {
+	if err := m.Opt.Step(lr, grads); err != nil {
 		return losses, err
 	}
-	if err := m.Opt.ZeroGrad(); err != nil {
-		return losses, err
-	}
+	grads.Free()
 	if ph != nil {
 		torchrt.Synchronize(m.device)
 		ph.Optimizer += time.Since(t0)
@@ -109,8 +111,9 @@ func (m *Model) Step(n, accum int, batch func(k int) (*heads.Batch, error), lr, 
 	return losses, nil
 }
 
-// microStep runs forward, loss and backward on micro-batch k and returns the unscaled loss.
-func (m *Model) microStep(batch func(k int) (*heads.Batch, error), k, accum int, ph *Phases) (float64, error) {
+// microStep runs forward, loss and backward on micro-batch k, adds the gradients to grads and
+// returns the unscaled loss.
+func (m *Model) microStep(grads *optim.Grads, batch func(k int) (*heads.Batch, error), k, accum int, ph *Phases) (float64, error) {
 	t0 := time.Now()
 	b, err := batch(k)
 	if err != nil {
@@ -123,7 +126,7 @@ func (m *Model) microStep(batch func(k int) (*heads.Batch, error), k, accum int,
 	}
 	defer tsx.Drop(loss)
 	t1 := time.Now()
-	if err := backward(loss, accum); err != nil {
+	if err := backward(grads, loss, accum, m.Opt.Params()); err != nil {
 		return 0, fmt.Errorf("backward: %w", err)
 	}
 	if ph != nil {
@@ -154,19 +157,15 @@ func (m *Model) loss(b *heads.Batch) (*ts.Tensor, float64, error) {
 	return loss, v, nil
 }
 
-// backward back-propagates loss/accum.
-func backward(loss *ts.Tensor, accum int) error {
+// backward back-propagates loss/accum into grads.
+func backward(grads *optim.Grads, loss *ts.Tensor, accum int, params []optim.Param) error {
 	if accum == 1 {
-		return tsx.Err(loss.Backward())
+		return grads.Backward(loss, params)
 	}
-	sc := ts.FloatScalar(1 / float64(accum))
-	scaled, err := loss.MulScalar(sc, false)
-	if dropErr := sc.Drop(); err == nil && dropErr != nil {
-		err = dropErr
-	}
+	scaled, err := tsx.Scaled(loss, 1/float64(accum))
 	if err != nil {
 		return err
 	}
 	defer tsx.Drop(scaled)
-	return tsx.Err(scaled.Backward())
+	return grads.Backward(scaled, params)
 }

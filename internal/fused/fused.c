@@ -19,9 +19,9 @@ static inline float lerp(float self, float end, float w) {
 
 // adamw_scalar is the reference loop, and the tail of the vector ones.
 static void adamw_scalar(float *p, const float *g, float *m, float *v, int64_t n, const struct fused_adamw_args *a) {
-	const float decay = a->decay, w1 = a->w1, w2 = a->w2, c = a->c, e = a->e;
+	const float decay = a->decay, w1 = a->w1, w2 = a->w2, c = a->c, e = a->e, gscale = a->gscale;
 	for (int64_t i = 0; i < n; i++) {
-		float gi = g[i];
+		float gi = g[i] * gscale;
 		float mi = lerp(m[i], gi, w1);
 		float vi = lerp(v[i], gi * gi, w2);
 		m[i] = mi;
@@ -37,11 +37,11 @@ static void adamw_scalar(float *p, const float *g, float *m, float *v, int64_t n
 	__attribute__((target(TARGET))) static void NAME(float *p, const float *g, float *m, float *v,  \
 	                                                 int64_t n, const struct fused_adamw_args *a) {  \
 		const VEC decay = SET1(a->decay), w1 = SET1(a->w1), w2 = SET1(a->w2), c = SET1(a->c),         \
-		          e = SET1(a->e);                                                                    \
+		          e = SET1(a->e), gscale = SET1(a->gscale);                                          \
 		int64_t i = 0;                                                                               \
 		if (a->update) {                                                                             \
 			for (; i + W <= n; i += W) {                                                             \
-				VEC gi = LOAD(g + i), mi = LOAD(m + i), vi = LOAD(v + i);                            \
+				VEC gi = MUL(LOAD(g + i), gscale), mi = LOAD(m + i), vi = LOAD(v + i);               \
 				mi = ADD(mi, MUL(w1, SUB(gi, mi)));                                                  \
 				vi = ADD(vi, MUL(w2, SUB(MUL(gi, gi), vi)));                                         \
 				STORE(m + i, mi);                                                                    \

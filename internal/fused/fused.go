@@ -47,13 +47,15 @@ func split(n int64, workers int, fn func(start, count int64)) {
 // AdamWStep holds one step's scalars, as torch.optim.AdamW computes them (float32, as libtorch
 // casts a Python float for a float32 tensor):
 //
-//	m ← m + W1·(g − m);  v ← v + W2·(g² − v);  p ← p·Decay + m / (√v·C + E)
+//	g ← g·GradScale;  m ← m + W1·(g − m);  v ← v + W2·(g² − v);  p ← p·Decay + m / (√v·C + E)
 //
 // with Decay = 1 − lr·weight_decay (1 without decay), W1 = 1 − β1, W2 = 1 − β2,
 // C = −bc1/(lr·√bc2), E = −ε·bc1/lr. Update false (learning rate 0) moves the moments only.
+// GradScale is gradient clipping's factor, taken here instead of in a pass of its own over
+// the gradient, with the rounding that pass would give; 0 means none (1).
 type AdamWStep struct {
-	Decay, W1, W2, C, E float32
-	Update              bool
+	Decay, W1, W2, C, E, GradScale float32
+	Update                         bool
 }
 
 // AdamW applies one step to parameter p with gradient g and moments m, v (all the same
@@ -66,8 +68,12 @@ func AdamW(p, g, m, v []float32, s AdamWStep, workers int) error {
 	if n == 0 {
 		return nil
 	}
+	gscale := s.GradScale
+	if gscale == 0 {
+		gscale = 1
+	}
 	args := C.struct_fused_adamw_args{decay: C.float(s.Decay), w1: C.float(s.W1), w2: C.float(s.W2),
-		c: C.float(s.C), e: C.float(s.E)}
+		c: C.float(s.C), e: C.float(s.E), gscale: C.float(gscale)}
 	if s.Update {
 		args.update = 1
 	}

@@ -9,8 +9,12 @@ import (
 // adamwRef is the update in Go, one rounding per operation (the float32 conversions stop the
 // compiler from fusing a product into an addition).
 func adamwRef(p, g, m, v []float32, s AdamWStep) {
+	scale := s.GradScale
+	if scale == 0 {
+		scale = 1
+	}
 	for i := range p {
-		gi := g[i]
+		gi := float32(g[i] * scale)
 		m[i] = m[i] + float32(s.W1*float32(gi-m[i]))
 		v[i] = v[i] + float32(s.W2*float32(float32(gi*gi)-v[i]))
 		if s.Update {
@@ -44,9 +48,12 @@ func TestAdamWMatchesScalar(t *testing.T) {
 		C: float32(-bc1 / (lr * math.Sqrt(bc2))), E: float32(-1e-8 * bc1 / lr), Update: true}
 	for _, n := range []int{1, 7, 15, 16, 17, 33, 1000, minChunk*3 + 5, 200003} {
 		for _, workers := range []int{1, 2, 3} {
-			for _, update := range []bool{true, false} {
+			for k, update := range []bool{true, false} {
 				s := step
 				s.Update = update
+				if (n+workers+k)%2 == 0 { // half the cases clipped
+					s.GradScale = float32(0.2 + 0.6*r.Float64())
+				}
 				p, g := randFloats(r, n, 0.05, false), randFloats(r, n, 1e-3, false)
 				m, v := randFloats(r, n, 1e-4, false), randFloats(r, n, 1e-7, true)
 				wp, wm, wv := clone(p), clone(m), clone(v)
@@ -56,8 +63,8 @@ func TestAdamWMatchesScalar(t *testing.T) {
 				}
 				for i := range p {
 					if math.Float32bits(p[i]) != math.Float32bits(wp[i]) || m[i] != wm[i] || v[i] != wv[i] {
-						t.Fatalf("n=%d workers=%d update=%v [%d]: p %g m %g v %g, want %g %g %g",
-							n, workers, update, i, p[i], m[i], v[i], wp[i], wm[i], wv[i])
+						t.Fatalf("n=%d workers=%d update=%v scale=%v [%d]: p %g m %g v %g, want %g %g %g",
+							n, workers, update, s.GradScale, i, p[i], m[i], v[i], wp[i], wm[i], wv[i])
 					}
 				}
 			}

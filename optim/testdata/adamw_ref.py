@@ -1,5 +1,6 @@
 """Reference for optim.AdamW: torch.optim.AdamW on the parameters and gradients given in a JSON
-file (argv[1]); writes the parameters after the steps to argv[2]. Run with Debian's python3-torch."""
+file (argv[1]), with the gradients clipped to a global norm of spec["clip"] first when it is set;
+writes the parameters after the steps to argv[2]. Run with Debian's python3-torch."""
 import json
 import sys
 
@@ -17,5 +18,7 @@ for step, lr in enumerate(spec["lrs"]):
         g["lr"] = lr
     for p, s in zip(params, spec["params"]):
         p.grad = torch.tensor(s["grads"][step], dtype=torch.float32)
+    if spec.get("clip"):
+        torch.nn.utils.clip_grad_norm_(params, spec["clip"])
     opt.step()
 json.dump([p.detach().tolist() for p in params], open(sys.argv[2], "w"))
