@@ -25,6 +25,13 @@ import (
 // parityTol bounds |Go − PyTorch| in eval mode; the reference is computed in float64.
 const parityTol = 1e-5
 
+// gradTol bounds the gradients' error relative to the largest reference gradient of each
+// variable. Gradients sum float32 products over every position, so their error runs higher than
+// the outputs': over 12 fresh seeds the worst variable of each seed (all backbones and methods)
+// was off by 2.5e-6–6.6e-6, and one seed's LoRA query gradient on RoFormer by 2.1e-5. A wrong
+// formula is off by the gradient's own size.
+const gradTol = 5e-5
+
 // refPython is Debian's interpreter, which has torch; the python3 on PATH may not.
 const refPython = "/usr/bin/python3"
 
@@ -226,7 +233,7 @@ func checkGradParity(t *testing.T, vs *nn.VarStore, enc *model.Encoder, m Method
 		}
 	}
 	t.Logf("gradients of %d variables: max relative error %.2e (%s)", len(trainable), worst, worstName)
-	if worst > parityTol {
-		t.Errorf("gradient of %s: relative error %.2e > %g", worstName, worst, parityTol)
+	if worst > gradTol {
+		t.Errorf("gradient of %s: relative error %.2e > %g", worstName, worst, gradTol)
 	}
 }
