@@ -48,14 +48,14 @@ func adapterAct(name string) (func(*ts.Tensor) (*ts.Tensor, error), error) {
 func (b *bottleneckMLP) forward(x *ts.Tensor, act func(*ts.Tensor) (*ts.Tensor, error)) (*ts.Tensor, error) {
 	var s tsx.Scope
 	defer s.Drop()
-	h, err := s.Track(ts.Linear(x, b.downW, b.downB))
+	h, err := s.Track(linear(x, b.downW, b.downB))
 	if err != nil {
 		return nil, err
 	}
 	if h, err = s.Track(act(h)); err != nil {
 		return nil, err
 	}
-	out, err := ts.Linear(h, b.upW, b.upB)
+	out, err := linear(h, b.upW, b.upB)
 	return out, torchErr(err)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
@@ -91,16 +92,18 @@ func (b *flBranch) Linear(c *model.LinearCall) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
+	// linear and the sum go through tsx.New: gotch's ts.Linear and Tensor methods leak a small C
+	// block per call.
 	var s tsx.Scope
 	defer s.Drop()
-	hidden, err := s.Track(ts.Linear(x, u.w1, u.b1)) // (B, T, k)
+	hidden, err := s.Track(linear(x, u.w1, u.b1)) // (B, T, k)
 	if err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
 	if hidden, err = s.Track(b.act(hidden)); err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
-	extra, err := s.Track(ts.Linear(hidden, u.w2, u.b2)) // (B, T, H)
+	extra, err := s.Track(linear(hidden, u.w2, u.b2)) // (B, T, H)
 	if err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
@@ -108,9 +111,10 @@ func (b *flBranch) Linear(c *model.LinearCall) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
-	out, err := y.Add(extra, false)
+	yh, eh := tsx.Handle(y), tsx.Handle(extra)
+	out, err := tsx.New(func(out *libtch.Ctensor) { libtch.AtgAdd(out, yh, eh) })
 	if err != nil {
-		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, torchErr(err))
+		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
 	return out, nil
 }

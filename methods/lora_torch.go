@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
@@ -86,11 +85,11 @@ func (h *loraHook) Linear(c *model.LinearCall) (*ts.Tensor, error) {
 			return nil, fmt.Errorf("lora: dropout: %w", err)
 		}
 	}
-	down, err := s.Track(linearNoBias(x, h.a[c.Layer]))
+	down, err := s.Track(linear(x, h.a[c.Layer], nil))
 	if err != nil {
 		return nil, fmt.Errorf("lora: %w", err)
 	}
-	up, err := s.Track(linearNoBias(down, h.b[c.Layer]))
+	up, err := s.Track(linear(down, h.b[c.Layer], nil))
 	if err != nil {
 		return nil, fmt.Errorf("lora: %w", err)
 	}
@@ -110,9 +109,4 @@ func (h *loraHook) Linear(c *model.LinearCall) (*ts.Tensor, error) {
 func sitePath(layer string, s model.Site, rest ...string) []string {
 	out := append([]string{"layer", layer}, strings.Split(s.String(), ".")...)
 	return append(out, rest...)
-}
-
-// linearNoBias is x·Wᵀ (torch's linear without a bias; gotch's Linear requires one).
-func linearNoBias(x, w *ts.Tensor) (*ts.Tensor, error) {
-	return tsx.New(func(out *libtch.Ctensor) { libtch.AtgLinear(out, tsx.Handle(x), tsx.Handle(w), nil) })
 }

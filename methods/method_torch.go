@@ -5,9 +5,12 @@ package methods
 import (
 	"fmt"
 
+	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
 	"gopkg.in/yaml.v3"
 
+	"github.com/clue-bench/clue-bench/internal/tsx"
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -40,4 +43,16 @@ func FromSettings(name string, kv []string) (Method, error) {
 		return nil, err
 	}
 	return New(name, opts)
+}
+
+// linear is torch's linear, x·wᵀ + b (no bias when b is nil), through tsx.New: gotch's
+// ts.Linear leaks a small C block per call (and requires a bias), which a method's branch pays
+// in every layer of every step.
+func linear(x, w, b *ts.Tensor) (*ts.Tensor, error) {
+	var bh libtch.Ctensor
+	if b != nil {
+		bh = tsx.Handle(b)
+	}
+	xh, wh := tsx.Handle(x), tsx.Handle(w)
+	return tsx.New(func(out *libtch.Ctensor) { libtch.AtgLinear(out, xh, wh, bh) })
 }

@@ -110,14 +110,14 @@ func (pe *prefixEncoder) fullTable(layer int) (*ts.Tensor, error) {
 	var s tsx.Scope
 	defer s.Drop()
 	pr := pe.proj
-	x, err := s.Track(ts.Linear(pr.emb, pr.w1, pr.b1)) // (P, ph)
+	x, err := s.Track(linear(pr.emb, pr.w1, pr.b1)) // (P, ph)
 	if err != nil {
 		return nil, err
 	}
 	if x, err = s.Track(x.Tanh(false)); err != nil {
 		return nil, err
 	}
-	out, err := ts.Linear(x, pr.w2, pr.b2) // (P, 2·L·H)
+	out, err := linear(x, pr.w2, pr.b2) // (P, 2·L·H)
 	if err != nil {
 		return nil, torchErr(err)
 	}

@@ -122,9 +122,10 @@ func (s *hscope) dropout(x raw, p float64, train bool) (raw, error) {
 	return s.op(func(out *libtch.Ctensor) { libtch.AtgMul(out, x, mask) })
 }
 
-// Dropout is the encoder's training-mode dropout for tensors that tuning methods add outside it
-// (prefix keys and values, branch inputs), so that theirs draws its masks the same parallel way
-// (see dropout). The result is a new tensor the caller drops; with p = 0 it is x's storage.
+// Dropout is the encoder's training-mode dropout for the tensors that tuning methods add outside
+// the encoder (prefix keys and values, branch inputs): their masks are drawn the same parallel
+// way (see dropout). The result is a new tensor the caller drops; with p = 0 it shares x's
+// storage.
 func Dropout(x *ts.Tensor, p float64) (*ts.Tensor, error) {
 	if x == nil {
 		return nil, fmt.Errorf("dropout of a nil tensor")
