@@ -314,6 +314,16 @@ func TestClipNorm(t *testing.T) {
 	if want := 1 / (6.5 + 1e-6); math.Abs(grads.Scale()-want) > 1e-12 {
 		t.Fatalf("scale %v, want %v", grads.Scale(), want)
 	}
+	// A second call measures the clipped gradients (norm just under 1, from the 10⁻⁶) and, as
+	// clip_grad_norm_ would, scales them by 1/(norm + 10⁻⁶) once more.
+	before := grads.Scale()
+	norm2, err := grads.ClipNorm(1)
+	if err != nil || math.Abs(norm2-1) > 1e-5 {
+		t.Fatalf("second ClipNorm(1) = %v, %v; want about 1", norm2, err)
+	}
+	if want := before / (norm2 + 1e-6); math.Abs(grads.Scale()-want) > 1e-15 {
+		t.Fatalf("scale after the second call %v, want %v", grads.Scale(), want)
+	}
 	grads.Free()
 	if grads.Scale() != 1 || grads.h[0] != nil {
 		t.Error("Free left a gradient or the factor behind")

@@ -85,7 +85,9 @@ func (g *Grads) Backward(loss *ts.Tensor, params []Param) error {
 // ClipNorm computes the global L2 norm of the gradients and, when it exceeds maxNorm, makes
 // every gradient count maxNorm/(norm + 10⁻⁶) times what it is, as
 // torch.nn.utils.clip_grad_norm_ rescales them; AdamW.Step applies the factor. It returns the
-// norm before clipping, and an error when the norm is not finite.
+// norm before clipping, and an error when the norm is not finite. The norm is of the gradients
+// as they count, so a second call sees the first one's clipping, as a second
+// clip_grad_norm_ would.
 func (g *Grads) ClipNorm(maxNorm float64) (float64, error) {
 	var sq float64
 	for _, h := range g.h {
@@ -104,12 +106,12 @@ func (g *Grads) ClipNorm(maxNorm float64) (float64, error) {
 		}
 		sq += x * x
 	}
-	total := math.Sqrt(sq)
+	total := math.Sqrt(sq) * g.scale
 	if math.IsNaN(total) || math.IsInf(total, 0) {
 		return total, errors.New("gradient norm is not finite")
 	}
 	if coef := maxNorm / (total + 1e-6); coef < 1 {
-		g.scale = coef
+		g.scale *= coef
 	}
 	return total, nil
 }
