@@ -60,6 +60,13 @@ type PairSummary struct {
 	StepRooflineGFLOPS    float64 `json:"step_roofline_gflops,omitempty"`
 	OursStepRooflineShare float64 `json:"ours_step_roofline_share,omitempty"`
 	RefStepRooflineShare  float64 `json:"reference_step_roofline_share,omitempty"`
+	// OursPairedShare and RefPairedShare are the median over every timed step of every
+	// repetition of GEMMMS/StepMS: the time the step's products take when timed alone right
+	// after the step, in the same process, as a share of the step's time. It is the share of
+	// the step's roofline with the roofline taken at the step's own moment, so that a machine
+	// whose speed drifts (a shared VM) moves both sides of the ratio alike.
+	OursPairedShare float64 `json:"ours_paired_share,omitempty"`
+	RefPairedShare  float64 `json:"reference_paired_share,omitempty"`
 }
 
 // CompareOptions selects what Compare measures.
@@ -92,6 +99,8 @@ func Compare(ctx context.Context, r *Runner, o CompareOptions) ([]Pair, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s/%s: %w", s.Name, m, err)
 			}
+			// Both sides time the step's products after each of its steps (Measurement.GEMMMS).
+			w.GEMMs = flops.GEMMs
 			pairs[i] = Pair{Size: s.Name, Method: m, Workload: w, StepFLOPs: flops}
 		}
 		for rep := 0; rep < s.Reps; rep++ {
@@ -133,8 +142,12 @@ func Compare(ctx context.Context, r *Runner, o CompareOptions) ([]Pair, error) {
 						p.Reference = append(p.Reference, m)
 					}
 					if o.Progress != nil {
-						fmt.Fprintf(o.Progress, "perf: %s/%s rep %d/%d %-9s %7.2f steps/s  %6.0f MiB\n",
-							s.Name, p.Method, rep+1, s.Reps, side, m.StepsPerS, m.PeakRSSMiB)
+						beside := ""
+						if share := pairedShare([]Measurement{m}); share > 0 {
+							beside = fmt.Sprintf("  products beside the steps %4.1f%%", 100*share)
+						}
+						fmt.Fprintf(o.Progress, "perf: %s/%s rep %d/%d %-9s %7.2f steps/s  %6.0f MiB%s\n",
+							s.Name, p.Method, rep+1, s.Reps, side, m.StepsPerS, m.PeakRSSMiB, beside)
 					}
 				}
 				if err := comparable(p.Ours[len(p.Ours)-1], p.Reference[len(p.Reference)-1]); err != nil {
@@ -203,6 +216,7 @@ func summarise(p Pair) PairSummary {
 	}
 	s.OursStepMS, s.RefStepMS = median(stepTimes(p.Ours)), median(stepTimes(p.Reference))
 	s.OursGFLOPS, s.RefGFLOPS = gflops(p.StepFLOPs.Total, s.OursStepMS), gflops(p.StepFLOPs.Total, s.RefStepMS)
+	s.OursPairedShare, s.RefPairedShare = pairedShare(p.Ours), pairedShare(p.Reference)
 	if len(p.OursBF16) > 0 && len(p.Ours) > 0 {
 		s.BF16StepsPerS = median(field(p.OursBF16, func(m Measurement) float64 { return m.StepsPerS }))
 		s.BF16Speedup = s.BF16StepsPerS / s.OursStepsPerS
@@ -226,6 +240,23 @@ func stepTimes(ms []Measurement) []float64 {
 		out = append(out, m.StepMS...)
 	}
 	return out
+}
+
+// pairedShare is the median of GEMMMS/StepMS over every timed step of every repetition; 0
+// when a measurement has no product times (an old result, or a method without a FLOP count).
+func pairedShare(ms []Measurement) float64 {
+	var shares []float64
+	for _, m := range ms {
+		if len(m.GEMMMS) != len(m.StepMS) {
+			return 0
+		}
+		for i, t := range m.StepMS {
+			if t > 0 {
+				shares = append(shares, m.GEMMMS[i]/t)
+			}
+		}
+	}
+	return median(shares)
 }
 
 // gflops is flops per step over a step time in ms, in GFLOP/s (0 without a time).

@@ -187,3 +187,94 @@ func (r *Runner) GEMMs(ctx context.Context, w GEMMWorkload) (GEMMMeasurement, er
 	}
 	return m, nil
 }
+
+// stepProducts times a step's matrix products in the process that runs the step, between its
+// timed steps (Workload.GEMMs). The size's roofline child gives the machine's best rate, but
+// on a shared VM whose speed drifts by a fifth within a minute, a step time and a product time
+// taken minutes apart measure the drift as much as the step; a pass over the products right
+// after each step, in the same process and stretch of load, gives the step's share of what its
+// products alone would take at that moment (Measurement.GEMMMS over StepMS).
+type stepProducts struct {
+	shapes []GEMM // each distinct shape once, Weight the step's count of it
+	a, b   []*ts.Tensor
+	dev    gotch.Device
+	s      tsx.Scope
+}
+
+// newStepProducts makes the operands of gemms' distinct shapes: views of two random buffers
+// (transposed views where the step passes one), so that timing allocates only the results.
+func newStepProducts(gemms []GEMM, dev gotch.Device) (*stepProducts, error) {
+	p := &stepProducts{dev: dev}
+	weights := map[shapeKey]int{}
+	var na, nb int64
+	for _, g := range gemms {
+		if g.Batch < 1 || g.M < 1 || g.N < 1 || g.K < 1 || g.Weight < 1 {
+			return nil, fmt.Errorf("step products: %s %s: empty shape or weight %+v", g.Kind, g.Pass, g)
+		}
+		k := keyOf(g)
+		if _, ok := weights[k]; !ok {
+			p.shapes = append(p.shapes, g)
+		}
+		weights[k] += g.Weight
+		na, nb = max(na, g.Batch*g.M*g.K), max(nb, g.Batch*g.K*g.N)
+	}
+	bufA := p.s.Do(func() (*ts.Tensor, error) { return ts.Randn([]int64{na}, gotch.Float, dev) })
+	bufB := p.s.Do(func() (*ts.Tensor, error) { return ts.Randn([]int64{nb}, gotch.Float, dev) })
+	view := func(buf *ts.Tensor, batch, rows, cols int64, trans bool) *ts.Tensor {
+		shape := []int64{rows, cols}
+		if trans {
+			shape = []int64{cols, rows}
+		}
+		if batch > 1 {
+			shape = append([]int64{batch}, shape...)
+		}
+		x := p.s.Do(func() (*ts.Tensor, error) { return buf.Narrow(0, 0, batch*rows*cols, false) })
+		x = p.s.Do(func() (*ts.Tensor, error) { return x.View(shape, false) })
+		if trans {
+			x = p.s.Do(func() (*ts.Tensor, error) { return x.Transpose(-1, -2, false) })
+		}
+		return x
+	}
+	for i := range p.shapes {
+		g := &p.shapes[i]
+		g.Weight = weights[keyOf(*g)]
+		p.a = append(p.a, view(bufA, g.Batch, g.M, g.K, g.TransA))
+		p.b = append(p.b, view(bufB, g.Batch, g.K, g.N, g.TransB))
+	}
+	if err := p.s.Err(); err != nil {
+		p.s.Drop()
+		return nil, fmt.Errorf("step products: %w", err)
+	}
+	return p, nil
+}
+
+// besideCalls is how many calls of each shape a pass times; the pass takes their median, so
+// that one call that a neighbour's burst of load slowed does not set the step's share.
+const besideCalls = 3
+
+// time runs each shape besideCalls times and returns the products' time as the step counts
+// them, Σ weight × the median call's time, in ms; the device is synchronised around each call.
+// Each shape runs only besideCalls times whatever its weight: a pass costs a small part of a
+// step.
+func (p *stepProducts) time() (float64, error) {
+	var ms float64
+	times := make([]float64, besideCalls)
+	for i, g := range p.shapes {
+		for c := range times {
+			torchrt.Synchronize(p.dev)
+			t0 := time.Now()
+			y, err := p.a[i].Matmul(p.b[i], false)
+			torchrt.Synchronize(p.dev)
+			times[c] = time.Since(t0).Seconds() * 1000
+			tsx.Drop(y)
+			if err != nil {
+				return 0, fmt.Errorf("step products: %s %s: %w", g.Kind, g.Pass, tsx.Err(err))
+			}
+		}
+		ms += float64(g.Weight) * median(times)
+	}
+	return ms, nil
+}
+
+// Close frees the operands.
+func (p *stepProducts) Close() { p.s.Drop() }

@@ -65,6 +65,9 @@ func TestRunOurs(t *testing.T) {
 		if m.Trainable != want || m.Steps != w.Steps || len(m.StepMS) != w.Steps || !(m.StepsPerS > 0) || m.Threads != 1 || len(m.BLAS) == 0 || m.Device != "cpu" {
 			t.Errorf("%s: %+v; want %d trainable, %d steps, 1 thread, a BLAS, the CPU", name, m, want, w.Steps)
 		}
+		if len(m.GEMMMS) != 0 {
+			t.Errorf("%s: products timed without the workload's products: %v", name, m.GEMMMS)
+		}
 		// The bf16 mode trains the same parameters; after the same steps, batches and dropout
 		// masks its loss differs from float32's by rounding only.
 		w.BF16 = true
@@ -74,6 +77,41 @@ func TestRunOurs(t *testing.T) {
 		}
 		if b.Side != "ours-bf16" || b.Trainable != want || math.Abs(b.FinalLoss-m.FinalLoss) > 0.05 {
 			t.Errorf("%s bf16: side %q, %d trainable, final loss %v (float32 %v)", name, b.Side, b.Trainable, b.FinalLoss, m.FinalLoss)
+		}
+	}
+}
+
+// TestProductsBesideTheSteps: with the step's products in the workload, both sides time them
+// after every timed step, and only then.
+func TestProductsBesideTheSteps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	r := referenceRunner(t)
+	for _, method := range []string{"fine-tuning", "p-tuning-v2"} {
+		w := tinyWorkload(method)
+		f, err := CountStepFLOPs(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.GEMMs = f.GEMMs
+		ours, err := RunOurs(w)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		ref, err := r.Reference(context.Background(), w)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		for _, m := range []Measurement{ours, ref} {
+			if len(m.GEMMMS) != w.Steps || len(m.StepMS) != w.Steps {
+				t.Errorf("%s %s: %d product times for %d steps", method, m.Side, len(m.GEMMMS), len(m.StepMS))
+			}
+			for _, ms := range m.GEMMMS {
+				if !(ms > 0) {
+					t.Errorf("%s %s: product times %v", method, m.Side, m.GEMMMS)
+				}
+			}
 		}
 	}
 }

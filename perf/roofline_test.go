@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
 	"github.com/clue-bench/clue-bench/model"
 )
 
@@ -200,5 +203,62 @@ func TestRunGEMMs(t *testing.T) {
 	w.GEMMs = append(w.GEMMs, GEMM{Kind: "projection", Pass: "forward", Batch: 1, M: 0, N: 4, K: 4, Weight: 1})
 	if _, err := RunGEMMs(w); err == nil {
 		t.Error("an empty product was timed")
+	}
+}
+
+// TestStepProducts: the products timed beside a step are the step's distinct shapes, each
+// weighted by how often the step runs it (two kinds of one shape add up), with the operands the
+// step passes (transposed views where it passes one); a pass gives a positive time, and a
+// product without a shape or a weight is refused.
+func TestStepProducts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs libtorch")
+	}
+	gemms := []GEMM{
+		{Kind: "projection", Pass: "forward", Batch: 1, M: 6, N: 4, K: 5, TransB: true, Weight: 4},
+		{Kind: "ffn-in", Pass: "forward", Batch: 1, M: 6, N: 4, K: 5, TransB: true, Weight: 1}, // same shape
+		{Kind: "projection", Pass: "weight", Batch: 1, M: 5, N: 4, K: 6, TransA: true, Weight: 4},
+		{Kind: "scores", Pass: "forward", Batch: 3, M: 2, N: 2, K: 7, TransB: true, Weight: 2},
+	}
+	p, err := newStepProducts(gemms, gotch.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if len(p.shapes) != 3 || p.shapes[0].Weight != 5 || p.shapes[1].Weight != 4 || p.shapes[2].Weight != 2 {
+		t.Fatalf("shapes %+v, want three, weights 5, 4, 2", p.shapes)
+	}
+	// shape and contiguity of an operand
+	describe := func(x *ts.Tensor) ([]int64, bool) {
+		size, err := x.Size()
+		if err != nil {
+			t.Fatal(err)
+		}
+		contiguous, err := x.IsContiguous()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return size, contiguous
+	}
+	for i, g := range p.shapes {
+		wantA, wantB := []int64{g.M, g.K}, []int64{g.K, g.N}
+		if g.Batch > 1 {
+			wantA, wantB = append([]int64{g.Batch}, wantA...), append([]int64{g.Batch}, wantB...)
+		}
+		a, ca := describe(p.a[i])
+		b, cb := describe(p.b[i])
+		if !slices.Equal(a, wantA) || !slices.Equal(b, wantB) || ca == g.TransA || cb == g.TransB {
+			t.Errorf("%s %s: operands %v and %v (contiguous %v, %v), want %v and %v, transposed views %v, %v",
+				g.Kind, g.Pass, a, b, ca, cb, wantA, wantB, g.TransA, g.TransB)
+		}
+	}
+	if ms, err := p.time(); err != nil || !(ms > 0) {
+		t.Errorf("pass: %v ms, %v", ms, err)
+	}
+	for _, bad := range []GEMM{{Kind: "x", Pass: "forward", Batch: 1, M: 0, N: 4, K: 4, Weight: 1}, {Kind: "x", Pass: "forward", Batch: 1, M: 4, N: 4, K: 4}} {
+		if p, err := newStepProducts(append(slices.Clone(gemms), bad), gotch.CPU); err == nil {
+			p.Close()
+			t.Errorf("%+v was accepted", bad)
+		}
 	}
 }

@@ -36,15 +36,22 @@ type Workload struct {
 	BF16 bool `json:"bf16,omitempty"`
 	// CPUProfile, when set, makes our side write a pprof CPU profile of its timed steps there.
 	CPUProfile string `json:"cpu_profile,omitempty"`
+	// GEMMs, when set, are the step's matrix products (StepFLOPs.GEMMs): each side then times
+	// them once after every timed step, in its own process, into Measurement.GEMMMS.
+	GEMMs []GEMM `json:"gemms,omitempty"`
 }
 
 // Measurement is what one side reports for one workload run.
 type Measurement struct {
-	Side      string             `json:"side"` // "ours" or "reference"
-	Steps     int                `json:"steps"`
-	StepsPerS float64            `json:"steps_per_s"`
-	StepMS    []float64          `json:"step_ms"`
-	PhaseMS   map[string]float64 `json:"phase_ms"` // mean per timed step: forward, backward, optimizer
+	Side      string    `json:"side"` // "ours" or "reference"
+	Steps     int       `json:"steps"`
+	StepsPerS float64   `json:"steps_per_s"`
+	StepMS    []float64 `json:"step_ms"`
+	// GEMMMS, with Workload.GEMMs, is the time of the step's products timed right after each
+	// timed step (one call per distinct shape, weighted by the step's count of it), in ms:
+	// GEMMMS[i]/StepMS[i] is step i's share of its products' rate at that moment.
+	GEMMMS  []float64          `json:"gemm_ms,omitempty"`
+	PhaseMS map[string]float64 `json:"phase_ms"` // mean per timed step: forward, backward, optimizer
 	// CPUMS is the process's CPU time (user + system, all threads) per timed step: less
 	// sensitive than wall time to other load on a shared machine, though spinning OpenMP and
 	// OpenBLAS threads count too.

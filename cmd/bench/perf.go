@@ -29,7 +29,9 @@ With --device cuda both sides train on the GPU (LIBTORCH must be a CUDA libtorch
 Python whose torch uses it) and synchronise the device before every clock read.
 Roofline: per size, float32 and bf16 GFLOP/s of libtorch's matmul at a fine-tuning layer's
 products (the size's roofline) and at each method's own step products (the step's roofline), and
-each step's FLOPs per second as a share of both float32 rates, for both sides.
+each step's FLOPs per second as a share of both float32 rates, for both sides; and, in each
+side's own process right after every timed step, the time of the step's products alone as a
+share of the step's (the share the 60% target at BERT-base judges).
 Overhead: real cells through 'bench run'; 1 - train_s/wall_s from their results. Memory: RSS of
 a 'bench run' process over 5,000 steps of tiny cells must stay within ±5% after warm-up.
 Writes DIR/results.json and DIR/results.md and prints the table. Exit status 1 when the two
