@@ -34,7 +34,11 @@
 //     and the report divides them by each side's median step time: achieved GFLOP/s and its
 //     share of the float32 roofline. A roofline taken under another BLAS,
 //     OpenBLAS kernel, thread count or device than our side's steps is refused like an
-//     incomparable pair.
+//     incomparable pair. Each side also times the step's products in its own process after
+//     every timed step (gemmtime.go's stepProducts, reference.py's StepProducts): their time
+//     over the step's is the step's share of its roofline taken at the step's own moment, which
+//     a machine whose speed drifts between the roofline child and the steps cannot move; the
+//     60% target at BERT-base judges that share.
 //
 //  2. Overhead (overhead.go): real cells through `bench run`; the share of wall time outside
 //     the training steps, 1 − train_s/wall_s, from the result files, and the runner's own
