@@ -125,7 +125,8 @@ func Compare(ctx context.Context, r *Runner, o CompareOptions) ([]Pair, error) {
 						m, err = r.Ours(ctx, w)
 					case "ours-bf16":
 						wb := w
-						wb.BF16, wb.CPUProfile = true, ""
+						// Its share is not reported: float32 products beside bf16 steps would say little.
+						wb.BF16, wb.CPUProfile, wb.GEMMs = true, "", nil
 						m, err = r.Ours(ctx, wb)
 					default:
 						m, err = r.Reference(ctx, w)
