@@ -92,8 +92,8 @@ func (b *flBranch) Linear(c *model.LinearCall) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
-	// linear and the sum go through tsx.New: gotch's ts.Linear and Tensor methods leak a small C
-	// block per call.
+	// linear and the sum go through tsx.New: gotch's ts.Linear and Tensor methods as published
+	// leak a small C block per call (gotchprep's copy frees it).
 	var s tsx.Scope
 	defer s.Drop()
 	hidden, err := s.Track(linear(x, u.w1, u.b1)) // (B, T, k)

@@ -46,8 +46,8 @@ func FromSettings(name string, kv []string) (Method, error) {
 }
 
 // linear is torch's linear, x·wᵀ + b (no bias when b is nil), through tsx.New: gotch's
-// ts.Linear leaks a small C block per call (and requires a bias), which a method's branch pays
-// in every layer of every step.
+// ts.Linear requires a bias, and as published leaks a small C block per call (gotchprep's copy
+// frees it), which a method's branch would pay in every layer of every step.
 func linear(x, w, b *ts.Tensor) (*ts.Tensor, error) {
 	var bh libtch.Ctensor
 	if b != nil {

@@ -151,9 +151,9 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 	var s tsx.Scope
 	defer s.Drop()
 	h, nh, d := c.HiddenSize, c.NumAttentionHeads, c.HeadDim()
-	// The views go through tsx.New rather than gotch's Tensor methods, each of which leaks a
-	// small C block per call: seven per layer and step here made a long P-tuning v2 run's RSS
-	// creep.
+	// The views go through tsx.New rather than gotch's Tensor methods, each of which (as
+	// published; gotchprep's copy frees the block) leaks a small C block per call: seven per
+	// layer and step here made a long P-tuning v2 run's RSS creep.
 	kv := table
 	steps := []func(x libtch.Ctensor, out *libtch.Ctensor){
 		func(x libtch.Ctensor, out *libtch.Ctensor) { libtch.AtgNarrow(out, x, 1, 2*int64(layer)*h, 2*h) }, // (P, 2H)

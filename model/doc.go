@@ -61,8 +61,9 @@
 //     name the same variable. Derive each path and use it before deriving the next.
 //   - gotch's generated in-place methods (Normal_, RequiresGrad_, …) leak a tensor handle, which
 //     pins the storage; in-place work here goes through package tsx, which frees that handle.
-//   - Every gotch Tensor result allocates 100 KB of Go heap and leaks a malloc(0) block: the
-//     forward pass works on libtch handles and wraps only what it returns (handles.go).
+//   - Every gotch Tensor result allocates 100 KB of Go heap (and, in gotch as published, leaks
+//     a malloc(0) block, which the copy gotchprep prepares frees): the forward pass works on
+//     libtch handles and wraps only what it returns (handles.go).
 //   - glibc hands freed activation buffers back to the kernel between steps; malloc.go keeps
 //     them in the process.
 //   - Must* functions panic or exit the process on error; library code here uses the error

@@ -18,9 +18,10 @@ import (
 
 // The forward pass runs on libtorch's C handles rather than on gotch's Tensor methods. Each
 // gotch result wrapper allocates 100 KB on the Go heap (so that the collector runs finalizers
-// often) and takes a global lock, and each generated method leaks the malloc(0) block its
-// result is written into: measured, about 50 µs and 85 bytes of never-freed C heap per
-// operation, against 2.4 µs on a handle. A BERT step makes some 30 operations per layer, so
+// often) and takes a global lock, and each generated method of gotch as published leaks the
+// malloc(0) block its result is written into (the copy gotchprep prepares frees it): measured
+// then, about 50 µs and 85 bytes of never-freed C heap per operation, against 2.4 µs on a
+// handle. A BERT step makes some 30 operations per layer, so
 // the wrappers cost the built-in backbone several percent of a step and made a long run's RSS
 // climb steadily. Handles are created only here, freed by the hscope that made them, and
 // wrapped into *ts.Tensor only where they cross the package's API (Output and the tuning

@@ -27,8 +27,8 @@
 // epsilon placement. Its last part is folded into fewer passes over the tensors, which
 // rounds differently from PyTorch only in the last bits. Updates run with autograd off
 // (tsx.NoGrad). They work on libtorch's C handles directly (handles.go) instead of gotch
-// Tensors, because each gotch result allocates on the Go heap and leaks a small C block;
-// about ten operations per parameter per step made that most of the optimiser's time.
+// Tensors, because each gotch result allocates on the Go heap; about ten operations per
+// parameter per step made that most of the optimiser's time.
 // In-place updates go through package tsx, because gotch's generated in-place methods leak
 // a handle, and with it the storage, on every call.
 package optim

@@ -8,8 +8,9 @@ import (
 
 // The optimiser runs about ten tensor operations per parameter per step. Through gotch's
 // Tensor methods each result would get a wrapper that allocates 100 KB on the Go heap (to
-// push the garbage collector into running finalizers) and takes a global lock, and each call
-// leaks the malloc(0) block its result is written into. With some 70 parameters in the
+// push the garbage collector into running finalizers) and takes a global lock (and, in gotch as
+// published, leaks the malloc(0) block its result is written into; the copy gotchprep prepares
+// frees it). With some 70 parameters in the
 // built-in backbone that was most of the optimiser's time, spent in the Go allocator and
 // collector. So the step works on libtorch's C handles directly: results are written into a
 // Go variable and freed as soon as they are used.

@@ -14,7 +14,9 @@
 //  2. Prepare copies the module to a new temporary directory next to OutDir. It rewrites libtch/lib.go with this
 //     libtorch's cgo flags (Libtorch.CgoFile) and adds libtch/buildinfo.go, which records
 //     the libtorch the copy was made for. It splits libtch/c-generated.go into 16 files
-//     (SplitGenerated), which makes cgo's first pass over the package three times faster.
+//     (SplitGenerated), which makes cgo's first pass over the package three times faster,
+//     and makes ts's generated Tensor methods that return one tensor free the C block the
+//     result's handle comes back in (FreeReturnSlots): gotch leaks it on every call.
 //  3. Prepare has the C++ compiler check libtch/torch_api.cpp, which includes the generated
 //     wrappers (-fsyntax-only). FailingLines reads the lines the errors point at. Disable
 //     replaces the body of each failing wrapper with one that sets

@@ -162,6 +162,8 @@ func fakeGotch(t *testing.T, delay string) (Options, string) {
 	os.WriteFile(filepath.Join(mod, "libtch", "lib.go"), []byte("package libtch\n"), 0o444)
 	os.WriteFile(filepath.Join(mod, "libtch", "torch_api_generated.cpp.h"), []byte(genSample), 0o444)
 	os.WriteFile(filepath.Join(mod, "libtch", GeneratedName), []byte(generatedSample), 0o444)
+	os.MkdirAll(filepath.Join(mod, "ts"), 0o755)
+	os.WriteFile(filepath.Join(mod, "ts", TensorMethodsName), []byte(methodsSample), 0o444)
 	bin := t.TempDir()
 	runs, cxx := filepath.Join(bin, "runs"), filepath.Join(bin, "fakecxx")
 	script := "#!/bin/sh\necho run >> " + runs + "\nsleep " + delay + "\nfor a; do f=$a; done\nif grep -q 'gone_int(\\*self)' \"$(dirname $f)/torch_api_generated.cpp.h\"; then echo \"$(dirname $f)/torch_api_generated.cpp.h:12:5: error: no gone_int\"; exit 1; fi\n"
@@ -201,6 +203,10 @@ func TestPrepareIsIdempotent(t *testing.T) {
 	}
 	if parts, _ := filepath.Glob(filepath.Join(out, "libtch", "c-generated-*.go")); len(parts) != 3 {
 		t.Errorf("parts %v, want 3 (one per function of the sample)", parts)
+	}
+	// The Tensor methods free their result's block (FreeReturnSlots).
+	if b, _ := os.ReadFile(filepath.Join(out, "ts", TensorMethodsName)); !strings.Contains(string(b), "defer C.free(unsafe.Pointer(ptr))") {
+		t.Errorf("%s not patched:\n%s", TensorMethodsName, b)
 	}
 	if _, did, err := Prepare(o); err != nil || did {
 		t.Fatalf("second Prepare with the same libtorch must be a no-op: did=%v err=%v", did, err)

@@ -19,7 +19,7 @@ import (
 )
 
 // toolVersion changes whenever the way the copy is prepared changes, so that old copies are redone.
-const toolVersion = "gotchprep/3"
+const toolVersion = "gotchprep/4"
 
 // Stamp records what a prepared copy was made from.
 type Stamp struct {
@@ -183,6 +183,11 @@ func prepareIn(tmp, fp string, o Options) (*Stamp, error) {
 	if err := splitGeneratedIn(libtch); err != nil {
 		return nil, err
 	}
+	freed, err := freeReturnSlotsIn(filepath.Join(tmp, "ts", TensorMethodsName))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Log, "gotchprep: %d Tensor methods now free their result's C block\n", freed)
 	genPath := filepath.Join(libtch, "torch_api_generated.cpp.h")
 	guess := knownFailing(o.GotchVersion, o.Libtorch.Version)
 	disabled, err := disableIn(genPath, func(src string) []int { return HeadLines(src, guess) }, o.Libtorch.Version)
