@@ -8,6 +8,8 @@
 //     floating dtype or layout.
 //   - MaxDiff is the largest elementwise difference between two tensors of one shape, with
 //     NaN counted as infinite. For (B, T, H) tensors it can skip positions, such as padding.
+//   - MallocInUse is the C heap's bytes in use (glibc), for tests that a loop of tensor calls
+//     leaks no C memory.
 //
 // Only test files import this package.
 package tensortest
