@@ -91,7 +91,7 @@ bench-smoke: build ## a one-minute version of `make bench`: one seed, a few step
 	$(BIN) report --results $(OUT)-smoke > /dev/null
 	@echo "report: $(OUT)-smoke/report/index.md"
 
-bench-extra: build ## the mini-CLUE tasks outside the suite (extra.yaml: AFQMC-, CSL-, CMRC-, C3-, CHID-like), one seed, to $(OUT)-extra (~45 min)
+bench-extra: build ## the mini-CLUE tasks outside the suite (extra.yaml: AFQMC-, CSL-, CMRC-, C3-, CHID-like), one seed, to $(OUT)-extra (~35–45 min)
 	$(BIN) run -c extra.yaml --out $(OUT)-extra
 	$(BIN) report --results $(OUT)-extra > /dev/null
 	@echo "report: $(OUT)-extra/report/index.md"
