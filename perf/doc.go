@@ -47,5 +47,6 @@
 //  3. Memory (memory.go): RSS of a `bench run` process sampled at every evaluation over 5,000
 //     steps of tiny cells, after a warm-up; it must stay within ±5%.
 //
-// report.go turns the three into JSON and a Markdown table with each target's pass or miss.
+// report.go turns the three into JSON with each target's pass or miss, and markdown.go into
+// the tables of results.md.
 package perf

@@ -116,6 +116,20 @@ func mergeFaster(a, b GEMMMeasurement) (GEMMMeasurement, error) {
 	return out, nil
 }
 
+// operandShape is the storage shape of a rows×cols operand of batch products: cols×rows when
+// it is passed as a transposed view (trans), with the batch in front when there is more than
+// one product.
+func operandShape(batch, rows, cols int64, trans bool) []int64 {
+	shape := []int64{rows, cols}
+	if trans {
+		shape = []int64{cols, rows}
+	}
+	if batch > 1 {
+		shape = append([]int64{batch}, shape...)
+	}
+	return shape
+}
+
 // timeGEMM returns the median time of one call of g in dtype dt on dev, in ms, and the
 // number of calls timed, after a warm-up call when warm is set. Operands are random normal;
 // the device is synchronised around each call, and the result is freed after the clock is
@@ -124,13 +138,7 @@ func timeGEMM(g GEMM, dt gotch.DType, dev gotch.Device, minTime time.Duration, w
 	var s tsx.Scope
 	defer s.Drop()
 	operand := func(rows, cols int64, trans bool) *ts.Tensor {
-		shape := []int64{rows, cols}
-		if trans {
-			shape = []int64{cols, rows}
-		}
-		if g.Batch > 1 {
-			shape = append([]int64{g.Batch}, shape...)
-		}
+		shape := operandShape(g.Batch, rows, cols, trans)
 		x := s.Do(func() (*ts.Tensor, error) { return ts.Randn(shape, gotch.Float, dev) })
 		if dt != gotch.Float {
 			x = s.Do(func() (*ts.Tensor, error) { return x.Totype(dt, false) })
@@ -221,15 +229,8 @@ func newStepProducts(gemms []GEMM, dev gotch.Device) (*stepProducts, error) {
 	bufA := p.s.Do(func() (*ts.Tensor, error) { return ts.Randn([]int64{na}, gotch.Float, dev) })
 	bufB := p.s.Do(func() (*ts.Tensor, error) { return ts.Randn([]int64{nb}, gotch.Float, dev) })
 	view := func(buf *ts.Tensor, batch, rows, cols int64, trans bool) *ts.Tensor {
-		shape := []int64{rows, cols}
-		if trans {
-			shape = []int64{cols, rows}
-		}
-		if batch > 1 {
-			shape = append([]int64{batch}, shape...)
-		}
 		x := p.s.Do(func() (*ts.Tensor, error) { return buf.Narrow(0, 0, batch*rows*cols, false) })
-		x = p.s.Do(func() (*ts.Tensor, error) { return x.View(shape, false) })
+		x = p.s.Do(func() (*ts.Tensor, error) { return x.View(operandShape(batch, rows, cols, trans), false) })
 		if trans {
 			x = p.s.Do(func() (*ts.Tensor, error) { return x.Transpose(-1, -2, false) })
 		}
