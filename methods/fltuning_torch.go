@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
@@ -92,8 +91,6 @@ func (b *flBranch) Linear(c *model.LinearCall) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
-	// linear and the sum go through tsx.New: gotch's ts.Linear and Tensor methods as published
-	// leak a small C block per call (gotchprep's copy frees it).
 	var s tsx.Scope
 	defer s.Drop()
 	hidden, err := s.Track(linear(x, u.w1, u.b1)) // (B, T, k)
@@ -111,10 +108,9 @@ func (b *flBranch) Linear(c *model.LinearCall) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
 	}
-	yh, eh := tsx.Handle(y), tsx.Handle(extra)
-	out, err := tsx.New(func(out *libtch.Ctensor) { libtch.AtgAdd(out, yh, eh) })
+	out, err := y.Add(extra, false)
 	if err != nil {
-		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, err)
+		return nil, fmt.Errorf("fl-tuning layer %d: %w", layer, torchErr(err))
 	}
 	return out, nil
 }

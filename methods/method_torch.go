@@ -45,9 +45,8 @@ func FromSettings(name string, kv []string) (Method, error) {
 	return New(name, opts)
 }
 
-// linear is torch's linear, x·wᵀ + b (no bias when b is nil), through tsx.New: gotch's
-// ts.Linear requires a bias, and as published leaks a small C block per call (gotchprep's copy
-// frees it), which a method's branch would pay in every layer of every step.
+// linear is torch's linear, x·wᵀ + b, with no bias when b is nil: gotch's ts.Linear
+// dereferences its bias, so LoRA's bias-free maps could not use it.
 func linear(x, w, b *ts.Tensor) (*ts.Tensor, error) {
 	var bh libtch.Ctensor
 	if b != nil {

@@ -5,7 +5,6 @@ package methods
 import (
 	"fmt"
 
-	"github.com/sugarme/gotch/libtch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
@@ -151,29 +150,20 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 	var s tsx.Scope
 	defer s.Drop()
 	h, nh, d := c.HiddenSize, c.NumAttentionHeads, c.HeadDim()
-	// The views go through tsx.New rather than gotch's Tensor methods, each of which (as
-	// published; gotchprep's copy frees the block) leaks a small C block per call: seven per
-	// layer and step here made a long P-tuning v2 run's RSS creep.
-	kv := table
-	steps := []func(x libtch.Ctensor, out *libtch.Ctensor){
-		func(x libtch.Ctensor, out *libtch.Ctensor) { libtch.AtgNarrow(out, x, 1, 2*int64(layer)*h, 2*h) }, // (P, 2H)
-		func(x libtch.Ctensor, out *libtch.Ctensor) {
-			shape := []int64{pe.plen, 2, nh, d}
-			libtch.AtgReshape(out, x, shape, len(shape))
-		},
-		func(x libtch.Ctensor, out *libtch.Ctensor) {
-			dims := []int64{1, 2, 0, 3} // (2, heads, P, d)
-			libtch.AtgPermute(out, x, dims, len(dims))
-		},
-		func(x libtch.Ctensor, out *libtch.Ctensor) { libtch.AtgUnsqueeze(out, x, 1) }, // (2, 1, heads, P, d)
-		func(x libtch.Ctensor, out *libtch.Ctensor) {
-			shape := []int64{2, batch, nh, pe.plen, d}
-			libtch.AtgExpand(out, x, shape, len(shape), 0)
+	kv, err := s.Track(table.Narrow(1, 2*int64(layer)*h, 2*h, false)) // (P, 2H)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, err)
+	}
+	steps := []func(*ts.Tensor) (*ts.Tensor, error){
+		func(t *ts.Tensor) (*ts.Tensor, error) { return t.Reshape([]int64{pe.plen, 2, nh, d}, false) },
+		func(t *ts.Tensor) (*ts.Tensor, error) { return t.Permute([]int64{1, 2, 0, 3}, false) }, // (2, heads, P, d)
+		func(t *ts.Tensor) (*ts.Tensor, error) { return t.Unsqueeze(1, false) },                 // (2, 1, heads, P, d)
+		func(t *ts.Tensor) (*ts.Tensor, error) {
+			return t.Expand([]int64{2, batch, nh, pe.plen, d}, false, false)
 		},
 	}
 	for _, step := range steps {
-		x := tsx.Handle(kv)
-		if kv, err = s.Track(tsx.New(func(out *libtch.Ctensor) { step(x, out) })); err != nil {
+		if kv, err = s.Track(step(kv)); err != nil {
 			return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, err)
 		}
 	}
@@ -182,13 +172,12 @@ func (pe *prefixEncoder) KV(layer int, batch int64, train bool) (k, v *ts.Tensor
 			return nil, nil, fmt.Errorf("%s layer %d: dropout: %w", pe.name, layer, err)
 		}
 	}
-	both := tsx.Handle(kv)
-	if k, err = tsx.New(func(out *libtch.Ctensor) { libtch.AtgSelect(out, both, 0, 0) }); err != nil {
-		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, err)
+	if k, err = kv.Select(0, 0, false); err != nil {
+		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, torchErr(err))
 	}
-	if v, err = tsx.New(func(out *libtch.Ctensor) { libtch.AtgSelect(out, both, 0, 1) }); err != nil {
+	if v, err = kv.Select(0, 1, false); err != nil {
 		tsx.Drop(k)
-		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, err)
+		return nil, nil, fmt.Errorf("%s layer %d: %w", pe.name, layer, torchErr(err))
 	}
 	return k, v, nil
 }
