@@ -3,10 +3,13 @@ package bench
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clue-bench/clue-bench/bench/plan"
 	"github.com/clue-bench/clue-bench/bench/results"
@@ -122,6 +125,64 @@ func TestRunCleansTemporaryFiles(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "removed 2 temporary file(s) of killed writers") {
 		t.Errorf("stderr does not say what was removed:\n%s", stderr)
+	}
+}
+
+// A worker killed after recording its cell and before releasing the claim leaves a claim that
+// no later worker would take over, since the cell needs no run. Run and RunCell remove it
+// when they find the cell recorded (done or failed), and say so; the result stays as it was.
+func TestRecordedCellsStaleClaimIsRemoved(t *testing.T) {
+	tensortest.Lock(t)
+	dead := exec.Command("true")
+	must(t, dead.Run())
+	host, _ := os.Hostname()
+	for _, tc := range []struct {
+		name   string
+		status string
+		run    func(t *testing.T, out string, cell plan.Cell) string
+	}{
+		{"Run, done", results.ResultOK, func(t *testing.T, out string, cell plan.Cell) string {
+			sum, stderr := quickRun(t, out, cell)
+			if sum.Ran != 0 || sum.Skipped != 1 {
+				t.Errorf("summary %+v; want the cell skipped", sum)
+			}
+			return stderr
+		}},
+		{"Run, failed", results.ResultFailed, func(t *testing.T, out string, cell plan.Cell) string {
+			sum, stderr := quickRun(t, out, cell)
+			if sum.Ran != 0 || sum.Skipped != 1 {
+				t.Errorf("summary %+v; want the cell skipped", sum)
+			}
+			return stderr
+		}},
+		{"RunCell, done", results.ResultOK, func(t *testing.T, out string, cell plan.Cell) string {
+			outcome, _, err := RunCell(context.Background(), CellOptions{Cell: cell, Run: RunOptions{Out: out, Device: "cpu", Threads: 1}})
+			if outcome != CellSkipped || err != nil {
+				t.Errorf("RunCell = %v, %v; want skipped", outcome, err)
+			}
+			return ""
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cell := tinyCells(t, "fl-tuning")[0]
+			store, err := results.OpenStore(t.TempDir())
+			must(t, err)
+			must(t, store.Write(&results.Result{Cell: cell, Status: tc.status, Error: "recorded"}))
+			claim := filepath.Join(store.Dir, "cells", cell.Key()+".claim")
+			must(t, os.WriteFile(claim, []byte(fmt.Sprintf(`{"host": %q, "pid": %d, "at": "2024-01-01T00:00:00Z"}`, host, dead.Process.Pid)), 0o644))
+			now := time.Now()
+			must(t, os.Chtimes(claim, now, now)) // stale for its dead worker, not for its age
+			stderr := tc.run(t, store.Dir, cell)
+			if _, err := os.Stat(claim); !os.IsNotExist(err) {
+				t.Errorf("the dead worker's claim is still there (%v)", err)
+			}
+			if stderr != "" && !strings.Contains(stderr, "removing a stale claim") {
+				t.Errorf("stderr does not say the claim was removed:\n%s", stderr)
+			}
+			if r, err := store.Read(cell.Key()); err != nil || r == nil || r.Error != "recorded" {
+				t.Errorf("the recorded result changed: %+v %v", r, err)
+			}
+		})
 	}
 }
 

@@ -67,8 +67,9 @@ var testHookBeforeClaim func(plan.Cell)
 //
 // A cell is looked at, claimed, and looked at again under the claim: another worker may have
 // recorded it in between, and then it is skipped. Temporary files left by killed writers are
-// removed first, and a result file that does not parse is set aside (kept, renamed) before its
-// cell reruns; both are said on Stderr.
+// removed first, a recorded cell's stale claim (its worker killed between recording and
+// releasing) when the cell is skipped, and a result file that does not parse is set aside
+// (kept, renamed) before its cell reruns; all are said on Stderr.
 func Run(ctx context.Context, o RunOptions) (Summary, error) {
 	var sum Summary
 	// A cell whose backbone has no directory is the caller's mistake: say so before any runs.
@@ -110,6 +111,7 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 		st, seen := results.CellStatus(store, cell)
 		switch {
 		case st == results.StatusDone && !o.Force, st == results.StatusFailed && !o.RerunFailed && !o.Force:
+			store.DropStale(cell.Key()) // left by a worker killed between its record and its release
 			sum.Skipped++
 			continue
 		case st == results.StatusRunning:

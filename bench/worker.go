@@ -82,8 +82,10 @@ func RunCell(ctx context.Context, o CellOptions) (CellOutcome, *results.Result, 
 		st, prev := results.CellStatus(store, cell)
 		switch {
 		case st == results.StatusDone:
+			store.DropStale(cell.Key()) // as Run does
 			return CellSkipped, prev, nil
 		case st == results.StatusFailed && !ro.RerunFailed:
+			store.DropStale(cell.Key())
 			return CellRecordedFailed, prev, nil
 		case st == results.StatusRunning && !o.Wait:
 			return CellHeld, nil, nil

@@ -270,7 +270,7 @@ func (s *Store) Claim(key string) (bool, error) {
 			continue // released meanwhile
 		case !cs.stale:
 			return false, nil
-		case !s.takeOver(p, cs):
+		case !s.takeOver(p, cs, "taking over"):
 			return false, nil
 		}
 	}
@@ -281,7 +281,7 @@ func (s *Store) Claim(key string) (bool, error) {
 // workers that find the same claim stale, one renames it; it then checks that what it moved
 // is the claim it judged (not a fresh one another worker linked in meanwhile) and puts back
 // one it moved by mistake.
-func (s *Store) takeOver(p string, cs claimState) bool {
+func (s *Store) takeOver(p string, cs claimState, doing string) bool {
 	aside := atomicfile.TempName(p) // CleanTemps removes it should we die right here
 	if err := os.Rename(p, aside); err != nil {
 		return false // another worker took it over first, or it was released
@@ -300,8 +300,18 @@ func (s *Store) takeOver(p string, cs claimState) bool {
 		}
 		return false
 	}
-	s.warnf("%s: taking over a stale claim: %s", p, cs.why)
+	s.warnf("%s: %s a stale claim: %s", p, doing, cs.why)
 	return true
+}
+
+// DropStale removes the claim on key when it is stale, and reports whether it did (said
+// through Warnf). A worker killed after recording its cell and before releasing the claim
+// leaves a claim that no later worker takes over, since the cell needs no run; whoever finds
+// the cell recorded calls this. A live claim is left alone.
+func (s *Store) DropStale(key string) bool {
+	p := s.path(key, ".claim")
+	cs := s.inspect(p)
+	return cs.exists && cs.stale && s.takeOver(p, cs, "removing")
 }
 
 // Claimed reports whether a live claim exists for key.

@@ -181,7 +181,7 @@ func TestTakeOverPutsBackAFreshClaim(t *testing.T) {
 	if ok, err := st.Claim("k"); !ok || err != nil {
 		t.Fatalf("claim: %v %v", ok, err)
 	}
-	if st.takeOver(p, judged) {
+	if st.takeOver(p, judged, "taking over") {
 		t.Fatal("took over a fresh claim")
 	}
 	if !st.Claimed("k") {
@@ -190,6 +190,55 @@ func TestTakeOverPutsBackAFreshClaim(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(st.Dir, "cells", ".*")); len(m) != 0 {
 		t.Errorf("left behind: %v", m)
 	}
+}
+
+// DropStale removes a stale claim (a worker killed after recording its cell, before
+// releasing the claim) and leaves live ones: this process's, and another host's until it
+// expires.
+func TestDropStale(t *testing.T) {
+	st, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	st.Warnf = func(format string, a ...any) { warned = append(warned, fmt.Sprintf(format, a...)) }
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	write := func(key string, c claim) {
+		b, _ := json.Marshal(c)
+		if err := os.WriteFile(st.path(key, ".claim"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("dead", claim{Host: host, PID: cmd.Process.Pid, At: time.Now()})
+	write("remote", claim{Host: "other-host", PID: 1, At: time.Now()})
+	if ok, err := st.Claim("mine"); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	for _, tc := range []struct {
+		key     string
+		dropped bool
+	}{{"dead", true}, {"remote", false}, {"mine", false}, {"none", false}} {
+		if got := st.DropStale(tc.key); got != tc.dropped {
+			t.Errorf("%s: DropStale = %v, want %v", tc.key, got, tc.dropped)
+		}
+		_, err := os.Stat(st.path(tc.key, ".claim"))
+		if exists := err == nil; exists != (tc.key != "none" && !tc.dropped) {
+			t.Errorf("%s: claim file exists = %v after DropStale", tc.key, exists)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "removing a stale claim") || !strings.Contains(warned[0], "dead.claim") {
+		t.Errorf("warnings %q; want one naming the removed claim", warned)
+	}
+	old := time.Now().Add(-2 * ClaimTTL)
+	os.Chtimes(st.path("remote", ".claim"), old, old)
+	if !st.DropStale("remote") {
+		t.Error("expired remote claim not removed")
+	}
+	st.Release("mine")
 }
 
 // Release removes this process's claim only: a worker whose claim went stale and was taken

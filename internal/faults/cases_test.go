@@ -20,7 +20,7 @@ import (
 // left behind.
 func (s *suite) kill(t *testing.T) {
 	const wanted = 24
-	kills, resumes, rounds, finished := 0, 0, 0, 0
+	kills, resumes, rounds, finished, dropped := 0, 0, 0, 0, 0
 	started := map[string]int{}
 	var dir string
 	var seen map[string]fileID
@@ -36,6 +36,7 @@ func (s *suite) kill(t *testing.T) {
 		landed := p.cmd.Process.Signal(syscall.SIGKILL) == nil
 		e := p.wait()
 		trainings(started, e.stderr)
+		dropped += strings.Count(e.stderr, "removing a stale claim")
 		if landed && e.signal == syscall.SIGKILL {
 			kills++
 		} else if e.code != 0 {
@@ -59,6 +60,7 @@ func (s *suite) kill(t *testing.T) {
 	}
 	e := s.run(t, s.fast, "run", "-c", s.cfg, "--out", dir)
 	trainings(started, e.stderr)
+	dropped += strings.Count(e.stderr, "removing a stale claim")
 	if e.code != 0 {
 		t.Fatalf("last resume: exit %d\n%s", e.code, e.stderr)
 	}
@@ -72,8 +74,8 @@ func (s *suite) kill(t *testing.T) {
 	for _, n := range started {
 		total += n
 	}
-	t.Logf("kill -9: %d kills, %d resumes, %d rounds of %d cells (%d finished between kills), %d trainings started (%d cut short)",
-		kills, resumes, rounds, len(s.ref), finished, total, total-rounds*len(s.ref))
+	t.Logf("kill -9: %d kills, %d resumes, %d rounds of %d cells (%d finished between kills), %d trainings started (%d cut short), %d stale claims of recorded cells removed",
+		kills, resumes, rounds, len(s.ref), finished, total, total-rounds*len(s.ref), dropped)
 }
 
 // concurrent: four workers share one results directory; each cell is trained exactly once
