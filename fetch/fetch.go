@@ -1,22 +1,17 @@
 package fetch
 
 import (
-	"archive/zip"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/clue-bench/clue-bench/internal/atomicfile"
 	"github.com/clue-bench/clue-bench/internal/download"
 	"github.com/clue-bench/clue-bench/internal/flock"
 )
@@ -119,21 +114,6 @@ func (o *Options) FromEnv() {
 	}
 }
 
-// Manifest is DIR/manifest.json: what was fetched into DIR, recorded at its first download.
-type Manifest struct {
-	Zips  map[string]Record `json:"zips"`  // zip name → the zip as first downloaded
-	Files map[string]Record `json:"files"` // slash path under DIR → the file as first unpacked
-}
-
-// Record is one file's size and sha256, and when and where from it was first fetched.
-type Record struct {
-	Size    int64  `json:"size"`
-	SHA256  string `json:"sha256"`
-	URL     string `json:"url,omitempty"`
-	Fetched string `json:"fetched,omitempty"` // RFC 3339, UTC
-}
-
-// Data fetches what o asks for into o.Dir, skipping what is there and verified. One process
 // at a time works on a directory; the others wait for it and then find the data in place.
 func Data(ctx context.Context, o Options) error {
 	if o.Dir == "" {
@@ -319,162 +299,5 @@ func (o *Options) clue(ctx context.Context, m *Manifest, t Task) error {
 		return fmt.Errorf("fetch data: %w", err)
 	}
 	o.say("%s: %s: %d files unpacked and recorded\n", t.Name, t.Dir, len(files))
-	return nil
-}
-
-// filesUnder are the manifest's records of the files in folder dir.
-func (m *Manifest) filesUnder(dir string) map[string]Record {
-	out := map[string]Record{}
-	for p, r := range m.Files {
-		if strings.HasPrefix(p, dir+"/") {
-			out[p] = r
-		}
-	}
-	return out
-}
-
-// verifyFiles checks each recorded file's size and sha256.
-func verifyFiles(root string, recs map[string]Record, m *Manifest) error {
-	paths := make([]string, 0, len(recs))
-	for p := range recs {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		size, sum, err := download.FileSHA256(filepath.Join(root, filepath.FromSlash(p)))
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		if r := recs[p]; size != r.Size || sum != r.SHA256 {
-			return fmt.Errorf("%s: %d bytes, sha256 %s; recorded %d bytes, sha256 %s", p, size, sum, r.Size, r.SHA256)
-		}
-	}
-	return nil
-}
-
-// unpack extracts zipPath into root/dir, through a temporary folder renamed into place, and
-// returns the records of the files written (slash paths under root). A single top-level
-// folder in the zip is dropped, so that "x_public.zip" holding "x_public/train.json" and one
-// holding "train.json" both give root/dir/train.json. Reading checks each entry's CRC-32.
-func unpack(zipPath, root, dir string) (map[string]Record, error) {
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	var entries []*zip.File
-	for _, f := range zr.File {
-		name := f.Name
-		if strings.HasPrefix(name, "__MACOSX/") || strings.HasPrefix(path.Base(name), "._") || path.Base(name) == ".DS_Store" {
-			continue
-		}
-		if !fs.ValidPath(strings.TrimSuffix(name, "/")) || strings.Contains(name, `\`) {
-			return nil, fmt.Errorf("entry %q: not a plain relative path", name)
-		}
-		entries = append(entries, f)
-	}
-	strip := commonFolder(entries)
-	tmp, err := os.MkdirTemp(root, ".unpack-"+dir+"-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp) // gone once renamed; the remains of a failure otherwise
-	out := map[string]Record{}
-	for _, f := range entries {
-		rel := strings.TrimPrefix(f.Name, strip)
-		if rel == "" || f.FileInfo().IsDir() {
-			continue
-		}
-		if !f.Mode().IsRegular() {
-			return nil, fmt.Errorf("entry %q: not a regular file", f.Name)
-		}
-		dst := filepath.Join(tmp, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return nil, err
-		}
-		if err := extract(f, dst); err != nil {
-			return nil, err
-		}
-		size, sum, err := download.FileSHA256(dst)
-		if err != nil {
-			return nil, err
-		}
-		out[dir+"/"+rel] = Record{Size: size, SHA256: sum}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no files in the zip")
-	}
-	if err := os.Rename(tmp, filepath.Join(root, dir)); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func extract(f *zip.File, dst string) error {
-	rc, err := f.Open()
-	if err != nil {
-		return fmt.Errorf("%s: %w", f.Name, err)
-	}
-	defer rc.Close()
-	w, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, rc); err != nil {
-		w.Close()
-		return fmt.Errorf("%s: %w", f.Name, err) // includes zip.ErrChecksum for a damaged entry
-	}
-	return w.Close()
-}
-
-// commonFolder is "name/" when every entry is under one top-level folder, else "".
-func commonFolder(entries []*zip.File) string {
-	first := ""
-	for _, f := range entries {
-		top, rest, found := strings.Cut(f.Name, "/")
-		if !found || (rest == "" && !f.FileInfo().IsDir()) {
-			return "" // a file at the top level
-		}
-		if first == "" {
-			first = top
-		} else if top != first {
-			return ""
-		}
-	}
-	if first == "" {
-		return ""
-	}
-	return first + "/"
-}
-
-func readManifest(dir string) (*Manifest, error) {
-	m := &Manifest{}
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("fetch data: %w", err)
-	default:
-		if err := json.Unmarshal(b, m); err != nil {
-			return nil, fmt.Errorf("fetch data: %s: %w (it holds the checksums recorded at first download; repair or remove it)", filepath.Join(dir, "manifest.json"), err)
-		}
-	}
-	if m.Zips == nil {
-		m.Zips = map[string]Record{}
-	}
-	if m.Files == nil {
-		m.Files = map[string]Record{}
-	}
-	return m, nil
-}
-
-func writeManifest(dir string, m *Manifest) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return fmt.Errorf("fetch data: %w", err)
-	}
-	if err := atomicfile.Write(filepath.Join(dir, "manifest.json"), append(b, '\n')); err != nil {
-		return fmt.Errorf("fetch data: %w", err)
-	}
 	return nil
 }

@@ -2,12 +2,8 @@ package download
 
 import (
 	"context"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"net/http"
@@ -16,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/clue-bench/clue-bench/internal/flock"
 )
@@ -94,15 +88,6 @@ func (e *HTTPError) Error() string {
 // transient is true for statuses worth retrying: the server is overloaded or restarting.
 func (e *HTTPError) transient() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusRequestTimeout || e.StatusCode >= 500
-}
-
-// MismatchError is a finished transfer that is not the file asked for. The file is removed.
-type MismatchError struct {
-	Name, What, Got, Want string
-}
-
-func (e *MismatchError) Error() string {
-	return fmt.Sprintf("%s: %s %s, want %s (removed; the source or a mirror serves other bytes than recorded)", e.Name, e.What, e.Got, e.Want)
 }
 
 // Fetch puts req.URL's body at req.Dest. When Dest exists and matches Want (or Want is
@@ -323,56 +308,6 @@ func finish(req Request) (Result, error) {
 	return Result{Size: st.Size(), SHA256: sum, Fetched: true}, nil
 }
 
-// check compares path with want and returns its sha256.
-func check(path, name string, want Want) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
-	if want.Size > 0 && st.Size() != want.Size {
-		return "", &MismatchError{Name: name, What: "size", Got: strconv.FormatInt(st.Size(), 10), Want: strconv.FormatInt(want.Size, 10)}
-	}
-	s256 := sha256.New()
-	hs := []io.Writer{s256}
-	var g hash.Hash
-	if want.GitSHA1 != "" {
-		g = sha1.New()
-		fmt.Fprintf(g, "blob %d\x00", st.Size())
-		hs = append(hs, g)
-	}
-	if _, err := io.Copy(io.MultiWriter(hs...), f); err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
-	sum := hex.EncodeToString(s256.Sum(nil))
-	if want.SHA256 != "" && !strings.EqualFold(sum, want.SHA256) {
-		return "", &MismatchError{Name: name, What: "sha256", Got: sum, Want: want.SHA256}
-	}
-	if g != nil {
-		if got := hex.EncodeToString(g.Sum(nil)); !strings.EqualFold(got, want.GitSHA1) {
-			return "", &MismatchError{Name: name, What: "git blob id", Got: got, Want: want.GitSHA1}
-		}
-	}
-	return sum, nil
-}
-
-// FileSHA256 is the size and sha256 of a file, for recording what was fetched.
-func FileSHA256(path string) (int64, string, error) {
-	sum, err := check(path, path, Want{})
-	if err != nil {
-		return 0, "", err
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0, "", err
-	}
-	return st.Size(), sum, nil
-}
-
 // contentRange reads "bytes START-END/SIZE"; size is -1 when "*".
 func contentRange(s string) (start, size int64, ok bool) {
 	s, found := strings.CutPrefix(s, "bytes ")
@@ -400,60 +335,6 @@ func contentRange(s string) (start, size int64, ok bool) {
 	return start, size, true
 }
 
-func (c *Client) say(format string, a ...any) {
-	if c.Progress != nil {
-		fmt.Fprintf(c.Progress, format, a...)
-	}
-}
-
-// progress returns where the transfer's bytes are counted and what ends the display.
-func (c *Client) progress(name string, offset, total int64) (io.Writer, func(ok bool)) {
-	if c.Progress == nil {
-		return io.Discard, func(bool) {}
-	}
-	if c.TTY {
-		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(c.Progress), progressbar.OptionSetDescription(name),
-			progressbar.OptionShowBytes(true), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionShowCount(), progressbar.OptionOnCompletion(func() { fmt.Fprintln(c.Progress) }))
-		_ = bar.Set64(offset) // counting only: the display cannot fail the transfer
-		return bar, func(bool) { _ = bar.Finish() }
-	}
-	from := ""
-	if offset > 0 {
-		from = fmt.Sprintf(", resuming at %s", Bytes(offset))
-	}
-	size := "size unknown"
-	if total >= 0 {
-		size = Bytes(total)
-	}
-	fmt.Fprintf(c.Progress, "fetch %s (%s%s)\n", name, size, from)
-	start := time.Now()
-	cw := &countWriter{}
-	return cw, func(ok bool) {
-		if ok {
-			fmt.Fprintf(c.Progress, "fetched %s: %s in %.1fs\n", name, Bytes(offset+cw.n), time.Since(start).Seconds())
-		}
-	}
-}
-
 type readFunc func([]byte) (int, error)
 
 func (f readFunc) Read(p []byte) (int, error) { return f(p) }
-
-type countWriter struct{ n int64 }
-
-func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
-
-// Bytes formats a byte count for people: "1.2 GB".
-func Bytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
