@@ -109,6 +109,10 @@ func Compare(ctx context.Context, r *Runner, o CompareOptions) ([]Pair, error) {
 				w := p.Workload
 				if rep == 0 && o.ProfileDir != "" {
 					w.CPUProfile = filepath.Join(o.ProfileDir, fmt.Sprintf("cpu-%s-%s.pprof", s.Name, p.Method))
+					// A profile of the steps alone: the products timed beside them would be a
+					// third of it at the built-in size. Both sides leave them out of this
+					// repetition, so that their paired shares pool the same repetitions.
+					w.GEMMs = nil
 				}
 				sides := []string{"ours", "reference"}
 				if (rep+i)%2 == 1 {
@@ -243,11 +247,15 @@ func stepTimes(ms []Measurement) []float64 {
 	return out
 }
 
-// pairedShare is the median of GEMMMS/StepMS over every timed step of every repetition; 0
-// when a measurement has no product times (an old result, or a method without a FLOP count).
+// pairedShare is the median of GEMMMS/StepMS over every timed step of the repetitions that
+// timed their products (not a profiled one); 0 when none did (an old result, a method
+// without a FLOP count) or when one's product times do not match its steps.
 func pairedShare(ms []Measurement) float64 {
 	var shares []float64
 	for _, m := range ms {
+		if len(m.GEMMMS) == 0 {
+			continue
+		}
 		if len(m.GEMMMS) != len(m.StepMS) {
 			return 0
 		}

@@ -24,6 +24,15 @@ func tinyWorkload(method string) Workload { return tinyWorkloadOn(model.ArchBERT
 // that the 8-token rows reach the clipping; RoFormer embeds at width 16 under hidden 32
 // (embeddings_project) and rotates the values too.
 func tinyWorkloadOn(arch, method string) Workload {
+	w := tinySize(arch).Workload(method, 1, "")
+	if w.LR == 0 {
+		w.LR = 1e-3
+	}
+	return w
+}
+
+// tinySize is the size of tinyWorkloadOn's workloads.
+func tinySize(arch string) Size {
 	s := Size{Name: "tiny", Config: model.Config{HiddenSize: 32, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 64,
 		MaxPositionEmbeddings: 64, TypeVocabSize: 2, VocabSize: 50, LayerNormEps: 1e-12, HiddenDropoutProb: 0.1,
 		AttentionProbsDropoutProb: 0.1, HiddenAct: "gelu", InitializerRange: 0.02},
@@ -37,11 +46,7 @@ func tinyWorkloadOn(arch, method string) Workload {
 	case model.ArchRoFormer:
 		s.Config.EmbeddingSize, s.Config.RotaryValue = 16, true
 	}
-	w := s.Workload(method, 1, "")
-	if w.LR == 0 {
-		w.LR = 1e-3
-	}
-	return w
+	return s
 }
 
 // TestRunOurs runs every registered method's step loop, measured by perf or not, and checks

@@ -266,7 +266,9 @@ func TestPairedShare(t *testing.T) {
 	}{
 		{"none", nil, 0},
 		{"no product times", []Measurement{{StepMS: []float64{10, 20}}}, 0},
-		{"one repetition lacks them", []Measurement{{StepMS: []float64{10}, GEMMMS: []float64{5}}, {StepMS: []float64{10}}}, 0},
+		// A profiled repetition times no products: the others' steps make the share.
+		{"one repetition lacks them", []Measurement{{StepMS: []float64{10}, GEMMMS: []float64{5}}, {StepMS: []float64{10}}}, 0.5},
+		{"a count that does not match the steps", []Measurement{{StepMS: []float64{10}, GEMMMS: []float64{5}}, {StepMS: []float64{10, 10}, GEMMMS: []float64{5}}}, 0},
 		// Step by step, then the median over all repetitions' steps: 0.5, 0.8 | 0.6, 0.9 → 0.7.
 		{"pooled over repetitions", []Measurement{{StepMS: []float64{10, 10}, GEMMMS: []float64{5, 8}},
 			{StepMS: []float64{20, 10}, GEMMMS: []float64{12, 9}}}, 0.7},

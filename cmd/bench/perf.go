@@ -53,7 +53,7 @@ func perfFlags(fs *flag.FlagSet) action {
 	steps := fs.Int("steps", 0, "`N` timed steps per repetition (0 = the size's default)")
 	out := fs.String("out", filepath.Join("build", "perf"), "output `DIR`")
 	bf16 := fs.Bool("bf16", false, "also measure our P-tuning v2 and FL-tuning with the frozen backbone in bf16")
-	profile := fs.Bool("profile", false, "write a pprof CPU profile of our side per workload to DIR/profiles")
+	profile := fs.Bool("profile", false, "write a pprof CPU profile of our side's first repetition per workload to DIR/profiles (of the steps alone: that repetition times no products beside them, on either side)")
 	waitPolicy := fs.String("omp-wait-policy", "passive", "OMP_WAIT_POLICY `POLICY` for every child (passive: idle OpenMP threads sleep; empty: inherit)")
 	python := fs.String("python", "/usr/bin/python3", "`PYTHON` with torch (Debian's python3-torch) for the reference")
 	ovConfig := fs.String("overhead-config", "experiments.yaml", "config `FILE` whose cells measure the runner's overhead")
