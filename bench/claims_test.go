@@ -156,11 +156,12 @@ func TestRecordedCellsStaleClaimIsRemoved(t *testing.T) {
 			return stderr
 		}},
 		{"RunCell, done", results.ResultOK, func(t *testing.T, out string, cell plan.Cell) string {
-			outcome, _, err := RunCell(context.Background(), CellOptions{Cell: cell, Run: RunOptions{Out: out, Device: "cpu", Threads: 1}})
+			var stderr bytes.Buffer
+			outcome, _, err := RunCell(context.Background(), CellOptions{Cell: cell, Run: RunOptions{Out: out, Device: "cpu", Threads: 1, Stderr: &stderr}})
 			if outcome != CellSkipped || err != nil {
 				t.Errorf("RunCell = %v, %v; want skipped", outcome, err)
 			}
-			return ""
+			return stderr.String()
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,7 +177,7 @@ func TestRecordedCellsStaleClaimIsRemoved(t *testing.T) {
 			if _, err := os.Stat(claim); !os.IsNotExist(err) {
 				t.Errorf("the dead worker's claim is still there (%v)", err)
 			}
-			if stderr != "" && !strings.Contains(stderr, "removing a stale claim") {
+			if !strings.Contains(stderr, "removing a stale claim") {
 				t.Errorf("stderr does not say the claim was removed:\n%s", stderr)
 			}
 			if r, err := store.Read(cell.Key()); err != nil || r == nil || r.Error != "recorded" {

@@ -75,6 +75,9 @@ func RunCell(ctx context.Context, o CellOptions) (CellOutcome, *results.Result, 
 		poll = DefaultCellPoll
 	}
 	store := &results.Store{Dir: ro.Out}
+	if ro.Stderr != nil {
+		store.Warnf = func(format string, a ...any) { fmt.Fprintf(ro.Stderr, "warning: "+format+"\n", a...) }
+	}
 	resolved, waiting, attempts := false, false, 0
 	for {
 		// Look before resolving inputs: a done cell must not pay for building the built-in
