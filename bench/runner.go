@@ -89,7 +89,7 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	store.Warnf = func(format string, a ...any) { fmt.Fprintf(o.Stderr, "warning: "+format+"\n", a...) }
+	store.Warnf = warnTo(o.Stderr)
 	keys := make([]string, len(o.Cells))
 	for i, c := range o.Cells {
 		keys[i] = c.Key()
@@ -148,6 +148,11 @@ func Run(ctx context.Context, o RunOptions) (Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// warnTo is a Store.Warnf that writes what the store repaired as "warning: …" lines to w.
+func warnTo(w io.Writer) func(format string, a ...any) {
+	return func(format string, a ...any) { fmt.Fprintf(w, "warning: "+format+"\n", a...) }
 }
 
 // recheck looks at a claimed cell again and reports whether it still needs to run: not when

@@ -76,7 +76,7 @@ func RunCell(ctx context.Context, o CellOptions) (CellOutcome, *results.Result, 
 	}
 	store := &results.Store{Dir: ro.Out}
 	if ro.Stderr != nil {
-		store.Warnf = func(format string, a ...any) { fmt.Fprintf(ro.Stderr, "warning: "+format+"\n", a...) }
+		store.Warnf = warnTo(ro.Stderr)
 	}
 	resolved, waiting, attempts := false, false, 0
 	for {
